@@ -1,0 +1,45 @@
+# `make run` and `make test` each set everything up from a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+DEBIAN_DATA := /usr/share/datasets/fashion-mnist
+PORT ?= 8501
+
+.PHONY: run test lint bench precompute dataset browser clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# Fashion-MNIST from Debian's package where we can (root + apt); otherwise the app
+# falls back to FMNIST_DATA_DIR or torchvision's download and says how.
+dataset:
+	@if [ -d $(DEBIAN_DATA) ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; \
+	else echo "note: cannot apt-get install dataset-fashion-mnist here; set FMNIST_DATA_DIR or allow torchvision to download"; fi
+
+# Debian's Chromium for the browser test (Playwright's own browser download does not work offline).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "note: no chromium; the browser test will be skipped"; fi
+
+run: $(STAMP) dataset
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+test: $(STAMP) dataset browser lint
+	$(PY) -m pytest -q
+
+bench: $(STAMP) dataset
+	$(PY) -m fmnist_core bench
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache

@@ -1,0 +1,122 @@
+"""`python -m fmnist_core bench`: figures for BENCHMARKS.md, all measured in one process."""
+from __future__ import annotations
+
+import resource
+import struct
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .activations import feature_maps
+from .data import FashionMNIST, get_dataset
+from .models import build_model
+from .presets import PRESETS
+from .training import as_input, configure_cpu_threads, evaluate, fit, pick_device
+
+
+def _write_idx(path: Path, array: torch.Tensor, magic: int) -> None:
+    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", size) for size in array.shape)
+    path.write_bytes(header + array.numpy().astype("uint8").tobytes())
+
+
+def notebook_model() -> nn.Module:
+    """The PyTorch notebook's CNN, written as the notebook writes it (Conv → ReLU → Pool)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(800, 128), nn.ReLU(), nn.Linear(128, 10),
+    )
+
+
+def notebook_epoch_seconds(data: FashionMNIST, max_batches: int | None) -> tuple[float, int]:
+    """The notebook's loop: torchvision dataset, ToTensor per sample, DataLoader with 2 workers, batch 256."""
+    from torchvision import datasets, transforms
+
+    with tempfile.TemporaryDirectory() as root:
+        raw = Path(root) / "FashionMNIST" / "raw"
+        raw.mkdir(parents=True)
+        _write_idx(raw / "train-images-idx3-ubyte", data.train_images, 2051)
+        _write_idx(raw / "train-labels-idx1-ubyte", data.train_labels, 2049)
+        _write_idx(raw / "t10k-images-idx3-ubyte", data.test_images, 2051)
+        _write_idx(raw / "t10k-labels-idx1-ubyte", data.test_labels, 2049)
+        dataset = datasets.FashionMNIST(root, train=True, download=False, transform=transforms.ToTensor())
+        loader = torch.utils.data.DataLoader(dataset, batch_size=256, shuffle=False, num_workers=2)
+        torch.manual_seed(0)
+        model = notebook_model()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+        loss_fn = nn.CrossEntropyLoss()
+        images = 0
+        started = time.perf_counter()
+        for batch_index, (batch, target) in enumerate(loader):
+            if max_batches is not None and batch_index >= max_batches:
+                break
+            optimizer.zero_grad()
+            loss = loss_fn(model(batch), target)
+            loss.backward()
+            optimizer.step()
+            images += len(target)
+        return time.perf_counter() - started, images
+
+
+def trainer_epoch_seconds(data: FashionMNIST, preset: str, max_images: int | None) -> tuple[float, float]:
+    """One epoch of `preset` with this trainer: (seconds, validation accuracy)."""
+    run = PRESETS[preset]
+    subset = data if max_images is None else FashionMNIST(
+        data.train_images[:max_images], data.train_labels[:max_images], data.test_images, data.test_labels,
+        data.source,
+    )
+    from dataclasses import replace
+
+    run = type(run)(run.model, replace(run.train, epochs=1))
+    result = fit(run, subset)
+    metrics = result.history[0]
+    return len(subset.train_images) / metrics.images_per_second, metrics.val_acc
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_bench(quick: bool = False) -> int:
+    device = pick_device("auto")
+    threads = configure_cpu_threads() if device.type == "cpu" else None
+    data = get_dataset()
+    print(f"device: {device.type}" + (f" ({threads} threads)" if threads else ""))
+    print(f"data: {data.source}; resident after load: {peak_rss_mib():.0f} MiB peak RSS")
+    max_batches = 40 if quick else None
+    max_images = 40 * 256 if quick else None
+    note = " (first 40 batches, scaled to 60,000 images)" if quick else ""
+
+    notebook_seconds, notebook_images = notebook_epoch_seconds(data, max_batches)
+    notebook_epoch = notebook_seconds * 60_000 / notebook_images
+    trainer_seconds, _ = trainer_epoch_seconds(data, "seed-pytorch-cnn", max_images)
+    trainer_epoch = trainer_seconds * 60_000 / (max_images or 60_000)
+    print(f"\nseed CNN, batch 256, one epoch{note}")
+    print(f"{'loop':<38}{'s/epoch':>10}{'images/s':>12}")
+    print(f"{'notebook (ToTensor + DataLoader x2)':<38}{notebook_epoch:>10.2f}{60_000 / notebook_epoch:>12,.0f}")
+    print(f"{'this trainer (in-memory batches)':<38}{trainer_epoch:>10.2f}{60_000 / trainer_epoch:>12,.0f}")
+    print(f"speed-up: {notebook_epoch / trainer_epoch:.2f}x")
+
+    print("\nMLP presets, one full epoch")
+    for preset in ("seed-pytorch-mlp", "seed-keras-mlp"):
+        seconds, _ = trainer_epoch_seconds(data, preset, None)
+        print(f"  {preset:<20} {seconds:6.2f} s/epoch")
+
+    model = build_model(PRESETS["seed-pytorch-cnn"].model)
+    test_images, test_labels = data.test_images.to(device), data.test_labels.to(device)
+    module = model.module.to(device)
+    evaluate(module, test_images, test_labels)
+    started = time.perf_counter()
+    evaluate(module, test_images, test_labels)
+    eval_ms = (time.perf_counter() - started) * 1000
+    one_image = as_input(test_images[:1])
+    feature_maps(model, one_image)
+    started = time.perf_counter()
+    for _ in range(20):
+        feature_maps(model, one_image)
+    capture_ms = (time.perf_counter() - started) * 1000 / 20
+    print(f"\nevaluate 10,000 test images: {eval_ms:.0f} ms; feature maps for one image: {capture_ms:.2f} ms")
+    print(f"peak resident memory of this process: {peak_rss_mib():.0f} MiB")
+    return 0

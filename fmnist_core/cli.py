@@ -1,0 +1,150 @@
+"""Command line: `python -m fmnist_core train|bench|worker ...`."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import signal
+import sys
+import time
+
+from .data import DatasetError
+from .presets import DEFAULT_PRESET, PRESETS, get_preset
+from .runs import open_store, train_run
+from .specs import CNNSpec, MLPSpec, RunSpec, SpecError, validate
+from .storage import app_home
+from .training import EpochMetrics
+
+
+class UsageError(Exception):
+    pass
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports bad input as one line on stderr and exit status 2."""
+
+    def error(self, message):
+        raise UsageError(message)
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+    return values
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog="python -m fmnist_core", description="Fashion-MNIST CNN explorer core")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    train = commands.add_parser("train", help="train a run (or answer it from the cache)")
+    train.add_argument("--preset", choices=sorted(PRESETS), help=f"start from a preset (default {DEFAULT_PRESET})")
+    train.add_argument("--model", choices=("mlp", "cnn"))
+    train.add_argument("--conv-channels", type=_int_list)
+    train.add_argument("--kernel-size", type=int)
+    train.add_argument("--dense", type=int)
+    train.add_argument("--hidden", type=_int_list)
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--optimizer", choices=("adam", "sgd"))
+    train.add_argument("--lr", type=float)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    train.add_argument("--no-cache", action="store_true", help="train even when a finished run exists")
+    train.add_argument("--json", action="store_true", help="one JSON object per epoch, then a summary")
+    bench = commands.add_parser("bench", help="time the notebook-style loop against this trainer")
+    bench.add_argument("--quick", action="store_true", help="fewer batches per measurement")
+    worker = commands.add_parser("worker", help="(internal) train one queued run of the app's job manager")
+    worker.add_argument("--run-id", required=True)
+    return parser
+
+
+def run_from_args(args: argparse.Namespace) -> RunSpec:
+    """The preset (or default), with every explicit flag overriding it."""
+    base = get_preset(args.preset or DEFAULT_PRESET)
+    model = base.model
+    kind = args.model or model.kind
+    if kind == "cnn":
+        cnn = model if isinstance(model, CNNSpec) else get_preset(DEFAULT_PRESET).model
+        changes = {name: value for name, value in (
+            ("conv_channels", args.conv_channels), ("kernel_size", args.kernel_size), ("dense", args.dense),
+        ) if value is not None}
+        model = dataclasses.replace(cnn, **changes)
+    else:
+        mlp = model if isinstance(model, MLPSpec) else get_preset("seed-pytorch-mlp").model
+        model = dataclasses.replace(mlp, hidden=args.hidden) if args.hidden is not None else mlp
+    train_changes = {name: getattr(args, name) for name in ("epochs", "batch_size", "optimizer", "lr", "seed")
+                     if getattr(args, name) is not None}
+    run = RunSpec(model, dataclasses.replace(base.train, device=args.device, **train_changes))
+    validate(run)
+    return run
+
+
+def _progress_line(metrics: EpochMetrics, total: int) -> str:
+    filled = round(20 * metrics.epoch / total)
+    bar = "█" * filled + "░" * (20 - filled)
+    return (f"epoch {metrics.epoch:>2}/{total} |{bar}| train acc {metrics.train_acc:6.2%} (running avg) "
+            f"· val acc {metrics.val_acc:6.2%} · {metrics.epoch_seconds:5.1f} s · "
+            f"{metrics.images_per_second:,.0f} img/s")
+
+
+def command_train(args: argparse.Namespace) -> int:
+    run = run_from_args(args)
+    home = app_home()
+    store = open_store(home)
+    started = time.perf_counter()
+    stop_requested = []
+    signal.signal(signal.SIGTERM, lambda *_: stop_requested.append(True))
+
+    def on_epoch(metrics: EpochMetrics) -> None:
+        if args.json:
+            print(json.dumps(metrics.to_dict()), flush=True)
+        else:
+            print(_progress_line(metrics, run.train.epochs), flush=True)
+
+    result = train_run(run, store, home, use_cache=not args.no_cache, on_epoch=on_epoch,
+                       should_stop=lambda: bool(stop_requested))
+    record = result.record
+    if result.cached:
+        for metrics in record.history:
+            on_epoch(metrics)
+    if args.json:
+        print(json.dumps({
+            "done": True, "cached": result.cached, "run_id": record.key, "status": record.status,
+            "params": record.params, "device": record.device, "spec": run.to_dict(),
+            "seconds": round(time.perf_counter() - started, 3),
+        }), flush=True)
+    else:
+        final = record.final
+        print(f"{'cached' if result.cached else record.status}: {record.summary} · run {record.key} · "
+              f"{record.params:,} parameters · device {record.device}")
+        if final:
+            print(f"final validation accuracy {final.val_acc:.2%} after {final.epoch} epochs, "
+                  f"{record.total_seconds:.1f} s of training")
+    return 0 if record.status in ("done", "cancelled") else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "train":
+            return command_train(args)
+        if args.command == "bench":
+            from .bench import run_bench
+            return run_bench(quick=args.quick)
+        if args.command == "worker":
+            from .jobs import run_worker
+            return run_worker(args.run_id)
+    except (UsageError, SpecError, KeyError) as error:
+        message = error.args[0] if error.args else str(error)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 2

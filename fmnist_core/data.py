@@ -1,0 +1,156 @@
+"""Fashion-MNIST from the real IDX files, loaded once per process into memory."""
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+TORCHVISION_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fmnist-explorer" / "torchvision"
+
+CLASS_NAMES = {
+    "en": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    "es": ("Camiseta/top", "Pantalón", "Suéter", "Vestido", "Abrigo",
+           "Sandalia", "Camisa", "Zapatilla", "Bolso", "Botín"),
+}
+
+SPLIT_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60_000),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10_000),
+}
+IMAGE_MAGIC = 2051
+LABEL_MAGIC = 2049
+
+HOW_TO_GET_DATA = (
+    "Fashion-MNIST was not found. Any one of these works:\n"
+    "  1. put the four IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+    "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) in a folder and set FMNIST_DATA_DIR to it;\n"
+    f"  2. on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist (installs them in {DEBIAN_DIR});\n"
+    "  3. let torchvision download them: needs internet access on first start "
+    f"(cached in {TORCHVISION_ROOT})."
+)
+
+
+class DatasetError(RuntimeError):
+    """The data set is missing or its files are not valid Fashion-MNIST."""
+
+
+@dataclass(frozen=True)
+class FashionMNIST:
+    """The whole data set as uint8 tensors: images (N, 28, 28), labels (N,)."""
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    source: str
+
+
+def class_names(lang: str = "en") -> tuple[str, ...]:
+    """The ten class names in English ('en') or Spanish ('es')."""
+    return CLASS_NAMES.get(lang, CLASS_NAMES["en"])
+
+
+def _find_file(folder: Path, stem: str) -> Path | None:
+    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx")):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as handle:
+                return handle.read()
+        return path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise DatasetError(f"{path}: cannot be read ({error}); the file is damaged, reinstall it") from error
+
+
+def parse_idx(raw: bytes, magic: int, count: int, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """Check an IDX file's header against what Fashion-MNIST must be and return its array."""
+    ndim = 1 + len(shape)
+    header_size = 4 + 4 * ndim
+    if len(raw) < header_size:
+        raise DatasetError(f"{name}: file is only {len(raw)} bytes, too short for an IDX header")
+    found_magic = int.from_bytes(raw[0:4], "big")
+    if found_magic != magic:
+        raise DatasetError(
+            f"{name}: not an IDX file of the expected kind (magic number {found_magic}, expected {magic})"
+        )
+    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    if dims != (count, *shape):
+        raise DatasetError(f"{name}: holds shape {dims}, expected {(count, *shape)}")
+    expected = header_size + int(np.prod(dims))
+    if len(raw) != expected:
+        raise DatasetError(f"{name}: {len(raw)} bytes, expected {expected}: the file is truncated or padded")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(dims)
+
+
+def load_folder(folder: Path) -> FashionMNIST:
+    """Load and validate the four IDX files from one folder."""
+    arrays = {}
+    for split, (image_stem, label_stem, count) in SPLIT_FILES.items():
+        image_path = _find_file(folder, image_stem)
+        label_path = _find_file(folder, label_stem)
+        if image_path is None or label_path is None:
+            missing = image_stem if image_path is None else label_stem
+            raise FileNotFoundError(f"{folder}: no {missing}[.gz]")
+        images = parse_idx(_read_bytes(image_path), IMAGE_MAGIC, count, (28, 28), image_path.name)
+        labels = parse_idx(_read_bytes(label_path), LABEL_MAGIC, count, (), label_path.name)
+        if labels.max() > 9:
+            raise DatasetError(f"{label_path.name}: label {labels.max()} is outside 0-9")
+        arrays[split] = (torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)))
+    return FashionMNIST(*arrays["train"], *arrays["test"], source=str(folder))
+
+
+def _torchvision_folder(download: bool) -> Path:
+    from torchvision.datasets import FashionMNIST as TorchvisionFashionMNIST
+
+    for train in (True, False):
+        TorchvisionFashionMNIST(root=str(TORCHVISION_ROOT), train=train, download=download)
+    return TORCHVISION_ROOT / "FashionMNIST" / "raw"
+
+
+def candidate_folders(data_dir: str | Path | None = None) -> list[Path]:
+    """Explicit folder (argument, then FMNIST_DATA_DIR), then the Debian package's folder."""
+    explicit = data_dir or os.environ.get("FMNIST_DATA_DIR")
+    folders = [Path(explicit)] if explicit else []
+    return folders + [DEBIAN_DIR]
+
+
+def load_dataset(data_dir: str | Path | None = None, allow_download: bool = True) -> FashionMNIST:
+    """Find and load Fashion-MNIST: explicit folder, Debian's folder, then torchvision's download."""
+    tried = []
+    for folder in candidate_folders(data_dir):
+        try:
+            return load_folder(folder)
+        except FileNotFoundError as error:
+            tried.append(str(error))
+    if os.environ.get("FMNIST_NO_DOWNLOAD"):
+        allow_download = False
+    try:
+        return load_folder(_torchvision_folder(download=allow_download))
+    except DatasetError:
+        raise
+    except Exception as error:  # torchvision raises many kinds on a failed download
+        tried.append(f"torchvision download: {type(error).__name__}: {error}")
+    raise DatasetError(HOW_TO_GET_DATA + "\nTried: " + "; ".join(tried))
+
+
+@functools.lru_cache(maxsize=1)
+def get_dataset() -> FashionMNIST:
+    """The process-wide data set, loaded on first use."""
+    return load_dataset()
+
+
+def to_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, 28, 28) → float32 (N, 1, 28, 28) scaled to [0, 1], as the notebooks' ToTensor does."""
+    return images.unsqueeze(1).to(torch.float32).div_(255.0)

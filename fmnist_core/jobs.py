@@ -1,0 +1,197 @@
+"""Background training jobs: one worker process per run, a bounded number at once, shared by all sessions.
+
+The run store is the only channel back: workers write status and epochs there, pages read them.
+A worker crash or cancel cannot take the server down, and a server restart leaves no run "running".
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from .models import build_model
+from .runs import cached_result, open_store, train_run
+from .specs import RunSpec
+from .storage import check_run_key, run_folder
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+POLL_SECONDS = 0.25
+
+
+def default_max_jobs() -> int:
+    """One job per two cores: a job already uses every core it is given."""
+    return int(os.environ.get("FMNIST_MAX_JOBS", "0")) or max(1, (os.cpu_count() or 2) // 2)
+
+
+@dataclass(frozen=True)
+class Submission:
+    key: str
+    state: str  # cached | joined | queued
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class JobManager:
+    """Queue of runs to train; starts worker processes up to `max_jobs` at a time."""
+
+    def __init__(self, home: Path, max_jobs: int | None = None):
+        self.home = Path(home)
+        self.store = open_store(self.home)
+        self.max_jobs = max_jobs or default_max_jobs()
+        self._lock = threading.Lock()
+        self._waiting: list[str] = []
+        self._running: dict[str, subprocess.Popen] = {}
+        self._closed = threading.Event()
+        self.mark_orphans_interrupted()
+        self._monitor = threading.Thread(target=self._watch, name="fmnist-jobs", daemon=True)
+        self._monitor.start()
+
+    def mark_orphans_interrupted(self) -> None:
+        """Runs left queued/running by a server that stopped are marked interrupted, not left hanging."""
+        for key in self.store.active_keys():
+            record = self.store.get(key)
+            if record is not None and not _pid_alive(record.pid):
+                self.store.finish(key, "interrupted", error="the server stopped before this run finished")
+
+    def submit(self, run: RunSpec, owner: str | None = None) -> Submission:
+        """Answer from the cache, join the job already training this spec, or queue a new one."""
+        key = run.key
+        with self._lock:
+            if key in self._running or key in self._waiting:
+                return Submission(key, "joined")
+            if cached_result(self.store, self.home, run) is not None:
+                return Submission(key, "cached")
+            self.store.queue(run, build_model(run.model).param_count, owner=owner)
+            self._waiting.append(key)
+            self._start_waiting()
+        return Submission(key, "queued")
+
+    def cancel(self, key: str) -> None:
+        """Stop a queued or running job; a running worker stops within one batch (SIGTERM)."""
+        check_run_key(key)
+        with self._lock:
+            if key in self._waiting:
+                self._waiting.remove(key)
+                self.store.finish(key, "cancelled", error="cancelled before it started")
+            process = self._running.get(key)
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+
+    def queue_position(self, key: str) -> int | None:
+        """0 while training, 1.. while waiting, None when this manager has no job for it."""
+        with self._lock:
+            if key in self._running:
+                return 0
+            if key in self._waiting:
+                return self._waiting.index(key) + 1
+        return None
+
+    def is_active(self, key: str) -> bool:
+        return self.queue_position(key) is not None
+
+    def shutdown(self) -> None:
+        """Stop every worker (used by tests and on server exit)."""
+        self._closed.set()
+        with self._lock:
+            self._waiting.clear()
+            processes = list(self._running.values())
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def _start_waiting(self) -> None:
+        # Caller holds the lock.
+        while self._waiting and len(self._running) < self.max_jobs:
+            key = self._waiting.pop(0)
+            self._running[key] = self._launch(key)
+
+    def _launch(self, key: str) -> subprocess.Popen:
+        folder = run_folder(self.home, key)
+        folder.mkdir(parents=True, exist_ok=True)
+        environment = dict(os.environ, FMNIST_HOME=str(self.home))
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+        if self.max_jobs > 1 and "FMNIST_THREADS" not in environment:
+            environment["FMNIST_THREADS"] = str(max(1, (os.cpu_count() or 2) // self.max_jobs))
+        with open(folder / "worker.log", "wb") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "fmnist_core", "worker", "--run-id", key],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=environment,
+                cwd=str(PROJECT_ROOT),
+            )
+
+    def _watch(self) -> None:
+        while not self._closed.wait(POLL_SECONDS):
+            with self._lock:
+                finished = [(key, process) for key, process in self._running.items() if process.poll() is not None]
+                for key, _ in finished:
+                    del self._running[key]
+            for key, process in finished:
+                self._record_exit(key, process.returncode)
+            if finished:
+                with self._lock:
+                    self._start_waiting()
+
+    def _record_exit(self, key: str, returncode: int) -> None:
+        """A worker that died without recording a final status (crash, kill) is marked failed."""
+        record = self.store.get(key)
+        if record is None or record.status not in ("queued", "running"):
+            return
+        log_tail = _tail(run_folder(self.home, key) / "worker.log")
+        self.store.finish(key, "failed", error=f"worker exited with status {returncode}: {log_tail}")
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(text[-lines:])[-1000:]
+
+
+def run_worker(key: str) -> int:
+    """Entry point of a worker process: train the queued run `key` from the store."""
+    check_run_key(key)
+    home = Path(os.environ.get("FMNIST_HOME") or "")
+    if not home.is_dir():
+        from .storage import app_home
+        home = app_home()
+    store = open_store(home)
+    record = store.get(key)
+    if record is None:
+        print(f"no queued run {key}", file=sys.stderr)
+        return 2
+    parent = os.getppid()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def should_stop() -> bool:
+        # The server going away (we get re-parented) stops the job too.
+        return stop.is_set() or os.getppid() != parent
+
+    try:
+        result = train_run(record.run, store, home, use_cache=False, should_stop=should_stop, pid=os.getpid())
+    except Exception as error:  # recorded as failed by train_run; the log keeps the traceback
+        print(f"training failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    if result.record.status == "cancelled" and os.getppid() != parent:
+        store.finish(key, "interrupted", error="the server stopped while this run was training")
+    return 0

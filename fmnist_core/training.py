@@ -1,0 +1,186 @@
+"""Training as plain functions: one epoch, evaluation, and `fit` wiring them."""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from .data import FashionMNIST
+from .models import BuiltModel, build_model
+from .specs import CNNSpec, RunSpec, TrainConfig, validate
+
+EVAL_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """`train_acc` and `train_loss` are running averages over the epoch's batches (as Keras reports)."""
+
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    epoch_seconds: float
+    images_per_second: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FitResult:
+    model: BuiltModel
+    history: list[EpochMetrics]
+    cancelled: bool
+    device: str
+
+
+def pick_device(preference: str = "auto") -> torch.device:
+    """cuda, then Apple mps, then cpu; an explicit preference that is not available is an error."""
+    has_mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    if preference == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps") if has_mps else torch.device("cpu")
+    if preference == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was asked for but no CUDA GPU is available")
+    if preference == "mps" and not has_mps:
+        raise RuntimeError("device 'mps' was asked for but Apple MPS is not available")
+    return torch.device(preference)
+
+
+def configure_cpu_threads() -> int:
+    """One intra-op thread per core we may use (affinity-aware), no inter-op oversubscription."""
+    threads = int(os.environ.get("FMNIST_THREADS", "0")) or len(os.sched_getaffinity(0))
+    torch.set_num_threads(max(1, threads))
+    return torch.get_num_threads()
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=config.lr)
+    return torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
+
+
+def make_scheduler(optimizer, config: TrainConfig, steps_per_epoch: int):
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch,
+            pct_start=0.25, anneal_strategy="linear",
+        )
+    return None
+
+
+def as_input(images_uint8: torch.Tensor, memory_format=torch.contiguous_format) -> torch.Tensor:
+    """uint8 (N, 28, 28) → float (N, 1, 28, 28) in [0, 1]; done per batch so data is held once as uint8."""
+    batch = images_uint8.unsqueeze(1).to(torch.float32).div_(255.0)
+    return batch.contiguous(memory_format=memory_format)
+
+
+def train_one_epoch(
+    module: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    batch_size: int,
+    order: torch.Tensor,
+    loss_fn: nn.Module,
+    scheduler=None,
+    should_stop: Callable[[], bool] | None = None,
+    memory_format=torch.contiguous_format,
+) -> tuple[float, float] | None:
+    """One pass over `images` in `order`; return (mean loss, accuracy), or None when stopped."""
+    module.train()
+    # Sums stay on the device so there is no host sync per batch.
+    loss_sum = torch.zeros((), device=images.device)
+    correct = torch.zeros((), dtype=torch.long, device=images.device)
+    for start in range(0, len(order), batch_size):
+        if should_stop is not None and should_stop():
+            return None
+        index = order[start:start + batch_size]
+        batch = as_input(images[index], memory_format)
+        target = labels[index]
+        logits = module(batch)
+        loss = loss_fn(logits, target)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        loss_sum += loss.detach() * len(index)
+        correct += (logits.detach().argmax(dim=1) == target).sum()
+    count = len(order)
+    return loss_sum.item() / count, correct.item() / count
+
+
+@torch.inference_mode()
+def evaluate(
+    module: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = EVAL_BATCH,
+    memory_format=torch.contiguous_format,
+) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of `module` on uint8 images (N, 28, 28)."""
+    module.eval()
+    loss_sum = torch.zeros((), device=images.device)
+    correct = torch.zeros((), dtype=torch.long, device=images.device)
+    for start in range(0, len(images), batch_size):
+        logits = module(as_input(images[start:start + batch_size], memory_format))
+        target = labels[start:start + batch_size]
+        loss_sum += nn.functional.cross_entropy(logits, target, reduction="sum")
+        correct += (logits.argmax(dim=1) == target).sum()
+    return loss_sum.item() / len(images), correct.item() / len(images)
+
+
+def fit(
+    run: RunSpec,
+    data: FashionMNIST,
+    on_epoch: Callable[[EpochMetrics, BuiltModel], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    device: torch.device | None = None,
+) -> FitResult:
+    """Train `run` on the data set; call `on_epoch(metrics, model)` after each epoch. Stop within one
+    batch when `should_stop()` turns true, keeping the epochs already finished."""
+    validate(run)
+    config = run.train
+    device = device or pick_device(config.device)
+    if device.type == "cpu":
+        configure_cpu_threads()
+    torch.manual_seed(config.seed)
+    model = build_model(run.model)
+    memory_format = torch.channels_last if isinstance(run.model, CNNSpec) else torch.contiguous_format
+    module = model.module.to(device=device, memory_format=memory_format)
+    train_images, train_labels = data.train_images.to(device), data.train_labels.to(device)
+    test_images, test_labels = data.test_images.to(device), data.test_labels.to(device)
+    optimizer = make_optimizer(module, config)
+    steps_per_epoch = -(-len(train_images) // config.batch_size)
+    scheduler = make_scheduler(optimizer, config, steps_per_epoch)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    generator = torch.Generator().manual_seed(config.seed)
+    history: list[EpochMetrics] = []
+    for epoch in range(1, config.epochs + 1):
+        started = time.perf_counter()
+        if config.shuffle:
+            order = torch.randperm(len(train_images), generator=generator).to(device)
+        else:
+            order = torch.arange(len(train_images), device=device)
+        trained = train_one_epoch(
+            module, optimizer, train_images, train_labels, config.batch_size, order, loss_fn,
+            scheduler, should_stop, memory_format,
+        )
+        if trained is None:
+            return FitResult(model, history, cancelled=True, device=device.type)
+        train_seconds = time.perf_counter() - started
+        val_loss, val_acc = evaluate(module, test_images, test_labels, memory_format=memory_format)
+        metrics = EpochMetrics(
+            epoch=epoch, train_loss=trained[0], train_acc=trained[1], val_loss=val_loss, val_acc=val_acc,
+            epoch_seconds=time.perf_counter() - started,
+            images_per_second=len(train_images) / train_seconds,
+        )
+        history.append(metrics)
+        if on_epoch is not None:
+            on_epoch(metrics, model)
+    return FitResult(model, history, cancelled=False, device=device.type)

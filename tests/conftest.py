@@ -1,0 +1,53 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fmnist_core.data import get_dataset  # noqa: E402
+from fmnist_core.specs import CNNSpec, MLPSpec, RunSpec, TrainConfig  # noqa: E402
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """Every test writes its runs and checkpoints under its own FMNIST_HOME."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("FMNIST_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def data():
+    return get_dataset()
+
+
+@pytest.fixture(scope="session")
+def small_data(data):
+    """First 6,000 training images (all 10,000 test images): for short real runs."""
+    from fmnist_core.data import FashionMNIST
+
+    return FashionMNIST(data.train_images[:6000], data.train_labels[:6000], data.test_images, data.test_labels,
+                        data.source)
+
+
+def tiny_cnn_run(epochs: int = 1, **train) -> RunSpec:
+    return RunSpec(CNNSpec(conv_channels=(8,), dense=32), TrainConfig(epochs=epochs, lr=3e-3, **train))
+
+
+def tiny_mlp_run(epochs: int = 1, **train) -> RunSpec:
+    return RunSpec(MLPSpec(hidden=(32,)), TrainConfig(epochs=epochs, lr=3e-3, **train))
+
+
+def subprocess_env(home: Path) -> dict:
+    env = dict(os.environ, FMNIST_HOME=str(home), PYTHONPATH=str(ROOT))
+    return env
+
+
+torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))

@@ -1,0 +1,66 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, subprocess_env
+
+EPOCH_KEYS = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds", "images_per_second"}
+
+
+def cli(home, *args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "fmnist_core", *args], cwd=ROOT, env=subprocess_env(home),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_json_contract_then_cached(isolated_home):
+    args = ["train", "--model", "mlp", "--hidden", "32", "--epochs", "2", "--lr", "0.003", "--json"]
+    first = cli(isolated_home, *args)
+    assert first.returncode == 0, first.stderr
+    lines = [json.loads(line) for line in first.stdout.splitlines()]
+    epochs, final = lines[:-1], lines[-1]
+    assert [line["epoch"] for line in epochs] == [1, 2]
+    for line in epochs:
+        assert set(line) == EPOCH_KEYS
+        assert 0.5 < line["val_acc"] <= 1 and 0 < line["train_acc"] <= 1
+    assert final["done"] is True and final["cached"] is False
+    assert final["params"] == 784 * 32 + 32 + 330 and final["device"] in ("cpu", "cuda", "mps")
+    assert final["spec"]["model"] == {"kind": "mlp", "hidden": [32]}
+    assert final["spec"]["train"]["epochs"] == 2 and len(final["run_id"]) == 16
+
+    second = cli(isolated_home, *args)
+    again = [json.loads(line) for line in second.stdout.splitlines()]
+    assert again[-1]["cached"] is True and again[-1]["run_id"] == final["run_id"]
+    assert again[:-1] == epochs
+
+
+def test_explicit_flags_override_the_preset(isolated_home):
+    result = cli(isolated_home, "train", "--preset", "seed-pytorch-cnn", "--conv-channels", "8", "--dense", "16",
+                 "--epochs", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    final = json.loads(result.stdout.splitlines()[-1])
+    assert final["spec"]["model"]["conv_channels"] == [8] and final["spec"]["model"]["dense"] == 16
+    assert final["spec"]["train"]["lr"] == 1e-4 and final["spec"]["train"]["shuffle"] is False
+
+
+def test_readable_output_without_json(isolated_home):
+    result = cli(isolated_home, "train", "--model", "mlp", "--hidden", "16", "--epochs", "1")
+    assert result.returncode == 0, result.stderr
+    assert "epoch  1/1 |" in result.stdout and "final validation accuracy" in result.stdout
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--kernel-size", "30"], "kernel"),
+    (["--conv-channels", "32,32,32,32"], "conv layer 4"),
+    (["--lr", "-1"], "learning rate"),
+    (["--epochs", "0"], "epochs"),
+    (["--conv-channels", "a,b"], "comma-separated"),
+    (["--optimizer", "rmsprop"], "invalid choice"),
+    (["--preset", "nope"], "invalid choice"),
+])
+def test_bad_input_exits_2_with_one_line(isolated_home, args, words):
+    result = cli(isolated_home, "train", *args, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and words in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,74 @@
+import gzip
+import struct
+
+import pytest
+import torch
+
+from fmnist_core import data as data_module
+from fmnist_core.data import DatasetError, class_names, load_dataset, load_folder, parse_idx
+
+
+def test_real_dataset_shapes_and_labels(data):
+    assert data.train_images.shape == (60_000, 28, 28) and data.train_images.dtype == torch.uint8
+    assert data.test_images.shape == (10_000, 28, 28)
+    assert data.train_labels.shape == (60_000,) and data.test_labels.shape == (10_000,)
+    assert torch.bincount(data.train_labels).tolist() == [6000] * 10
+    # Known first test labels of Fashion-MNIST: ankle boot, pullover, trouser, trouser.
+    assert data.test_labels[:4].tolist() == [9, 2, 1, 1]
+
+
+def test_class_names_both_languages():
+    assert class_names("en")[0] == "T-shirt/top" and class_names("en")[9] == "Ankle boot"
+    assert class_names("es")[1] == "Pantalón" and class_names("es")[9] == "Botín"
+    assert len(class_names("es")) == 10
+
+
+def _idx(magic, dims, payload_size=None):
+    size = 1
+    for dim in dims:
+        size *= dim
+    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in dims)
+    return header + bytes(size if payload_size is None else payload_size)
+
+
+def test_parse_idx_rejects_wrong_magic_truncation_and_shape():
+    with pytest.raises(DatasetError, match="magic number"):
+        parse_idx(_idx(2049, (3, 28, 28)), 2051, 3, (28, 28), "x")
+    with pytest.raises(DatasetError, match="truncated"):
+        parse_idx(_idx(2051, (3, 28, 28), payload_size=100), 2051, 3, (28, 28), "x")
+    with pytest.raises(DatasetError, match="shape"):
+        parse_idx(_idx(2051, (3, 27, 28)), 2051, 3, (28, 28), "x")
+    with pytest.raises(DatasetError, match="too short"):
+        parse_idx(b"\x00", 2051, 3, (28, 28), "x")
+
+
+def test_truncated_gzip_file_gives_clear_error(tmp_path, data):
+    source = data_module.DEBIAN_DIR
+    for path in source.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    damaged = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    damaged.write_bytes(damaged.read_bytes()[:50])
+    with pytest.raises(DatasetError, match="t10k-labels"):
+        load_folder(tmp_path)
+
+
+def test_explicit_folder_comes_first(tmp_path, monkeypatch):
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(_idx(2051, (60_000, 28, 28)))
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(_idx(2049, (60_000,)))
+    with gzip.open(tmp_path / "t10k-images-idx3-ubyte.gz", "wb") as handle:
+        handle.write(_idx(2051, (10_000, 28, 28)))
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(_idx(2049, (10_000,)))
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(tmp_path))
+    loaded = load_dataset()
+    assert loaded.source == str(tmp_path)
+    assert int(loaded.train_images.sum()) == 0
+
+
+def test_missing_everywhere_names_all_three_ways(tmp_path, monkeypatch):
+    monkeypatch.setattr(data_module, "DEBIAN_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(data_module, "TORCHVISION_ROOT", tmp_path / "tv")
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(tmp_path / "empty"))
+    with pytest.raises(DatasetError) as caught:
+        load_dataset(allow_download=False)
+    message = str(caught.value)
+    assert "FMNIST_DATA_DIR" in message and "dataset-fashion-mnist" in message and "torchvision" in message

@@ -1,0 +1,76 @@
+import time
+
+import pytest
+
+from conftest import tiny_cnn_run, tiny_mlp_run
+from fmnist_core.runs import load_run_checkpoint, open_store, train_run
+from fmnist_core.runstore import RunStoreError
+from fmnist_core.storage import checkpoint_path, saved_epochs
+
+
+def test_train_then_cached_without_training(isolated_home, small_data):
+    store = open_store(isolated_home)
+    run = tiny_mlp_run(epochs=2)
+    first = train_run(run, store, isolated_home, data=small_data)
+    assert not first.cached and first.record.status == "done"
+    assert [m.epoch for m in first.record.history] == [1, 2]
+    assert saved_epochs(isolated_home, run.key) == [1, 2]
+    started = time.perf_counter()
+    second = train_run(run, store, isolated_home, data=small_data, on_epoch=lambda m: pytest.fail("trained"))
+    assert second.cached and time.perf_counter() - started < 1.0
+    assert second.record.history == first.record.history
+
+
+def test_corrupt_final_checkpoint_is_discarded_and_retrained(isolated_home, small_data):
+    store = open_store(isolated_home)
+    run = tiny_mlp_run(epochs=1)
+    train_run(run, store, isolated_home, data=small_data)
+    checkpoint_path(isolated_home, run.key, 1).write_bytes(b"garbage")
+    again = train_run(run, store, isolated_home, data=small_data)
+    assert not again.cached and again.record.status == "done"
+    load_run_checkpoint(isolated_home, run.key)  # readable again
+
+
+def test_cancelled_run_keeps_epochs_and_status(isolated_home, small_data):
+    store = open_store(isolated_home)
+    run = tiny_mlp_run(epochs=3)
+    finished = []
+    result = train_run(run, store, isolated_home, data=small_data, on_epoch=finished.append,
+                       should_stop=lambda: len(finished) >= 1)
+    assert result.record.status == "cancelled"
+    assert [m.epoch for m in result.record.history] == [1]
+    assert saved_epochs(isolated_home, run.key) == [1]
+
+
+def test_failure_is_recorded_with_message(isolated_home, small_data):
+    store = open_store(isolated_home)
+
+    def explode(metrics):
+        raise RuntimeError("injected failure after epoch 1")
+
+    run = tiny_cnn_run(epochs=2)
+    with pytest.raises(RuntimeError):
+        train_run(run, store, isolated_home, data=small_data, on_epoch=explode)
+    record = store.get(run.key)
+    assert record.status == "failed" and "injected failure" in record.error
+
+
+def test_store_lists_runs_and_reports_a_locked_database(isolated_home, small_data):
+    import sqlite3
+
+    store = open_store(isolated_home)
+    run = tiny_mlp_run(epochs=1)
+    train_run(run, store, isolated_home, data=small_data)
+    assert len(store.all()) == 1
+    locker = sqlite3.connect(store.path)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        impatient = type(store)(store.path.parent / "other.sqlite3")
+        impatient.path = store.path
+        impatient.timeout = 0.2
+        assert len(impatient.all()) == 1  # WAL: readers are not blocked by a writer
+        with pytest.raises(RunStoreError, match="locked"):
+            impatient.finish(run.key, "failed", error="x")
+    finally:
+        locker.rollback()
+        locker.close()

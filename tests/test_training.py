@@ -1,0 +1,52 @@
+import torch
+
+from conftest import tiny_cnn_run, tiny_mlp_run
+from fmnist_core.training import fit, pick_device
+
+
+def test_short_real_cnn_run_clearly_beats_chance(small_data):
+    result = fit(tiny_cnn_run(epochs=1, shuffle=True), small_data)
+    metrics = result.history[0]
+    assert not result.cancelled
+    assert metrics.val_acc > 0.60  # chance is 0.10
+    assert 0 < metrics.train_loss < 2.3
+    assert metrics.images_per_second > 0 and metrics.epoch_seconds > 0
+
+
+def test_full_data_mlp_epoch_beats_chance(data):
+    result = fit(tiny_mlp_run(epochs=1, shuffle=True), data)
+    assert result.history[0].val_acc > 0.75
+
+
+def test_same_seed_gives_same_metrics_on_cpu(small_data):
+    first = fit(tiny_mlp_run(epochs=2, shuffle=True, seed=3), small_data).history
+    second = fit(tiny_mlp_run(epochs=2, shuffle=True, seed=3), small_data).history
+    other = fit(tiny_mlp_run(epochs=2, shuffle=True, seed=4), small_data).history
+    strip = [(m.train_loss, m.train_acc, m.val_loss, m.val_acc) for m in first]
+    assert strip == [(m.train_loss, m.train_acc, m.val_loss, m.val_acc) for m in second]
+    assert strip != [(m.train_loss, m.train_acc, m.val_loss, m.val_acc) for m in other]
+
+
+def test_stop_is_honoured_within_one_batch_and_keeps_finished_epochs(small_data):
+    calls = []
+    batches_per_epoch = -(-len(small_data.train_images) // 256)
+
+    def should_stop():
+        calls.append(1)
+        return len(calls) > batches_per_epoch + 3  # stop in the 4th batch of epoch 2
+
+    result = fit(tiny_mlp_run(epochs=3), small_data, should_stop=should_stop)
+    assert result.cancelled
+    assert [m.epoch for m in result.history] == [1]
+    assert len(calls) == batches_per_epoch + 4
+
+
+def test_onecycle_and_label_smoothing_train(small_data):
+    result = fit(tiny_mlp_run(epochs=1, schedule="onecycle", label_smoothing=0.1), small_data)
+    assert result.history[0].val_acc > 0.6
+
+
+def test_device_choice_on_this_machine():
+    expected = "cuda" if torch.cuda.is_available() else pick_device("auto").type
+    assert pick_device("auto").type == expected
+    assert pick_device("cpu").type == "cpu"
