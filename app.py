@@ -1,0 +1,33 @@
+"""Entry point: `streamlit run app.py`. Language, navigation and start-up checks; pages do the rest."""
+import streamlit as st
+
+from fmnist_core.data import DatasetError
+from fmnist_ui import state
+from fmnist_ui.i18n import LANGUAGES, current_language, t
+from fmnist_ui.widgets import keep_widget_values
+
+st.set_page_config(page_title="Fashion-MNIST CNN explorer", page_icon=":material/checkroom:", layout="wide")
+current_language()
+keep_widget_values()
+
+with st.sidebar:
+    st.markdown(f"### {t('app_title')}")
+    st.radio(t("language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get, horizontal=True)
+# Page switches clear the URL's query: write the language back on every run so links keep it.
+st.query_params["lang"] = st.session_state["lang"]
+
+pages = [
+    st.Page("pages/train.py", title=t("page_train"), icon=":material/science:", default=True),
+    st.Page("pages/explore.py", title=t("page_explore"), icon=":material/image_search:"),
+    st.Page("pages/compare.py", title=t("page_compare"), icon=":material/monitoring:"),
+]
+navigation = st.navigation(pages)
+
+try:
+    state.dataset()
+except DatasetError as error:
+    st.error(t("dataset_missing"))
+    st.code(str(error), language=None)
+    st.stop()
+
+navigation.run()

@@ -1,0 +1,96 @@
+"""Plotly figures for curves, probabilities and run comparison."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from fmnist_core.runstore import RunRecord
+
+from .i18n import t
+
+FONT = {"size": 15}
+TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#d62728"
+
+
+def _layout(figure: go.Figure, height: int) -> go.Figure:
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font=FONT,
+                         legend={"orientation": "h", "y": -0.2}, hovermode="x unified")
+    return figure
+
+
+def curves(record: RunRecord) -> go.Figure:
+    """Training and validation accuracy (left) and loss (right) per epoch, best validation epoch marked."""
+    epochs = [metrics.epoch for metrics in record.history]
+    figure = make_subplots(rows=1, cols=2, subplot_titles=(t("accuracy"), t("loss")))
+    figure.add_scatter(x=epochs, y=[m.train_acc for m in record.history], name=t("train_acc"),
+                       mode="lines+markers", line={"color": TRAIN_COLOR}, row=1, col=1)
+    figure.add_scatter(x=epochs, y=[m.val_acc for m in record.history], name=t("val_acc"),
+                       mode="lines+markers", line={"color": VAL_COLOR}, row=1, col=1)
+    figure.add_scatter(x=epochs, y=[m.train_loss for m in record.history], name=t("train_loss"),
+                       mode="lines+markers", line={"color": TRAIN_COLOR, "dash": "dot"}, row=1, col=2)
+    figure.add_scatter(x=epochs, y=[m.val_loss for m in record.history], name=t("val_loss"),
+                       mode="lines+markers", line={"color": VAL_COLOR, "dash": "dot"}, row=1, col=2)
+    best = record.best
+    if best is not None:
+        figure.add_scatter(x=[best.epoch], y=[best.val_acc], name=t("best_epoch"), mode="markers",
+                           marker={"symbol": "star", "size": 16, "color": "#2ca02c"}, row=1, col=1)
+    figure.update_xaxes(title_text=t("epoch"), dtick=1 if len(epochs) <= 15 else None)
+    figure.update_yaxes(tickformat=".0%", row=1, col=1)
+    return _layout(figure, 380)
+
+
+def train_vs_validation(record: RunRecord) -> go.Figure:
+    """The overfitting view: both accuracies, the gap between them shaded, the best epoch marked."""
+    epochs = [metrics.epoch for metrics in record.history]
+    train = [metrics.train_acc for metrics in record.history]
+    val = [metrics.val_acc for metrics in record.history]
+    figure = go.Figure()
+    figure.add_scatter(x=epochs, y=val, name=t("val_acc"), mode="lines+markers", line={"color": VAL_COLOR})
+    figure.add_scatter(x=epochs, y=train, name=t("train_acc"), mode="lines+markers", line={"color": TRAIN_COLOR},
+                       fill="tonexty", fillcolor="rgba(255,160,0,0.25)")
+    figure.add_scatter(x=[None], y=[None], name=t("gap"), mode="markers",
+                       marker={"color": "rgba(255,160,0,0.5)", "symbol": "square", "size": 14})
+    best = record.best
+    if best is not None:
+        figure.add_vline(x=best.epoch, line_dash="dash", line_color="#2ca02c")
+        figure.add_scatter(x=[best.epoch], y=[best.val_acc], name=t("best_epoch"), mode="markers",
+                           marker={"symbol": "star", "size": 16, "color": "#2ca02c"})
+    figure.update_layout(title=t("train_vs_val_title", run=record.summary))
+    figure.update_xaxes(title_text=t("epoch"))
+    figure.update_yaxes(tickformat=".0%")
+    return _layout(figure, 340)
+
+
+def validation_overlay(records: list[RunRecord]) -> go.Figure:
+    figure = go.Figure()
+    for record in records:
+        figure.add_scatter(x=[m.epoch for m in record.history], y=[m.val_acc for m in record.history],
+                           name=f"{record.summary} [{record.key[:6]}]", mode="lines+markers")
+    figure.update_layout(title=t("overlay_title"))
+    figure.update_xaxes(title_text=t("epoch"))
+    figure.update_yaxes(tickformat=".0%", title_text=t("accuracy"))
+    return _layout(figure, 380)
+
+
+def accuracy_vs_time(records: list[RunRecord]) -> go.Figure:
+    figure = go.Figure()
+    for record in records:
+        if record.final is None:
+            continue
+        figure.add_scatter(x=[record.total_seconds], y=[record.final.val_acc], mode="markers+text",
+                           text=[record.key[:6]], textposition="top center", name=record.summary,
+                           marker={"size": 14})
+    figure.update_layout(title=t("scatter_title"))
+    figure.update_xaxes(title_text=t("training_seconds"))
+    figure.update_yaxes(tickformat=".1%", title_text=t("accuracy"))
+    return _layout(figure, 380)
+
+
+def probabilities(values: list[float], labels: tuple[str, ...], true_index: int) -> go.Figure:
+    colors = ["#2ca02c" if index == true_index else "#9ecae1" for index in range(len(values))]
+    figure = go.Figure(go.Bar(x=values, y=list(labels), orientation="h", marker_color=colors,
+                              text=[f"{value:.0%}" for value in values], textposition="outside"))
+    figure.update_xaxes(range=[0, 1.15], tickformat=".0%", title_text=t("probability"))
+    figure.update_yaxes(autorange="reversed")
+    figure.update_layout(showlegend=False)
+    return _layout(figure, 360)

@@ -1,0 +1,203 @@
+"""Every label, caption and message of the app in English and Spanish."""
+from __future__ import annotations
+
+import streamlit as st
+
+LANGUAGES = {"en": "English", "es": "Español"}
+
+TEXT: dict[str, tuple[str, str]] = {
+    # app shell
+    "app_title": ("Fashion-MNIST CNN explorer", "Explorador de CNN con Fashion-MNIST"),
+    "language": ("Language", "Idioma"),
+    "page_train": ("Build & train", "Construir y entrenar"),
+    "page_explore": ("Explore feature maps", "Explorar mapas de activación"),
+    "page_compare": ("Compare runs", "Comparar entrenamientos"),
+    "dataset_missing": ("The Fashion-MNIST data set could not be loaded.", "No se pudo cargar el conjunto Fashion-MNIST."),
+    "store_error": ("The run store cannot be used right now", "El registro de entrenamientos no está disponible ahora"),
+    # build & train
+    "train_intro": (
+        "Choose an architecture and how to train it, press **Train**, and watch the accuracy grow epoch by epoch.",
+        "Elige una arquitectura y cómo entrenarla, pulsa **Entrenar** y mira cómo crece la precisión época a época.",
+    ),
+    "what_is_conv_title": ("What is a convolution?", "¿Qué es una convolución?"),
+    "what_is_conv": (
+        "A **filter** is a small grid of weights (for example 3×3). A **convolution** slides it over the image and, "
+        "at each position, multiplies and adds the pixels under it. The result is a **feature map**: bright where "
+        "the image looks like the filter (an edge, a corner, a stripe). The network *learns* the filter weights. "
+        "**Max pooling** keeps the largest value of each 2×2 block: the map gets smaller and the network cares "
+        "less about exact positions. More filters see more patterns but cost more time.",
+        "Un **filtro** es una pequeña cuadrícula de pesos (por ejemplo 3×3). Una **convolución** lo desliza sobre "
+        "la imagen y, en cada posición, multiplica y suma los píxeles que tiene debajo. El resultado es un **mapa "
+        "de activación**: brillante donde la imagen se parece al filtro (un borde, una esquina, una raya). La red "
+        "*aprende* los pesos de los filtros. El **max pooling** se queda con el mayor valor de cada bloque 2×2: el "
+        "mapa se reduce y a la red le importa menos la posición exacta. Más filtros ven más patrones pero cuestan "
+        "más tiempo.",
+    ),
+    "presets": ("Start from a preset", "Empezar desde un modelo predefinido"),
+    "preset_seed-pytorch-mlp": ("Notebook MLP (PyTorch)", "MLP del cuaderno (PyTorch)"),
+    "preset_seed-pytorch-cnn": ("Notebook CNN (PyTorch)", "CNN del cuaderno (PyTorch)"),
+    "preset_seed-keras-mlp": ("Notebook MLP (Keras)", "MLP del cuaderno (Keras)"),
+    "preset_seed-keras-cnn": ("Notebook CNN (Keras)", "CNN del cuaderno (Keras)"),
+    "preset_fast-cnn": ("Fast CNN (default)", "CNN rápida (por defecto)"),
+    "preset_fast-cnn-long": ("Fast CNN, longer", "CNN rápida, más larga"),
+    "model_section": ("Model", "Modelo"),
+    "training_section": ("Training", "Entrenamiento"),
+    "model_kind": ("Model type", "Tipo de modelo"),
+    "kind_cnn": ("CNN (convolutional)", "CNN (convolucional)"),
+    "kind_mlp": ("MLP (dense only)", "MLP (solo capas densas)"),
+    "conv_layers": ("Number of conv layers", "Número de capas convolucionales"),
+    "filters_layer": ("Filters in conv layer {index}", "Filtros en la capa conv {index}"),
+    "kernel_size": ("Kernel size", "Tamaño del filtro"),
+    "dense_width": ("Dense layer width", "Neuronas de la capa densa"),
+    "hidden_layers": ("Number of hidden layers", "Número de capas ocultas"),
+    "hidden_width": ("Neurons in hidden layer {index}", "Neuronas en la capa oculta {index}"),
+    "epochs": ("Epochs", "Épocas"),
+    "batch_size": ("Batch size", "Tamaño de lote"),
+    "optimizer": ("Optimizer", "Optimizador"),
+    "learning_rate": ("Learning rate", "Tasa de aprendizaje"),
+    "seed": ("Random seed", "Semilla aleatoria"),
+    "shuffle": ("Shuffle the training images each epoch", "Barajar las imágenes en cada época"),
+    "advanced": ("Advanced", "Avanzado"),
+    "schedule": ("Learning-rate schedule", "Programa de la tasa de aprendizaje"),
+    "schedule_constant": ("constant", "constante"),
+    "schedule_onecycle": ("one-cycle (warm up, then decay)", "un ciclo (sube y luego baja)"),
+    "label_smoothing": ("Label smoothing", "Suavizado de etiquetas"),
+    "architecture": ("Architecture", "Arquitectura"),
+    "col_layer": ("Layer", "Capa"),
+    "col_kind": ("Kind", "Tipo"),
+    "col_output": ("Output shape", "Forma de salida"),
+    "col_params": ("Parameters", "Parámetros"),
+    "total_params": ("Total parameters: **{count:,}**", "Parámetros totales: **{count:,}**"),
+    "invalid_spec": ("This model cannot be built: {reason}", "Este modelo no se puede construir: {reason}"),
+    "train_button": ("Train", "Entrenar"),
+    "stop_button": ("Stop", "Detener"),
+    "retrain_button": ("Train again", "Entrenar de nuevo"),
+    "status_cached": ("Trained before: results come from the cache.", "Ya entrenado: los resultados vienen de la caché."),
+    "status_queued": ("Waiting in the queue: position {position}.", "Esperando en la cola: posición {position}."),
+    "status_running": ("Training on {device}…", "Entrenando en {device}…"),
+    "status_done": ("Finished: {epochs} epochs in {seconds:.1f} s on {device}.",
+                    "Terminado: {epochs} épocas en {seconds:.1f} s en {device}."),
+    "status_failed": ("Training failed: {error}", "El entrenamiento falló: {error}"),
+    "status_cancelled": ("Stopped after {epochs} finished epochs.", "Detenido tras {epochs} épocas completas."),
+    "status_interrupted": ("Interrupted (the server stopped). Train again to restart it.",
+                           "Interrumpido (el servidor se detuvo). Entrena de nuevo para reiniciarlo."),
+    "not_trained": ("Not trained yet. Press **Train**.", "Aún sin entrenar. Pulsa **Entrenar**."),
+    "joined": ("Someone is already training this model: you are watching the same job.",
+               "Alguien ya está entrenando este modelo: estás viendo el mismo trabajo."),
+    "progress": ("Epoch {epoch}/{total} · {ips:,.0f} images/s · {seconds:.1f} s/epoch · {device}",
+                 "Época {epoch}/{total} · {ips:,.0f} imágenes/s · {seconds:.1f} s/época · {device}"),
+    "other_jobs": ("Other jobs on this server", "Otros trabajos en este servidor"),
+    "go_explore": ("Explore this model's feature maps", "Explorar los mapas de este modelo"),
+    # charts
+    "accuracy": ("Accuracy", "Precisión"),
+    "loss": ("Loss", "Pérdida"),
+    "epoch": ("Epoch", "Época"),
+    "train_acc": ("training (running avg.)", "entrenamiento (media durante la época)"),
+    "val_acc": ("validation (test set)", "validación (conjunto de prueba)"),
+    "train_loss": ("training loss", "pérdida de entrenamiento"),
+    "val_loss": ("validation loss", "pérdida de validación"),
+    "best_epoch": ("best validation", "mejor validación"),
+    "gap": ("train − validation gap", "diferencia entrenamiento − validación"),
+    "probability": ("Probability", "Probabilidad"),
+    # explore
+    "explore_intro": (
+        "Pick a trained run and click a test image to see what every filter of every conv layer responds to.",
+        "Elige un modelo entrenado y haz clic en una imagen de prueba para ver a qué responde cada filtro.",
+    ),
+    "what_is_map_title": ("What is a feature map?", "¿Qué es un mapa de activación?"),
+    "what_is_map": (
+        "Each small square is one filter's output for the selected image, after ReLU (negatives set to 0). Bright "
+        "(yellow) means the filter found its pattern there; dark (purple) means it did not. The first layer reacts "
+        "to edges and light/dark areas; deeper layers combine them into shapes and get smaller after each pooling. "
+        "All squares of one layer share the same colour scale, so you can compare filters.",
+        "Cada cuadrado es la salida de un filtro para la imagen elegida, tras ReLU (los negativos pasan a 0). "
+        "Brillante (amarillo) significa que el filtro encontró su patrón ahí; oscuro (morado), que no. La primera "
+        "capa reacciona a bordes y zonas claras u oscuras; las capas profundas los combinan en formas y se hacen "
+        "más pequeñas tras cada pooling. Todos los cuadrados de una capa comparten la escala de color, así que se "
+        "pueden comparar.",
+    ),
+    "no_runs": ("No trained model yet: train one on the **Build & train** page.",
+                "Aún no hay modelos entrenados: entrena uno en la página **Construir y entrenar**."),
+    "no_cnn_runs": ("This run is an MLP: it has no conv layers and so no feature maps. Pick a CNN run.",
+                    "Este modelo es un MLP: no tiene capas convolucionales ni mapas de activación. Elige una CNN."),
+    "run": ("Trained run", "Modelo entrenado"),
+    "epoch_scrubber": ("Weights after epoch", "Pesos tras la época"),
+    "class_filter": ("Show only", "Mostrar solo"),
+    "all_classes": ("all classes", "todas las clases"),
+    "gallery": ("Test images (click one)", "Imágenes de prueba (haz clic en una)"),
+    "gallery_count": ("Showing {shown} of the first {limit} test images.",
+                      "Mostrando {shown} de las primeras {limit} imágenes de prueba."),
+    "selected": ("Test image #{index}", "Imagen de prueba n.º {index}"),
+    "true_label": ("True class: **{label}**", "Clase real: **{label}**"),
+    "predicted": ("Predicted: **{label}** ({probability:.0%})", "Predicción: **{label}** ({probability:.0%})"),
+    "correct": ("correct", "acierto"),
+    "wrong": ("wrong", "error"),
+    "layer_caption": ("{name} · {filters} filters · {size}×{size} each", "{name} · {filters} filtros · {size}×{size} cada uno"),
+    "kernels_caption": ("{name} filters (weights averaged over input channels; red +, blue −)",
+                        "Filtros de {name} (pesos promediados sobre los canales de entrada; rojo +, azul −)"),
+    "show_kernels": ("Show the filter weights", "Mostrar los pesos de los filtros"),
+    "tab_maps": ("Feature maps", "Mapas de activación"),
+    "tab_compare": ("Compare images", "Comparar imágenes"),
+    "compare_images": ("Test images to compare (up to 3)", "Imágenes a comparar (hasta 3)"),
+    "filter_index": ("Filter number", "Número de filtro"),
+    "compare_caption": (
+        "Filter #{filter} of every conv and pool layer, one row per image (as in the Keras notebook).",
+        "Filtro n.º {filter} de cada capa conv y pool, una fila por imagen (como en el cuaderno de Keras).",
+    ),
+    "checkpoint_error": ("This checkpoint cannot be read ({error}). Train the run again.",
+                         "No se puede leer este punto de control ({error}). Entrena el modelo de nuevo."),
+    # compare
+    "compare_intro": ("Every run trained on this server. Select several to compare their curves.",
+                      "Todos los entrenamientos de este servidor. Selecciona varios para comparar sus curvas."),
+    "what_is_overfit_title": ("What is overfitting?", "¿Qué es el sobreajuste?"),
+    "what_is_overfit": (
+        "Training accuracy measures the images the model learns from; validation accuracy measures images it has "
+        "never seen. When training accuracy keeps rising but validation stops improving or falls, the model is "
+        "**memorising** the training images instead of learning what makes a shirt a shirt: that is overfitting. "
+        "The shaded gap between the two curves shows it; the marked epoch is where stopping would have been best.",
+        "La precisión de entrenamiento mide las imágenes con las que aprende el modelo; la de validación, imágenes "
+        "que nunca ha visto. Si la de entrenamiento sigue subiendo pero la de validación se estanca o baja, el "
+        "modelo está **memorizando** las imágenes de entrenamiento en vez de aprender qué hace que una camisa sea "
+        "una camisa: eso es sobreajuste. La zona sombreada entre las curvas lo muestra; la época marcada es donde "
+        "habría sido mejor parar.",
+    ),
+    "col_run": ("Run", "Entrenamiento"),
+    "col_model": ("Model", "Modelo"),
+    "col_epochs": ("Epochs", "Épocas"),
+    "col_best_val": ("Best val. acc.", "Mejor prec. val."),
+    "col_final_val": ("Final val. acc.", "Prec. val. final"),
+    "col_final_train": ("Final train acc.", "Prec. entr. final"),
+    "col_sec_epoch": ("s/epoch", "s/época"),
+    "col_total": ("Total s", "Total s"),
+    "col_device": ("Device", "Dispositivo"),
+    "col_status": ("Status", "Estado"),
+    "col_source": ("Cached/live", "Caché/en vivo"),
+    "source_cached": ("cached", "caché"),
+    "source_live": ("live", "en vivo"),
+    "select_runs": ("Runs to compare", "Entrenamientos a comparar"),
+    "overlay_title": ("Validation accuracy of the selected runs", "Precisión de validación de los seleccionados"),
+    "train_vs_val_title": ("Training vs validation: {run}", "Entrenamiento frente a validación: {run}"),
+    "scatter_title": ("Final validation accuracy vs training time", "Precisión final de validación frente a tiempo"),
+    "training_seconds": ("Training time (s)", "Tiempo de entrenamiento (s)"),
+    "status_name_queued": ("queued", "en cola"),
+    "status_name_running": ("running", "entrenando"),
+    "status_name_done": ("done", "terminado"),
+    "status_name_failed": ("failed", "falló"),
+    "status_name_cancelled": ("cancelled", "cancelado"),
+    "status_name_interrupted": ("interrupted", "interrumpido"),
+}
+
+
+def current_language() -> str:
+    """The language of this session: the widget's value, first taken from `?lang=` in the URL."""
+    if "lang" not in st.session_state:
+        requested = st.query_params.get("lang", "en")
+        st.session_state["lang"] = requested if requested in LANGUAGES else "en"
+    return st.session_state["lang"]
+
+
+def t(key: str, **values) -> str:
+    """The text `key` in the session's language, formatted with `values`."""
+    english, spanish = TEXT[key]
+    text = spanish if current_language() == "es" else english
+    return text.format(**values) if values else text

@@ -1,0 +1,160 @@
+"""Widgets that build a RunSpec, shared by pages. Widget values live in session state under fixed keys."""
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+from fmnist_core.models import build_model
+from fmnist_core.presets import DEFAULT_PRESET, PRESETS
+from fmnist_core.specs import CNNSpec, MLPSpec, RunSpec, SpecError, TrainConfig, validate
+
+from .i18n import t
+
+FILTER_CHOICES = (8, 16, 32, 64)
+KERNEL_CHOICES = (3, 5, 7)
+DENSE_CHOICES = (16, 32, 64, 128, 256, 512)
+HIDDEN_CHOICES = (16, 32, 64, 128, 256, 512)
+BATCH_CHOICES = (32, 64, 128, 256, 512, 1024)
+LR_CHOICES = (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 1e-2, 3e-2, 1e-1)
+MAX_CONV_WIDGETS = 4
+MAX_HIDDEN_WIDGETS = 3
+
+
+def spec_to_state(run: RunSpec) -> dict:
+    """The widget values that show `run`; also used to load presets."""
+    state = {
+        "epochs": run.train.epochs, "batch_size": run.train.batch_size, "optimizer": run.train.optimizer,
+        "lr": run.train.lr, "seed": run.train.seed, "shuffle": run.train.shuffle,
+        "schedule": run.train.schedule, "label_smoothing": run.train.label_smoothing,
+    }
+    if isinstance(run.model, CNNSpec):
+        state.update(model_kind="cnn", conv_layers=len(run.model.conv_channels), kernel_size=run.model.kernel_size,
+                     dense=run.model.dense)
+        for index, channels in enumerate(run.model.conv_channels, start=1):
+            state[f"filters_{index}"] = channels
+    else:
+        state.update(model_kind="mlp", hidden_layers=len(run.model.hidden))
+        for index, width in enumerate(run.model.hidden, start=1):
+            state[f"hidden_{index}"] = width
+    return state
+
+
+def spec_from_state(state) -> RunSpec:
+    """Build the RunSpec the widgets describe (not yet validated)."""
+    if state["model_kind"] == "cnn":
+        channels = tuple(int(state[f"filters_{index}"]) for index in range(1, int(state["conv_layers"]) + 1))
+        model = CNNSpec(conv_channels=channels, kernel_size=int(state["kernel_size"]), dense=int(state["dense"]))
+    else:
+        widths = tuple(int(state[f"hidden_{index}"]) for index in range(1, int(state["hidden_layers"]) + 1))
+        model = MLPSpec(hidden=widths)
+    train = TrainConfig(
+        epochs=int(state["epochs"]), batch_size=int(state["batch_size"]), optimizer=state["optimizer"],
+        lr=float(state["lr"]), seed=int(state["seed"]), shuffle=bool(state["shuffle"]),
+        schedule=state["schedule"], label_smoothing=float(state["label_smoothing"]),
+    )
+    return RunSpec(model, train)
+
+
+def ensure_defaults() -> None:
+    """Give every widget key a value once (the default preset), so widgets never fight their defaults."""
+    defaults = spec_to_state(PRESETS[DEFAULT_PRESET])
+    defaults.update({f"filters_{index}": 32 for index in range(1, MAX_CONV_WIDGETS + 1)})
+    defaults.update({f"hidden_{index}": 128 for index in range(1, MAX_HIDDEN_WIDGETS + 1)})
+    defaults.update(hidden_layers=2)
+    for key, value in defaults.items():
+        st.session_state.setdefault(key, value)
+
+
+def load_preset(name: str) -> None:
+    """Button callback: set the widgets to the preset."""
+    st.session_state.update(spec_to_state(PRESETS[name]))
+
+
+def preset_buttons() -> None:
+    st.caption(t("presets"))
+    columns = st.columns(3)
+    for position, name in enumerate(PRESETS):
+        columns[position % 3].button(t(f"preset_{name}"), key=f"preset_{name}", on_click=load_preset, args=(name,),
+                      width="stretch")
+
+
+def _nearest(value, choices):
+    return min(choices, key=lambda choice: abs(choice - value))
+
+
+def model_widgets() -> None:
+    st.subheader(t("model_section"))
+    st.radio(t("model_kind"), ("cnn", "mlp"), key="model_kind", horizontal=True,
+             format_func=lambda kind: t(f"kind_{kind}"))
+    if st.session_state["model_kind"] == "cnn":
+        st.slider(t("conv_layers"), 1, MAX_CONV_WIDGETS, key="conv_layers")
+        for index in range(1, int(st.session_state["conv_layers"]) + 1):
+            key = f"filters_{index}"
+            st.session_state[key] = _nearest(st.session_state[key], FILTER_CHOICES)
+            st.select_slider(t("filters_layer", index=index), FILTER_CHOICES, key=key)
+        st.session_state["kernel_size"] = _nearest(st.session_state["kernel_size"], KERNEL_CHOICES)
+        st.radio(t("kernel_size"), KERNEL_CHOICES, key="kernel_size", horizontal=True,
+                 format_func=lambda size: f"{size}×{size}")
+        st.session_state["dense"] = _nearest(st.session_state["dense"], DENSE_CHOICES)
+        st.select_slider(t("dense_width"), DENSE_CHOICES, key="dense")
+    else:
+        st.slider(t("hidden_layers"), 1, MAX_HIDDEN_WIDGETS, key="hidden_layers")
+        for index in range(1, int(st.session_state["hidden_layers"]) + 1):
+            key = f"hidden_{index}"
+            st.session_state[key] = _nearest(st.session_state[key], HIDDEN_CHOICES)
+            st.select_slider(t("hidden_width", index=index), HIDDEN_CHOICES, key=key)
+
+
+def training_widgets() -> None:
+    st.subheader(t("training_section"))
+    st.slider(t("epochs"), 1, 30, key="epochs")
+    st.session_state["batch_size"] = _nearest(st.session_state["batch_size"], BATCH_CHOICES)
+    st.select_slider(t("batch_size"), BATCH_CHOICES, key="batch_size")
+    st.radio(t("optimizer"), ("adam", "sgd"), key="optimizer", horizontal=True,
+             format_func={"adam": "Adam", "sgd": "SGD"}.get)
+    st.session_state["lr"] = _nearest(st.session_state["lr"], LR_CHOICES)
+    st.select_slider(t("learning_rate"), LR_CHOICES, key="lr", format_func=lambda lr: f"{lr:g}")
+    with st.expander(t("advanced")):
+        st.number_input(t("seed"), 0, 2**31 - 1, step=1, key="seed")
+        st.checkbox(t("shuffle"), key="shuffle")
+        st.radio(t("schedule"), ("constant", "onecycle"), key="schedule",
+                 format_func=lambda name: t(f"schedule_{name}"))
+        st.slider(t("label_smoothing"), 0.0, 0.3, step=0.05, key="label_smoothing")
+
+
+def checked_spec() -> tuple[RunSpec | None, str | None]:
+    """The widgets' spec and None, or None and the core's reason it cannot be built."""
+    try:
+        run = spec_from_state(st.session_state)
+        validate(run)
+    except (SpecError, KeyError, ValueError, TypeError) as error:
+        return None, str(error)
+    return run, None
+
+
+def architecture_table(run: RunSpec) -> None:
+    model = build_model(run.model)
+    rows = [{t("col_layer"): layer.name, t("col_kind"): layer.kind,
+             t("col_output"): " × ".join(str(size) for size in layer.output_shape),
+             t("col_params"): layer.params} for layer in model.layers]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.markdown(t("total_params", count=model.param_count))
+
+
+def with_epochs(run: RunSpec, epochs: int) -> RunSpec:
+    return RunSpec(run.model, dataclasses.replace(run.train, epochs=epochs))
+
+
+BUILD_KEYS = ("model_kind", "conv_layers", "kernel_size", "dense", "hidden_layers", "epochs", "batch_size",
+              "optimizer", "lr", "seed", "shuffle", "schedule", "label_smoothing",
+              *(f"filters_{index}" for index in range(1, MAX_CONV_WIDGETS + 1)),
+              *(f"hidden_{index}" for index in range(1, MAX_HIDDEN_WIDGETS + 1)))
+
+
+def keep_widget_values() -> None:
+    """Streamlit drops a widget's value when its page is not shown; re-assigning keeps the spec across pages."""
+    for key in BUILD_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]

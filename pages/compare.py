@@ -1,0 +1,57 @@
+"""Compare: every run on this server in one sortable table; curves of the selected ones side by side."""
+import pandas as pd
+import streamlit as st
+
+from fmnist_ui import charts, state
+from fmnist_ui.i18n import t
+
+st.header(t("page_compare"))
+st.markdown(t("compare_intro"))
+with st.expander(t("what_is_overfit_title")):
+    st.markdown(t("what_is_overfit"))
+
+records = state.store().all()
+if not records:
+    st.info(t("no_runs"))
+    st.stop()
+
+rows = []
+for record in records:
+    best, final = record.best, record.final
+    rows.append({
+        t("col_run"): record.key[:6],
+        t("col_model"): record.summary,
+        t("col_params"): record.params,
+        t("col_epochs"): len(record.history),
+        t("col_best_val"): best.val_acc * 100 if best else None,
+        t("col_final_val"): final.val_acc * 100 if final else None,
+        t("col_final_train"): final.train_acc * 100 if final else None,
+        t("col_sec_epoch"): record.total_seconds / len(record.history) if record.history else None,
+        t("col_total"): record.total_seconds,
+        t("col_device"): (record.device or "").upper(),
+        t("col_status"): t("status_name_" + record.status),
+        t("col_source"): t("source_live") if record.status in ("queued", "running") else t("source_cached"),
+    })
+percent = st.column_config.NumberColumn(format="%.2f %%")
+seconds = st.column_config.NumberColumn(format="%.1f")
+st.dataframe(
+    pd.DataFrame(rows), hide_index=True, width="stretch",
+    column_config={t("col_best_val"): percent, t("col_final_val"): percent, t("col_final_train"): percent,
+                   t("col_sec_epoch"): seconds, t("col_total"): seconds},
+)
+
+with_history = [record for record in records if record.history]
+by_key = {record.key: record for record in with_history}
+chosen = st.multiselect(
+    t("select_runs"), list(by_key), default=list(by_key)[:3], key="compare_runs",
+    format_func=lambda key: f"{by_key[key].summary} [{key[:6]}]",
+)
+selected = [by_key[key] for key in chosen]
+if selected:
+    overlay_column, scatter_column = st.columns(2)
+    overlay_column.plotly_chart(charts.validation_overlay(selected), width="stretch", key="overlay")
+    scatter_column.plotly_chart(charts.accuracy_vs_time(selected), width="stretch", key="scatter")
+    columns = st.columns(2)
+    for position, record in enumerate(selected):
+        columns[position % 2].plotly_chart(charts.train_vs_validation(record), width="stretch",
+                                           key=f"gap_{record.key}")

@@ -1,0 +1,142 @@
+"""Explore: click a test image, see the prediction and what every filter of every conv layer sees."""
+import streamlit as st
+
+from fmnist_core.activations import feature_maps
+from fmnist_core.data import class_names
+from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes, tile_grid
+from fmnist_core.models import conv_kernels
+from fmnist_core.storage import CheckpointError, app_home, saved_epochs
+from fmnist_core.training import as_input
+from fmnist_ui import charts, state
+from fmnist_ui.i18n import current_language, t
+
+GALLERY_SIZE = 100
+GALLERY_COLUMNS = 4
+COMPARE_DEFAULT = [0, 7, 26]
+
+st.header(t("page_explore"))
+st.markdown(t("explore_intro"))
+with st.expander(t("what_is_map_title")):
+    st.markdown(t("what_is_map"))
+
+data = state.dataset()
+names = class_names(current_language())
+home = app_home()
+runs = [record for record in state.store().all() if record.history and saved_epochs(home, record.key)]
+if not runs:
+    st.info(t("no_runs"))
+    st.stop()
+
+keys = [record.key for record in runs]
+if st.session_state.get("explore_run") not in keys:
+    st.session_state["explore_run"] = keys[0]
+records = {record.key: record for record in runs}
+run_column, epoch_column = st.columns([2, 1])
+key = run_column.selectbox(
+    t("run"), keys, key="explore_run",
+    format_func=lambda k: f"{records[k].summary} · {records[k].best.val_acc:.1%} [{k[:6]}]",
+)
+epochs = saved_epochs(home, key)
+epoch = epochs[-1]
+if len(epochs) > 1:
+    epoch = epoch_column.select_slider(t("epoch_scrubber"), epochs, value=epochs[-1], key=f"epoch_{key}")
+try:
+    model = state.checkpoint(key, epoch).model
+except CheckpointError as error:
+    st.error(t("checkpoint_error", error=error))
+    st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def thumbnail(index: int) -> bytes:
+    return png_bytes(digit_image(state.dataset().test_images[index], size=56))
+
+
+def select_image(index: int) -> None:
+    st.session_state["selected_image"] = index
+
+
+def gallery() -> None:
+    st.subheader(t("gallery"))
+    choice = st.selectbox(t("class_filter"), [-1, *range(10)], key="class_filter",
+                          format_func=lambda c: t("all_classes") if c < 0 else names[c])
+    labels = data.test_labels
+    pool = range(len(labels)) if choice >= 0 else range(GALLERY_SIZE)
+    shown = [index for index in pool if choice < 0 or int(labels[index]) == choice][:GALLERY_SIZE]
+    with st.container(height=560):
+        columns = st.columns(GALLERY_COLUMNS)
+        for position, index in enumerate(shown):
+            with columns[position % GALLERY_COLUMNS]:
+                st.image(thumbnail(index), width="stretch")
+                st.button(f"#{index}", key=f"pick_{index}", on_click=select_image, args=(index,), width="stretch",
+                          type="primary" if index == st.session_state.get("selected_image") else "secondary")
+
+
+@st.fragment
+def feature_map_view() -> None:
+    """Gallery, prediction and every layer's maps: a click reruns only this part of the page."""
+    selected = int(st.session_state.setdefault("selected_image", 0))
+    probabilities, maps = feature_maps(model, as_input(data.test_images[[selected]]))
+    probability_list = probabilities[0].tolist()
+    true_label = int(data.test_labels[selected])
+    predicted = max(range(10), key=probability_list.__getitem__)
+    gallery_column, image_column, chart_column = st.columns([1.1, 0.8, 1.4], gap="medium")
+    with gallery_column:
+        gallery()
+    with image_column:
+        st.subheader(t("selected", index=selected))
+        st.image(digit_image(data.test_images[selected], size=224))
+        st.markdown(t("true_label", label=names[true_label]))
+        verdict = t("correct") if predicted == true_label else t("wrong")
+        st.markdown(t("predicted", label=names[predicted], probability=probability_list[predicted]) + f" — {verdict}")
+    with chart_column:
+        st.plotly_chart(charts.probabilities(probability_list, names, true_label), width="stretch",
+                        key="probabilities")
+    if not model.feature_layers:
+        st.info(t("no_cnn_runs"))
+    show_kernels = st.toggle(t("show_kernels"), key="show_kernels") if model.conv_layers else False
+    for layer in model.feature_layers:
+        layer_maps = maps[layer.name][0]  # (C, H, W)
+        filters, size = layer.output_shape[0], layer.output_shape[1]
+        st.markdown(f"**{t('layer_caption', name=layer.name, filters=filters, size=size)}**")
+        st.image(feature_grid(layer_maps, columns=16, cell=64 if size > 8 else 40))
+        if show_kernels and layer.kind == "conv":
+            st.caption(t("kernels_caption", name=layer.name))
+            st.image(kernel_grid(conv_kernels(model, layer.name), columns=16, cell=40))
+
+
+@st.fragment
+def compare_view() -> None:
+    """One filter across every conv/pool layer for up to three images, one row per image."""
+    if not model.feature_layers:
+        st.info(t("no_cnn_runs"))
+        return
+    chosen = st.multiselect(
+        t("compare_images"), list(range(GALLERY_SIZE)), default=COMPARE_DEFAULT, max_selections=3,
+        key="compare_images", format_func=lambda i: f"#{i} · {names[int(data.test_labels[i])]}",
+    )
+    if not chosen:
+        return
+    max_filter = min(layer.output_shape[0] for layer in model.feature_layers) - 1
+    filter_index = st.slider(t("filter_index"), 0, max_filter, 0, key="compare_filter")
+    st.caption(t("compare_caption", filter=filter_index))
+    _, compare_maps = feature_maps(model, as_input(data.test_images[chosen]))
+    layers = model.feature_layers
+    header = st.columns(len(layers) + 1)
+    for column, layer in zip(header[1:], layers, strict=True):
+        column.markdown(f"**{layer.name}**")
+    for row, index in enumerate(chosen):
+        columns = st.columns(len(layers) + 1)
+        columns[0].image(digit_image(data.test_images[index], size=120),
+                         caption=f"#{index} · {names[int(data.test_labels[index])]}")
+        for column, layer in zip(columns[1:], layers, strict=True):
+            layer_maps = compare_maps[layer.name][:, filter_index]  # (N, H, W)
+            high = max(float(layer_maps.max()), 1e-6)  # one scale per layer across the compared images
+            column.image(tile_grid(layer_maps[row:row + 1], 1, 120, 0.0, high))
+
+
+tab_maps, tab_compare = st.tabs([t("tab_maps"), t("tab_compare")])
+with tab_maps:
+    feature_map_view()
+with tab_compare:
+    compare_view()

@@ -1,0 +1,102 @@
+"""Build & train: widgets build a spec, Train queues a background job, a fragment shows it live."""
+import uuid
+
+import streamlit as st
+
+from fmnist_core.runstore import ACTIVE, RunRecord
+from fmnist_ui import charts, state
+from fmnist_ui.i18n import t
+from fmnist_ui.widgets import (
+    architecture_table, checked_spec, ensure_defaults, model_widgets, preset_buttons, training_widgets,
+)
+
+POLL_SECONDS = 1.0
+
+ensure_defaults()
+owner = st.session_state.setdefault("owner", uuid.uuid4().hex[:8])
+manager = state.job_manager()
+
+st.header(t("page_train"))
+st.markdown(t("train_intro"))
+with st.expander(t("what_is_conv_title")):
+    st.markdown(t("what_is_conv"))
+preset_buttons()
+
+model_column, training_column, summary_column = st.columns([1, 1, 1.3], gap="large")
+with model_column:
+    model_widgets()
+with training_column:
+    training_widgets()
+run, reason = checked_spec()
+with summary_column:
+    st.subheader(t("architecture"))
+    if run is None:
+        st.error(t("invalid_spec", reason=reason))
+    else:
+        architecture_table(run)
+        buttons = st.columns(2)
+
+
+def status_line(record: RunRecord) -> None:
+    device = (record.device or "").upper()
+    history = record.history
+    if record.status == "queued":
+        st.info(t("status_queued", position=manager.queue_position(record.key) or 1))
+    elif record.status == "running":
+        total = record.run.train.epochs
+        st.progress(len(history) / total, text=t("status_running", device=device or "…"))
+        if history:
+            last = history[-1]
+            st.caption(t("progress", epoch=last.epoch, total=total, ips=last.images_per_second,
+                         seconds=last.epoch_seconds, device=device))
+    elif record.status == "done":
+        cached = st.session_state.get("submitted", {}).get(record.key) != "queued"
+        if cached:
+            st.success(t("status_cached"))
+        st.success(t("status_done", epochs=len(history), seconds=record.total_seconds, device=device))
+    elif record.status == "failed":
+        st.error(t("status_failed", error=record.error))
+    elif record.status == "cancelled":
+        st.warning(t("status_cancelled", epochs=len(history)))
+    else:
+        st.warning(t("status_interrupted"))
+
+
+def live_view(key: str, was_active: bool) -> None:
+    record = state.store().get(key)
+    if record is None:
+        st.info(t("not_trained"))
+        return
+    status_line(record)
+    if record.history:
+        st.plotly_chart(charts.curves(record), width="stretch", key=f"curves_{key}")
+    if was_active and record.status not in ACTIVE:
+        st.rerun()  # the job ended: rerun the page so polling stops and the buttons change
+
+
+if run is not None:
+    key = run.key
+    record = state.store().get(key)
+    active = record is not None and record.status in ACTIVE
+    if active:
+        if buttons[0].button(t("stop_button"), type="secondary", width="stretch"):
+            manager.cancel(key)
+            st.rerun()
+        if st.session_state.get("submitted", {}).get(key) == "joined":
+            st.caption(t("joined"))
+    elif buttons[0].button(t("train_button"), type="primary", width="stretch"):
+        submission = manager.submit(run, owner=owner)
+        st.session_state.setdefault("submitted", {})[key] = submission.state
+        st.rerun()
+    if record is not None and record.history:
+        st.session_state["explore_run"] = key
+        buttons[1].page_link("pages/explore.py", label=t("go_explore"), icon=":material/image_search:")
+    st.fragment(live_view, run_every=POLL_SECONDS if active else None)(key, active)
+
+others = [key for key in state.store().active_keys() if run is None or key != run.key]
+if others:
+    with st.expander(t("other_jobs")):
+        for other in others:
+            other_record = state.store().get(other)
+            if other_record is not None:
+                st.write(f"`{other[:6]}` {other_record.summary} — {t('status_name_' + other_record.status)}")
