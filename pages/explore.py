@@ -99,7 +99,8 @@ def feature_map_view() -> None:
         layer_maps = maps[layer.name][0]  # (C, H, W)
         filters, size = layer.output_shape[0], layer.output_shape[1]
         st.markdown(f"**{t('layer_caption', name=layer.name, filters=filters, size=size)}**")
-        st.image(feature_grid(layer_maps, columns=16, cell=64 if size > 8 else 40))
+        cell = 96 if filters <= 16 and size > 8 else 64 if size > 8 else 40
+        st.image(feature_grid(layer_maps, columns=16, cell=cell))
         if show_kernels and layer.kind == "conv":
             st.caption(t("kernels_caption", name=layer.name))
             st.image(kernel_grid(conv_kernels(model, layer.name), columns=16, cell=40))

@@ -7,7 +7,12 @@ from fmnist_core.runstore import ACTIVE, RunRecord
 from fmnist_ui import charts, state
 from fmnist_ui.i18n import t
 from fmnist_ui.widgets import (
-    architecture_table, checked_spec, ensure_defaults, model_widgets, preset_buttons, training_widgets,
+    architecture_table,
+    checked_spec,
+    ensure_defaults,
+    model_widgets,
+    preset_buttons,
+    training_widgets,
 )
 
 POLL_SECONDS = 1.0
@@ -90,7 +95,7 @@ if run is not None:
         st.rerun()
     if record is not None and record.history:
         st.session_state["explore_run"] = key
-        buttons[1].page_link("pages/explore.py", label=t("go_explore"), icon=":material/image_search:")
+        summary_column.page_link("pages/explore.py", label=t("go_explore"), icon=":material/image_search:")
     st.fragment(live_view, run_every=POLL_SECONDS if active else None)(key, active)
 
 others = [key for key in state.store().active_keys() if run is None or key != run.key]

@@ -1,0 +1,27 @@
+# Classroom server: docker build -t fmnist-explorer . && docker run -p 8501:8501 fmnist-explorer
+FROM python:3.11-slim-bookworm
+
+# The real Fashion-MNIST IDX files from Debian, in /usr/share/datasets/fashion-mnist.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dataset-fashion-mnist curl \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 10001 explorer
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+
+COPY app.py ./
+COPY pages ./pages
+COPY fmnist_core ./fmnist_core
+COPY fmnist_ui ./fmnist_ui
+COPY .streamlit ./.streamlit
+
+USER explorer
+ENV FMNIST_HOME=/home/explorer/fmnist-explorer \
+    FMNIST_NO_DOWNLOAD=1 \
+    PYTHONUNBUFFERED=1
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD curl --fail --silent http://127.0.0.1:8501/_stcore/health || exit 1
+CMD ["python", "-m", "streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"]

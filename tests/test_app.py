@@ -1,0 +1,157 @@
+"""Streamlit AppTest for every page: real widgets, real run store, real (small) training."""
+import json
+import time
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, tiny_mlp_run
+from fmnist_core.presets import PRESETS
+from fmnist_core.runs import open_store, train_run
+from fmnist_core.specs import CNNSpec, RunSpec, TrainConfig
+from fmnist_ui import state
+from fmnist_ui.widgets import spec_to_state
+
+APP = str(ROOT / "app.py")
+SMALL_CNN = RunSpec(CNNSpec(conv_channels=(8, 16), dense=32),
+                    TrainConfig(epochs=2, batch_size=256, lr=3e-3, shuffle=True))
+
+
+@pytest.fixture(autouse=True)
+def fresh_app_resources():
+    """Each test has its own FMNIST_HOME, so the app's shared resources must start afresh too."""
+    st.cache_resource.clear()
+    yield
+    try:
+        state.job_manager().shutdown()
+    finally:
+        st.cache_resource.clear()
+
+
+def app(lang: str = "en", **widgets) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = lang
+    for key, value in widgets.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def markdown_text(at: AppTest) -> str:
+    return "\n".join(element.value for element in at.markdown)
+
+
+def test_default_page_shows_architecture_and_train_button():
+    at = app()
+    assert not at.exception
+    assert at.header[0].value == "Build & train"
+    table = at.dataframe[0].value
+    assert list(table["Layer"]) == ["conv1", "pool1", "conv2", "pool2", "flatten", "dense", "output"]
+    assert "113,386" in markdown_text(at)
+    assert any(button.label == "Train" for button in at.button)
+
+
+def test_widgets_change_the_spec():
+    at = app()
+    at.slider(key="conv_layers").set_value(1).run()
+    table = at.dataframe[0].value
+    assert list(table["Layer"])[:3] == ["conv1", "pool1", "flatten"]
+    assert table["Output shape"].iloc[2] == "5408"
+    at.select_slider(key="filters_1").set_value(64).run()
+    assert at.dataframe[0].value["Output shape"].iloc[0] == "64 × 26 × 26"
+
+
+def test_preset_button_loads_the_keras_cnn():
+    at = app()
+    at.button(key="preset_seed-keras-cnn").click().run()
+    assert at.session_state["filters_1"] == 64 and at.session_state["batch_size"] == 32
+    assert f"{243_786:,}" in markdown_text(at)
+
+
+def test_impossible_architecture_shows_the_reason_instead_of_train():
+    at = app(conv_layers=4, kernel_size=7)
+    assert not at.exception
+    assert at.error and "conv layer" in at.error[0].value
+    assert not any(button.label == "Train" for button in at.button)
+
+
+def test_out_of_range_session_values_are_brought_back_into_range():
+    at = app(lr=-5.0, batch_size=10**6, filters_1=1000)
+    assert not at.exception
+    assert at.session_state["lr"] == 1e-4 and at.session_state["batch_size"] == 1024
+    assert at.session_state["filters_1"] == 64
+
+
+def test_finished_run_shows_its_curve_data_marked_cached(isolated_home, small_data):
+    train_run(SMALL_CNN, open_store(isolated_home), isolated_home, data=small_data)
+    at = app(**spec_to_state(SMALL_CNN))
+    assert not at.exception
+    assert any("cache" in element.value for element in at.success)
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    validation = [trace for trace in figure["data"] if trace.get("name") == "validation (test set)"][0]
+    assert validation["x"] == [1, 2] and all(0.5 < value < 1 for value in validation["y"])
+
+
+def test_train_button_runs_a_background_job_until_done():
+    run = tiny_mlp_run(epochs=1)
+    at = app(**spec_to_state(run))
+    [train] = [button for button in at.button if button.label == "Train"]
+    train.click().run()
+    store = state.store()
+    deadline = time.time() + 120
+    while store.get(run.key).status != "done" and time.time() < deadline:
+        time.sleep(0.5)
+    at.run()
+    assert store.get(run.key).status == "done"
+    assert any("Finished" in element.value for element in at.success)
+
+
+def test_explore_shows_maps_for_each_conv_layer_and_follows_clicks(isolated_home, small_data):
+    train_run(SMALL_CNN, open_store(isolated_home), isolated_home, data=small_data)
+    at = app()
+    at.switch_page("pages/explore.py").run()
+    assert not at.exception
+    assert "Test image #0" in [element.value for element in at.subheader]
+    captions = markdown_text(at)
+    for name in ("conv1 · 8 filters · 26×26", "pool1 · 8 filters", "conv2 · 16 filters · 11×11", "pool2"):
+        assert name in captions
+    at.button(key="pick_7").click().run()
+    assert "Test image #7" in [element.value for element in at.subheader]
+    assert "True class: **Shirt**" in markdown_text(at)
+    at.select_slider(key=f"epoch_{SMALL_CNN.key}").set_value(1).run()
+    assert not at.exception
+
+
+def test_explore_without_runs_says_how_to_get_one():
+    at = app()
+    at.switch_page("pages/explore.py").run()
+    assert "No trained model yet" in at.info[0].value
+
+
+def test_compare_lists_runs_with_accuracies(isolated_home, small_data):
+    store = open_store(isolated_home)
+    train_run(SMALL_CNN, store, isolated_home, data=small_data)
+    train_run(tiny_mlp_run(epochs=1), store, isolated_home, data=small_data)
+    at = app()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 2 and set(table["Status"]) == {"done"}
+    assert (table["Best val. acc."] > 50).all()
+    assert len(at.get("plotly_chart")) == 4  # overlay, scatter, and train-vs-validation for both
+
+
+def test_switching_language_changes_labels():
+    at = app()
+    at.radio(key="lang").set_value("es").run()
+    assert at.header[0].value == "Construir y entrenar"
+    assert any(button.label == "Entrenar" for button in at.button)
+    spanish = app(lang="es")
+    assert spanish.header[0].value == "Construir y entrenar"
+
+
+def test_every_preset_is_representable_by_the_widgets():
+    for name, run in PRESETS.items():
+        at = app(**spec_to_state(run))
+        at.button(key=f"preset_{name}").click().run()
+        assert not at.exception and not at.error, name
