@@ -41,5 +41,8 @@ test: $(STAMP) dataset browser lint
 bench: $(STAMP) dataset
 	$(PY) -m fmnist_core bench
 
+precompute: $(STAMP) dataset
+	$(PY) -m fmnist_core precompute
+
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache

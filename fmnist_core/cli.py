@@ -55,6 +55,8 @@ def build_parser() -> OneLineParser:
     train.add_argument("--json", action="store_true", help="one JSON object per epoch, then a summary")
     bench = commands.add_parser("bench", help="time the notebook-style loop against this trainer")
     bench.add_argument("--quick", action="store_true", help="fewer batches per measurement")
+    precompute = commands.add_parser("precompute", help="train the exercise grid ahead of class (resumable)")
+    precompute.add_argument("--recipe", choices=sorted(PRESETS), default=DEFAULT_PRESET)
     worker = commands.add_parser("worker", help="(internal) train one queued run of the app's job manager")
     worker.add_argument("--run-id", required=True)
     return parser
@@ -134,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bench":
             from .bench import run_bench
             return run_bench(quick=args.quick)
+        if args.command == "precompute":
+            from .precompute import run_precompute
+            return run_precompute(args.recipe)
         if args.command == "worker":
             from .jobs import run_worker
             return run_worker(args.run_id)

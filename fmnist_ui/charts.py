@@ -10,6 +10,7 @@ from .i18n import t
 
 FONT = {"size": 15}
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#d62728"
+BEST_MARKER = {"symbol": "circle-open", "size": 20, "color": "#2ca02c", "line": {"width": 3}}
 
 
 def _layout(figure: go.Figure, height: int) -> go.Figure:
@@ -33,7 +34,7 @@ def curves(record: RunRecord) -> go.Figure:
     best = record.best
     if best is not None:
         figure.add_scatter(x=[best.epoch], y=[best.val_acc], name=t("best_epoch"), mode="markers",
-                           marker={"symbol": "circle-open", "size": 20, "color": "#2ca02c", "line": {"width": 3}}, row=1, col=1)
+                           marker=BEST_MARKER, row=1, col=1)
     figure.update_xaxes(title_text=t("epoch"), dtick=1 if len(epochs) <= 15 else None)
     figure.update_yaxes(tickformat=".0%", row=1, col=1)
     return _layout(figure, 380)
@@ -54,7 +55,7 @@ def train_vs_validation(record: RunRecord) -> go.Figure:
     if best is not None:
         figure.add_vline(x=best.epoch, line_dash="dash", line_color="#2ca02c")
         figure.add_scatter(x=[best.epoch], y=[best.val_acc], name=t("best_epoch"), mode="markers",
-                           marker={"symbol": "circle-open", "size": 20, "color": "#2ca02c", "line": {"width": 3}})
+                           marker=BEST_MARKER)
     figure.update_layout(title=t("train_vs_val_title", run=record.summary))
     figure.update_xaxes(title_text=t("epoch"))
     figure.update_yaxes(tickformat=".0%")

@@ -69,6 +69,7 @@ def gallery() -> None:
             with columns[position % GALLERY_COLUMNS]:
                 st.image(thumbnail(index), width="stretch")
                 st.button(f"#{index}", key=f"pick_{index}", on_click=select_image, args=(index,), width="stretch",
+                          help=names[int(labels[index])],
                           type="primary" if index == st.session_state.get("selected_image") else "secondary")
 
 

@@ -64,3 +64,13 @@ def test_bad_input_exits_2_with_one_line(isolated_home, args, words):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and words in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_exercise_grid_covers_the_notebook_exercises():
+    from fmnist_core.precompute import exercise_grid
+
+    grid = exercise_grid()
+    channels = sorted(run.model.conv_channels for run in grid if run.model.kind == "cnn")
+    assert channels == sorted((filters,) * layers for filters in (16, 32, 64) for layers in (1, 2, 3))
+    assert sum(run.model.kind == "mlp" for run in grid) == 2
+    assert len({run.key for run in grid}) == len(grid)

@@ -1,0 +1,40 @@
+"""`python -m fmnist_core precompute`: train the notebook's exercise grid ahead of class (resumable)."""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from .presets import PRESETS
+from .runs import cached_result, open_store, train_run
+from .specs import RunSpec
+from .storage import app_home
+
+GRID_FILTERS = (16, 32, 64)
+GRID_LAYERS = (1, 2, 3)
+
+
+def exercise_grid(recipe: str = "fast-cnn") -> list[RunSpec]:
+    """CNNs with 16/32/64 filters × 1/2/3 conv layers on one recipe, plus the notebooks' MLP baselines."""
+    base = PRESETS[recipe]
+    runs = [RunSpec(dataclasses.replace(base.model, conv_channels=(filters,) * layers), base.train)
+            for layers in GRID_LAYERS for filters in GRID_FILTERS]
+    runs += [PRESETS["seed-pytorch-mlp"], PRESETS["seed-keras-mlp"]]
+    return runs
+
+
+def run_precompute(recipe: str = "fast-cnn") -> int:
+    home = app_home()
+    store = open_store(home)
+    runs = exercise_grid(recipe)
+    started = time.perf_counter()
+    for position, run in enumerate(runs, start=1):
+        label = f"[{position}/{len(runs)}] {run.summary()}"
+        if cached_result(store, home, run) is not None:
+            print(f"{label}: cached", flush=True)
+            continue
+        result = train_run(run, store, home, owner="precompute")
+        final = result.record.final
+        print(f"{label}: {result.record.status}, val acc {final.val_acc:.2%}, "
+              f"{result.record.total_seconds:.0f} s", flush=True)
+    print(f"grid ready in {time.perf_counter() - started:.0f} s ({len(runs)} runs) under {home}")
+    return 0

@@ -1,0 +1,43 @@
+"""The Docker engine is not available here: check the Dockerfile by reading it and by running what it runs."""
+import re
+import subprocess
+import sys
+import tomllib
+
+from conftest import ROOT
+
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+
+
+def test_dockerfile_copies_what_exists_and_runs_as_non_root():
+    assert re.search(r"^FROM python:3\.11-slim-bookworm", DOCKERFILE, re.M)  # Debian-based
+    assert "dataset-fashion-mnist" in DOCKERFILE
+    for source in re.findall(r"^COPY (\S+) ", DOCKERFILE, re.M):
+        assert (ROOT / source).exists(), source
+    users = re.findall(r"^USER (\S+)", DOCKERFILE, re.M)
+    assert users and users[-1] not in ("root", "0")
+    assert re.search(r"^EXPOSE 8501$", DOCKERFILE, re.M)
+    assert "/_stcore/health" in DOCKERFILE.split("HEALTHCHECK", 1)[1]
+    assert "--server.headless=true" in DOCKERFILE
+
+
+def test_dockerfile_installs_the_pinned_requirements():
+    requirements = (ROOT / "requirements.txt").read_text()
+    assert "torch==2.14.1" in requirements and "torchvision==0.29.1" in requirements
+    assert "pip install --no-cache-dir -r requirements.txt" in DOCKERFILE
+
+
+def test_streamlit_config_is_classroom_sane():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["headless"] is True
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"]["maxUploadSize"] <= 10
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_the_image_command_starts_an_importable_app():
+    command = re.search(r'^CMD \["python", "-m", "streamlit", "run", "(\S+)"', DOCKERFILE, re.M)
+    assert command and (ROOT / command.group(1)).exists()
+    check = subprocess.run([sys.executable, "-c", "import streamlit, fmnist_core.cli, fmnist_ui.widgets"],
+                           cwd=ROOT, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
