@@ -62,14 +62,20 @@ def test_hooks_are_removed_even_on_error():
 
 
 def test_knock_out_zeroes_chosen_filters_only_while_inside(data):
+    torch.manual_seed(0)
     model = build_model(PRESETS["seed-pytorch-cnn"].model)
     images = as_input(data.test_images[:2])
     weights_before = conv_kernels(model, "conv1").clone()
-    with knocked_out(model.module, {"conv1": [0, 3]}):
-        _, maps = feature_maps(model, images)
-    assert maps["conv1"][:, [0, 3]].abs().sum() == 0
-    _, maps_after = feature_maps(model, images)
-    assert maps_after["conv1"][:, 0].abs().sum() > 0
+    probabilities_before, maps_before = feature_maps(model, images)
+    responding = [index for index in range(32) if maps_before["conv1"][:, index].abs().sum() > 0][:2]
+    assert len(responding) == 2
+    with knocked_out(model.module, {"conv1": responding}):
+        probabilities_out, maps = feature_maps(model, images)
+    assert maps["conv1"][:, responding].abs().sum() == 0
+    assert not torch.equal(probabilities_out, probabilities_before)
+    probabilities_after, maps_after = feature_maps(model, images)
+    assert torch.equal(maps_after["conv1"], maps_before["conv1"])
+    assert torch.equal(probabilities_after, probabilities_before)
     assert torch.equal(conv_kernels(model, "conv1"), weights_before)
 
 
