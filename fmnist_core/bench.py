@@ -14,7 +14,7 @@ from .activations import feature_maps
 from .data import FashionMNIST, get_dataset
 from .models import build_model
 from .presets import PRESETS
-from .training import as_input, configure_cpu_threads, evaluate, fit, pick_device
+from .training import as_input, configure_cpu_threads, evaluate, fit, memory_format_for, pick_device
 
 
 def _write_idx(path: Path, array: torch.Tensor, magic: int) -> None:
@@ -104,12 +104,14 @@ def run_bench(quick: bool = False) -> int:
         seconds, _ = trainer_epoch_seconds(data, preset, None)
         print(f"  {preset:<20} {seconds:6.2f} s/epoch")
 
-    model = build_model(PRESETS["seed-pytorch-cnn"].model)
+    spec = PRESETS["seed-pytorch-cnn"].model
+    model = build_model(spec)
+    memory_format = memory_format_for(spec)
     test_images, test_labels = data.test_images.to(device), data.test_labels.to(device)
-    module = model.module.to(device)
-    evaluate(module, test_images, test_labels)
+    module = model.module.to(device=device, memory_format=memory_format)
+    evaluate(module, test_images, test_labels, memory_format=memory_format)
     started = time.perf_counter()
-    evaluate(module, test_images, test_labels)
+    evaluate(module, test_images, test_labels, memory_format=memory_format)
     eval_ms = (time.perf_counter() - started) * 1000
     one_image = as_input(test_images[:1])
     feature_maps(model, one_image)

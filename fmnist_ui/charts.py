@@ -5,12 +5,24 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from fmnist_core.runstore import RunRecord
+from fmnist_core.specs import model_summary
 
 from .i18n import t
 
 FONT = {"size": 15}
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#d62728"
 BEST_MARKER = {"symbol": "circle-open", "size": 20, "color": "#2ca02c", "line": {"width": 3}}
+
+
+def _accuracy_range(values: list[float]) -> list[float]:
+    """From a little below the lowest accuracy shown up to 100 %, never past it."""
+    low = min(values, default=0.5)
+    return [max(0.0, low - 0.05), 1.0]
+
+
+def _epoch_axis(figure: go.Figure, epochs: list[int], **where) -> None:
+    figure.update_xaxes(title_text=t("epoch"), dtick=1 if max(epochs, default=1) <= 15 else None,
+                        rangemode="tozero", **where)
 
 
 def _layout(figure: go.Figure, height: int) -> go.Figure:
@@ -35,8 +47,9 @@ def curves(record: RunRecord) -> go.Figure:
     if best is not None:
         figure.add_scatter(x=[best.epoch], y=[best.val_acc], name=t("best_epoch"), mode="markers",
                            marker=BEST_MARKER, row=1, col=1)
-    figure.update_xaxes(title_text=t("epoch"), dtick=1 if len(epochs) <= 15 else None)
-    figure.update_yaxes(tickformat=".0%", row=1, col=1)
+    _epoch_axis(figure, epochs)
+    accuracies = [m.train_acc for m in record.history] + [m.val_acc for m in record.history]
+    figure.update_yaxes(tickformat=".0%", range=_accuracy_range(accuracies), row=1, col=1)
     return _layout(figure, 380)
 
 
@@ -56,9 +69,10 @@ def train_vs_validation(record: RunRecord) -> go.Figure:
         figure.add_vline(x=best.epoch, line_dash="dash", line_color="#2ca02c")
         figure.add_scatter(x=[best.epoch], y=[best.val_acc], name=t("best_epoch"), mode="markers",
                            marker=BEST_MARKER)
-    figure.update_layout(title=t("train_vs_val_title", run=record.summary))
-    figure.update_xaxes(title_text=t("epoch"))
-    figure.update_yaxes(tickformat=".0%")
+    figure.update_layout(title={"text": t("train_vs_val_title", run=f"{model_summary(record.run.model)} "
+                                          f"[{record.key[:6]}]"), "font": {"size": 15}})
+    _epoch_axis(figure, epochs)
+    figure.update_yaxes(tickformat=".0%", range=_accuracy_range(train + val))
     return _layout(figure, 340)
 
 
@@ -68,8 +82,9 @@ def validation_overlay(records: list[RunRecord]) -> go.Figure:
         figure.add_scatter(x=[m.epoch for m in record.history], y=[m.val_acc for m in record.history],
                            name=f"{record.summary} [{record.key[:6]}]", mode="lines+markers")
     figure.update_layout(title=t("overlay_title"))
-    figure.update_xaxes(title_text=t("epoch"))
-    figure.update_yaxes(tickformat=".0%", title_text=t("accuracy"))
+    _epoch_axis(figure, [m.epoch for record in records for m in record.history])
+    accuracies = [m.val_acc for record in records for m in record.history]
+    figure.update_yaxes(tickformat=".0%", title_text=t("accuracy"), range=_accuracy_range(accuracies))
     return _layout(figure, 380)
 
 
@@ -83,7 +98,8 @@ def accuracy_vs_time(records: list[RunRecord]) -> go.Figure:
                            marker={"size": 14})
     figure.update_layout(title=t("scatter_title"))
     figure.update_xaxes(title_text=t("training_seconds"))
-    figure.update_yaxes(tickformat=".1%", title_text=t("accuracy"))
+    finals = [record.final.val_acc for record in records if record.final]
+    figure.update_yaxes(tickformat=".1%", title_text=t("accuracy"), range=_accuracy_range(finals))
     return _layout(figure, 380)
 
 

@@ -1,5 +1,6 @@
 """Explore: click a test image, see the prediction and what every filter of every conv layer sees."""
 import streamlit as st
+import torch
 
 from fmnist_core.activations import feature_maps
 from fmnist_core.data import class_names
@@ -7,10 +8,12 @@ from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes
 from fmnist_core.models import conv_kernels
 from fmnist_core.storage import CheckpointError, app_home, saved_epochs
 from fmnist_core.training import as_input
+from fmnist_core.uploads import ImageInputError, prepare_upload
 from fmnist_ui import charts, state
 from fmnist_ui.i18n import current_language, t
 
 GALLERY_SIZE = 100
+UPLOAD = -1  # the selection value of "your picture"
 GALLERY_COLUMNS = 4
 COMPARE_DEFAULT = [0, 7, 26]
 
@@ -56,7 +59,47 @@ def select_image(index: int) -> None:
     st.session_state["selected_image"] = index
 
 
+def read_upload() -> None:
+    """Uploader callback: decode once; keep the 28×28 tensor or the reason it was refused."""
+    uploaded = st.session_state.get("upload")
+    st.session_state.pop("upload_error", None)
+    st.session_state.pop("upload_tensor", None)
+    if uploaded is None:
+        if st.session_state.get("selected_image") == UPLOAD:
+            st.session_state["selected_image"] = 0
+        return
+    try:
+        tensor, picture = prepare_upload(uploaded.getvalue())
+    except ImageInputError as error:
+        st.session_state["upload_error"] = (error.code, error.values)
+        return
+    picture.thumbnail((224, 224))
+    st.session_state["upload_tensor"] = tensor
+    st.session_state["upload_picture"] = picture
+    st.session_state["selected_image"] = UPLOAD
+
+
+def upload_box() -> None:
+    st.file_uploader(t("upload"), type=["png", "jpg", "jpeg", "webp", "gif"], key="upload",
+                     on_change=read_upload, help=t("upload_help"))
+    if "upload_error" in st.session_state:
+        code, values = st.session_state["upload_error"]
+        st.error(t("upload_rejected", reason=t(f"upload_{code}", **values)))
+    elif "upload_tensor" in st.session_state:
+        st.button(t("your_picture"), key="pick_upload", on_click=select_image, args=(UPLOAD,), width="stretch",
+                  icon=":material/photo_camera:",
+                  type="primary" if st.session_state.get("selected_image") == UPLOAD else "secondary")
+
+
+def image_of(selection: int) -> tuple:
+    """(uint8 28×28 image, true class or None, caption) of a test image index or of the upload."""
+    if selection == UPLOAD and "upload_tensor" in st.session_state:
+        return st.session_state["upload_tensor"], None, t("your_picture")
+    return data.test_images[selection], int(data.test_labels[selection]), f"#{selection}"
+
+
 def gallery() -> None:
+    upload_box()
     st.subheader(t("gallery"))
     choice = st.selectbox(t("class_filter"), [-1, *range(10)], key="class_filter",
                           format_func=lambda c: t("all_classes") if c < 0 else names[c])
@@ -77,22 +120,31 @@ def gallery() -> None:
 def feature_map_view() -> None:
     """Gallery, prediction and every layer's maps: a click reruns only this part of the page."""
     selected = int(st.session_state.setdefault("selected_image", 0))
-    probabilities, maps = feature_maps(model, as_input(data.test_images[[selected]]))
+    image, true_label, _ = image_of(selected)
+    probabilities, maps = feature_maps(model, as_input(image[None]))
     probability_list = probabilities[0].tolist()
-    true_label = int(data.test_labels[selected])
     predicted = max(range(10), key=probability_list.__getitem__)
     gallery_column, image_column, chart_column = st.columns([1.1, 0.8, 1.4], gap="medium")
     with gallery_column:
         gallery()
     with image_column:
-        st.subheader(t("selected", index=selected))
-        st.image(digit_image(data.test_images[selected], size=224))
-        st.markdown(t("true_label", label=names[true_label]))
-        verdict = t("correct") if predicted == true_label else t("wrong")
-        st.markdown(t("predicted", label=names[predicted], probability=probability_list[predicted]) + f" — {verdict}")
+        prediction = t("predicted", label=names[predicted], probability=probability_list[predicted])
+        if true_label is None:
+            st.subheader(t("your_picture"))
+            st.image(st.session_state["upload_picture"])
+            st.caption(t("as_model_sees"))
+            st.image(digit_image(image, size=112))
+            st.markdown(t("unknown_label"))
+            st.markdown(prediction)
+        else:
+            st.subheader(t("selected", index=selected))
+            st.image(digit_image(image, size=224))
+            st.markdown(t("true_label", label=names[true_label]))
+            verdict = t("correct") if predicted == true_label else t("wrong")
+            st.markdown(f"{prediction} — {verdict}")
     with chart_column:
-        st.plotly_chart(charts.probabilities(probability_list, names, true_label), width="stretch",
-                        key="probabilities")
+        st.plotly_chart(charts.probabilities(probability_list, names, -1 if true_label is None else true_label),
+                        width="stretch", key="probabilities")
     if not model.feature_layers:
         st.info(t("no_cnn_runs"))
     show_kernels = st.toggle(t("show_kernels"), key="show_kernels") if model.conv_layers else False
@@ -113,24 +165,26 @@ def compare_view() -> None:
     if not model.feature_layers:
         st.info(t("no_cnn_runs"))
         return
+    options = ([UPLOAD] if "upload_tensor" in st.session_state else []) + list(range(GALLERY_SIZE))
     chosen = st.multiselect(
-        t("compare_images"), list(range(GALLERY_SIZE)), default=COMPARE_DEFAULT, max_selections=3,
-        key="compare_images", format_func=lambda i: f"#{i} · {names[int(data.test_labels[i])]}",
+        t("compare_images"), options, default=COMPARE_DEFAULT, max_selections=3, key="compare_images",
+        format_func=lambda i: t("your_picture") if i == UPLOAD else f"#{i} · {names[int(data.test_labels[i])]}",
     )
     if not chosen:
         return
     max_filter = min(layer.output_shape[0] for layer in model.feature_layers) - 1
     filter_index = st.slider(t("filter_index"), 0, max_filter, 0, key="compare_filter")
     st.caption(t("compare_caption", filter=filter_index))
-    _, compare_maps = feature_maps(model, as_input(data.test_images[chosen]))
+    images = [image_of(selection) for selection in chosen]
+    _, compare_maps = feature_maps(model, as_input(torch.stack([image for image, _, _ in images])))
     layers = model.feature_layers
     header = st.columns(len(layers) + 1)
     for column, layer in zip(header[1:], layers, strict=True):
         column.markdown(f"**{layer.name}**")
-    for row, index in enumerate(chosen):
+    for row, (image, label, caption) in enumerate(images):
         columns = st.columns(len(layers) + 1)
-        columns[0].image(digit_image(data.test_images[index], size=120),
-                         caption=f"#{index} · {names[int(data.test_labels[index])]}")
+        columns[0].image(digit_image(image, size=120),
+                         caption=caption if label is None else f"{caption} · {names[label]}")
         for column, layer in zip(columns[1:], layers, strict=True):
             layer_maps = compare_maps[layer.name][:, filter_index]  # (N, H, W)
             high = max(float(layer_maps.max()), 1e-6)  # one scale per layer across the compared images

@@ -8,6 +8,7 @@ import time
 import urllib.request
 
 import pytest
+from PIL import Image, ImageDraw
 
 from conftest import ARTIFACTS, ROOT
 
@@ -65,7 +66,7 @@ def press(page, label, key, times=1):
         page.wait_for_timeout(250)
 
 
-def test_main_path_in_chromium(server):
+def test_main_path_in_chromium(server, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -97,6 +98,24 @@ def test_main_path_in_chromium(server):
         grids = page.locator("[data-testid='stImage'] img")
         assert grids.count() > 100  # 100 thumbnails + the selected image + one grid per layer
         page.screenshot(path=str(ARTIFACTS / "2-explore.png"), full_page=True)
+
+        # Your own picture: a wrong file gets a message, a drawing becomes a 28×28 input.
+        not_a_picture = tmp_path / "notes.png"
+        not_a_picture.write_text("this is text, not a picture")
+        uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
+        uploader.set_input_files(str(not_a_picture))
+        expect(page.get_by_text("This file cannot be used: it is not an image we can read")).to_be_visible(
+            timeout=20_000)
+        drawing = tmp_path / "drawing.png"
+        Image.new("RGB", (200, 300), "white").save(drawing)
+        with Image.open(drawing) as opened:
+            canvas = opened.copy()
+        ImageDraw.Draw(canvas).rectangle((50, 40, 150, 260), fill=(20, 20, 20))
+        canvas.save(drawing)
+        uploader.set_input_files(str(drawing))
+        expect(page.get_by_text("What the model sees (28×28)")).to_be_visible(timeout=20_000)
+        expect(page.get_by_text("conv1 · 8 filters · 26×26 each")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "2b-explore-upload.png"), full_page=True)
 
         page.get_by_text("Español").click()
         expect(page.get_by_role("heading", name="Explorar mapas de activación")).to_be_visible(timeout=20_000)

@@ -1,0 +1,84 @@
+"""Turn an uploaded photo or drawing into a Fashion-MNIST-like 28×28 input. Untrusted bytes: Pillow only."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # refuse before decoding: 40 megapixels is already a large phone photo
+MIN_SIDE = 8
+ACCEPTED = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+
+
+class ImageInputError(ValueError):
+    """An upload that cannot become a model input. `code` and `values` let the UI say it in any language."""
+
+    def __init__(self, code: str, message: str, **values):
+        super().__init__(message)
+        self.code = code
+        self.values = values
+
+
+def _open(raw: bytes) -> Image.Image:
+    if not raw:
+        raise ImageInputError("empty", "the file is empty")
+    if len(raw) > MAX_UPLOAD_BYTES:
+        megabytes, limit = len(raw) / 1e6, MAX_UPLOAD_BYTES // 1_000_000
+        raise ImageInputError("file_size", f"the file is {megabytes:.1f} MB; at most {limit} MB",
+                              megabytes=megabytes, limit=limit)
+    try:
+        image = Image.open(io.BytesIO(raw))
+    except (UnidentifiedImageError, OSError):
+        raise ImageInputError("not_image", "this is not an image we can read (use PNG, JPEG, WebP or GIF)") from None
+    if image.format not in ACCEPTED:
+        raise ImageInputError("format", f"{image.format} images are not accepted (use PNG, JPEG, WebP or GIF)",
+                              format=image.format)
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ImageInputError("too_large", f"the image is {width}×{height} pixels; at most "
+                              f"{MAX_PIXELS // 1_000_000} megapixels", width=width, height=height,
+                              limit=MAX_PIXELS // 1_000_000)
+    if min(width, height) < MIN_SIDE:
+        raise ImageInputError("too_small", f"the image is only {width}×{height} pixels; at least "
+                              f"{MIN_SIDE}×{MIN_SIDE}", width=width, height=height, side=MIN_SIDE)
+    return image
+
+
+def _to_gray(image: Image.Image) -> Image.Image:
+    """Any mode (16-bit, palette, transparency, CMYK…) → 8-bit grayscale; transparency becomes white."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        values = np.asarray(image, dtype=np.float64)
+        high = values.max() or 1.0
+        return Image.fromarray((values / high * 255).astype(np.uint8), mode="L")
+    if image.mode in ("P", "PA", "LA", "RGBA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("L")
+    return image.convert("L")
+
+
+def prepare_upload(raw: bytes) -> tuple[torch.Tensor, Image.Image]:
+    """Decode, orient, grayscale, pad to square, resize to 28×28 and invert a light background so the garment
+    is bright on dark as in Fashion-MNIST. Return the uint8 (28, 28) tensor and the upright grayscale picture."""
+    image = _open(raw)
+    try:
+        image.seek(0)  # first frame of an animated GIF or WebP
+        image = ImageOps.exif_transpose(image)
+        image.draft("L", (256, 256))  # JPEG: decode at reduced size, much faster for big photos
+        gray = _to_gray(image)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise ImageInputError("damaged", f"the image file is damaged or truncated ({type(error).__name__})") from None
+    gray.thumbnail((512, 512))
+    as_uploaded = gray.copy()
+    pixels = np.asarray(gray, dtype=np.float64)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    if np.median(border) > 127:  # light background: Fashion-MNIST garments are light on black
+        gray = ImageOps.invert(gray)
+    side = max(gray.size)
+    square = Image.new("L", (side, side), 0)
+    square.paste(gray, ((side - gray.width) // 2, (side - gray.height) // 2))
+    small = ImageOps.autocontrast(square.resize((28, 28), Image.LANCZOS))
+    return torch.from_numpy(np.asarray(small, dtype=np.uint8).copy()), as_uploaded
