@@ -2,6 +2,7 @@
 import streamlit as st
 
 from fmnist_core.data import DatasetError
+from fmnist_core.runstore import RunStoreError
 from fmnist_ui import state
 from fmnist_ui.i18n import LANGUAGES, current_language, t
 from fmnist_ui.widgets import keep_widget_values
@@ -30,4 +31,7 @@ except DatasetError as error:
     st.code(str(error), language=None)
     st.stop()
 
-navigation.run()
+try:
+    navigation.run()
+except RunStoreError as error:  # e.g. the database is locked by another process for too long
+    st.error(f"{t('store_error')}: {error}")

@@ -3,7 +3,7 @@ import uuid
 
 import streamlit as st
 
-from fmnist_core.runstore import ACTIVE, RunRecord
+from fmnist_core.runstore import ACTIVE, RunRecord, RunStoreError
 from fmnist_ui import charts, state
 from fmnist_ui.i18n import t
 from fmnist_ui.widgets import (
@@ -83,16 +83,19 @@ if run is not None:
     key = run.key
     record = state.store().get(key)
     active = record is not None and record.status in ACTIVE
-    if active:
-        if buttons[0].button(t("stop_button"), type="secondary", width="stretch"):
-            manager.cancel(key)
+    try:
+        if active:
+            if buttons[0].button(t("stop_button"), type="secondary", width="stretch"):
+                manager.cancel(key)
+                st.rerun()
+            if st.session_state.get("submitted", {}).get(key) == "joined":
+                st.caption(t("joined"))
+        elif buttons[0].button(t("train_button"), type="primary", width="stretch"):
+            submission = manager.submit(run, owner=owner)
+            st.session_state.setdefault("submitted", {})[key] = submission.state
             st.rerun()
-        if st.session_state.get("submitted", {}).get(key) == "joined":
-            st.caption(t("joined"))
-    elif buttons[0].button(t("train_button"), type="primary", width="stretch"):
-        submission = manager.submit(run, owner=owner)
-        st.session_state.setdefault("submitted", {})[key] = submission.state
-        st.rerun()
+    except RunStoreError as error:  # the database is locked by another process: say so, lose nothing
+        summary_column.error(f"{t('store_error')}: {error}")
     if record is not None and record.history:
         st.session_state["explore_run"] = key
         summary_column.page_link("pages/explore.py", label=t("go_explore"), icon=":material/image_search:")

@@ -155,3 +155,40 @@ def test_every_preset_is_representable_by_the_widgets():
         at = app(**spec_to_state(run))
         at.button(key=f"preset_{name}").click().run()
         assert not at.exception and not at.error, name
+
+
+def test_missing_dataset_explains_how_to_install_it(tmp_path, monkeypatch):
+    from fmnist_core import data as data_module
+
+    monkeypatch.setattr(data_module, "DEBIAN_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(data_module, "TORCHVISION_ROOT", tmp_path / "tv")
+    monkeypatch.setenv("FMNIST_NO_DOWNLOAD", "1")
+    data_module.get_dataset.cache_clear()
+    try:
+        at = app()
+        assert not at.exception
+        assert "could not be loaded" in at.error[0].value
+        assert "dataset-fashion-mnist" in at.code[0].value and "FMNIST_DATA_DIR" in at.code[0].value
+        assert not at.header  # no page is run without data
+    finally:
+        data_module.get_dataset.cache_clear()
+
+
+def test_locked_run_store_gives_a_message_not_a_traceback(isolated_home, small_data):
+    import sqlite3
+
+    store = open_store(isolated_home)
+    train_run(tiny_mlp_run(epochs=1), store, isolated_home, data=small_data)
+    at = app()
+    state.store().timeout = 0.2
+    locker = sqlite3.connect(store.path)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        at.button(key="preset_fast-cnn").click().run()
+        [train] = [button for button in at.button if button.label == "Train"]
+        train.click().run()
+        assert not at.exception
+        assert any("run store" in element.value for element in at.error)
+    finally:
+        locker.rollback()
+        locker.close()
