@@ -1,6 +1,7 @@
 """Feature maps through forward hooks that are always removed."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -30,28 +31,9 @@ def _store_output(captured: dict, name: str):
     return hook
 
 
-@contextmanager
-def knocked_out(module: torch.nn.Module, filters: dict[str, Sequence[int]]) -> Iterator[None]:
-    """Zero the chosen output channels of the named layers while inside; the weights are not touched."""
-    handles = []
-    try:
-        for name, channels in filters.items():
-            if not channels:
-                continue
-            index = torch.as_tensor(list(channels), dtype=torch.long)
-            handles.append(module.get_submodule(name).register_forward_hook(_zero_channels(index)))
-        yield
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
-def _zero_channels(index: torch.Tensor):
-    def hook(_module, _inputs, output):
-        output = output.clone()
-        output[:, index] = 0
-        return output
-    return hook
+# One loaded model serves every session of the app, each in its own thread: hooks registered by one
+# session would also fire for another's forward pass, so capture runs one at a time (a few ms each).
+_CAPTURE_LOCK = threading.Lock()
 
 
 @torch.inference_mode()
@@ -59,8 +41,8 @@ def feature_maps(model: BuiltModel, images: torch.Tensor) -> tuple[torch.Tensor,
     """Run images (N, 1, 28, 28) through the model; return class probabilities (N, 10) and each
     feature layer's output (N, C, H, W)."""
     layers = model.feature_layers
-    model.module.eval()
-    with capture_outputs(model.module, [layer.hook_module for layer in layers]) as captured:
+    with _CAPTURE_LOCK, capture_outputs(model.module, [layer.hook_module for layer in layers]) as captured:
+        model.module.eval()
         logits = model.module(images)
     maps = {}
     for layer in layers:

@@ -1,7 +1,9 @@
 """Build a PyTorch module from a spec, and say which of its layers can be inspected."""
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -115,3 +117,17 @@ def build_model(spec: ModelSpec) -> BuiltModel:
 def conv_kernels(model: BuiltModel, layer_name: str) -> torch.Tensor:
     """The filters of one conv layer: (out_channels, in_channels, k, k)."""
     return model.module.get_submodule(layer_name).weight.detach()
+
+
+def with_filters_off(model: BuiltModel, filters: Mapping[str, Sequence[int]]) -> BuiltModel:
+    """A copy of `model` whose chosen conv filters output zero everywhere (their weights and bias set to 0,
+    which is the same as zeroing their feature maps). The original model, shared by every session, is untouched."""
+    switched = BuiltModel(copy.deepcopy(model.module), model.layers)
+    with torch.no_grad():
+        for name, channels in filters.items():
+            if channels:
+                conv = switched.module.get_submodule(name)
+                index = torch.as_tensor(sorted(set(channels)), dtype=torch.long)
+                conv.weight[index] = 0
+                conv.bias[index] = 0
+    return switched

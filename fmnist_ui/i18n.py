@@ -167,6 +167,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "upload_too_small": ("the image is only {width}×{height} pixels, at least {side}×{side}",
                          "la imagen mide solo {width}×{height} píxeles, mínimo {side}×{side}"),
     "upload_damaged": ("the image file is damaged or cut short", "el archivo de imagen está dañado o incompleto"),
+    "knockout_title": ("Switch filters off", "Apagar filtros"),
+    "knockout_help": ("Pick filters to silence (their maps become zero) and watch the prediction change. The trained "
+                      "model is not modified: clear the choice to bring them back.",
+                      "Elige filtros para silenciarlos (sus mapas pasan a cero) y mira cómo cambia la predicción. El "
+                      "modelo entrenado no se modifica: borra la selección para recuperarlos."),
+    "knockout_layer": ("Filters off in {name}", "Filtros apagados en {name}"),
+    "knockout_reset": ("Switch all filters back on", "Volver a encender todos los filtros"),
+    "knockout_measure": ("Measure test accuracy", "Medir la precisión en prueba"),
+    "knockout_accuracy": ("Test accuracy with these filters off: **{off:.2%}** (all filters on: {on:.2%})",
+                          "Precisión en prueba con estos filtros apagados: **{off:.2%}** (todos encendidos: {on:.2%})"),
+    "knockout_active": ("{count} filter(s) switched off: the prediction and maps below use the modified model.",
+                        "{count} filtro(s) apagado(s): la predicción y los mapas usan el modelo modificado."),
     # compare
     "compare_intro": ("Every run trained on this server. Select several to compare their curves.",
                       "Todos los entrenamientos de este servidor. Selecciona varios para comparar sus curvas."),

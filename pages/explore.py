@@ -5,9 +5,9 @@ import torch
 from fmnist_core.activations import feature_maps
 from fmnist_core.data import class_names
 from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes, tile_grid
-from fmnist_core.models import conv_kernels
+from fmnist_core.models import conv_kernels, with_filters_off
 from fmnist_core.storage import CheckpointError, app_home, saved_epochs
-from fmnist_core.training import as_input
+from fmnist_core.training import as_input, evaluate, memory_format_for
 from fmnist_core.uploads import ImageInputError, prepare_upload
 from fmnist_ui import charts, state
 from fmnist_ui.i18n import current_language, t
@@ -116,12 +116,49 @@ def gallery() -> None:
                           type="primary" if index == st.session_state.get("selected_image") else "secondary")
 
 
+def filters_off() -> dict[str, list[int]]:
+    return {layer.name: list(st.session_state.get(f"off_{key}_{layer.name}", [])) for layer in model.conv_layers}
+
+
+def switch_all_on() -> None:
+    for layer in model.conv_layers:
+        st.session_state[f"off_{key}_{layer.name}"] = []
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def test_accuracy(run_key: str, run_epoch: int, switched_off: tuple) -> float:
+    """Accuracy on the 10,000 test images of this checkpoint with the given filters off."""
+    evaluated = with_filters_off(state.checkpoint(run_key, run_epoch).model, dict(switched_off))
+    memory_format = memory_format_for(records[run_key].run.model)
+    module = evaluated.module.to(memory_format=memory_format)
+    return evaluate(module, data.test_images, data.test_labels, memory_format=memory_format)[1]
+
+
+def knockout_box(active_off: dict[str, list[int]]) -> None:
+    with st.expander(t("knockout_title"), expanded=any(active_off.values())):
+        st.caption(t("knockout_help"))
+        columns = st.columns(len(model.conv_layers))
+        for column, layer in zip(columns, model.conv_layers, strict=True):
+            column.multiselect(t("knockout_layer", name=layer.name), list(range(layer.output_shape[0])),
+                               key=f"off_{key}_{layer.name}", format_func=lambda index: f"#{index}")
+        reset_column, measure_column = st.columns(2)
+        reset_column.button(t("knockout_reset"), on_click=switch_all_on, key="knockout_reset")
+        if measure_column.button(t("knockout_measure"), key="knockout_measure"):
+            frozen = tuple((name, tuple(sorted(channels))) for name, channels in active_off.items())
+            accuracy_off = test_accuracy(key, epoch, frozen)
+            accuracy_on = test_accuracy(key, epoch, ())
+            st.markdown(t("knockout_accuracy", off=accuracy_off, on=accuracy_on))
+
+
 @st.fragment
 def feature_map_view() -> None:
     """Gallery, prediction and every layer's maps: a click reruns only this part of the page."""
     selected = int(st.session_state.setdefault("selected_image", 0))
     image, true_label, _ = image_of(selected)
-    probabilities, maps = feature_maps(model, as_input(image[None]))
+    active_off = filters_off()
+    switched_off = sum(len(channels) for channels in active_off.values())
+    shown_model = with_filters_off(model, active_off) if switched_off else model
+    probabilities, maps = feature_maps(shown_model, as_input(image[None]))
     probability_list = probabilities[0].tolist()
     predicted = max(range(10), key=probability_list.__getitem__)
     gallery_column, image_column, chart_column = st.columns([1.1, 0.8, 1.4], gap="medium")
@@ -147,6 +184,10 @@ def feature_map_view() -> None:
                         width="stretch", key="probabilities")
     if not model.feature_layers:
         st.info(t("no_cnn_runs"))
+    else:
+        knockout_box(active_off)
+        if switched_off:
+            st.warning(t("knockout_active", count=switched_off))
     show_kernels = st.toggle(t("show_kernels"), key="show_kernels") if model.conv_layers else False
     for layer in model.feature_layers:
         layer_maps = maps[layer.name][0]  # (C, H, W)
@@ -156,7 +197,7 @@ def feature_map_view() -> None:
         st.image(feature_grid(layer_maps, columns=16, cell=cell))
         if show_kernels and layer.kind == "conv":
             st.caption(t("kernels_caption", name=layer.name))
-            st.image(kernel_grid(conv_kernels(model, layer.name), columns=16, cell=40))
+            st.image(kernel_grid(conv_kernels(shown_model, layer.name), columns=16, cell=40))
 
 
 @st.fragment

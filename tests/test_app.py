@@ -1,5 +1,6 @@
 """Streamlit AppTest for every page: real widgets, real run store, real (small) training."""
 import json
+import re
 import time
 
 import pytest
@@ -192,3 +193,22 @@ def test_locked_run_store_gives_a_message_not_a_traceback(isolated_home, small_d
     finally:
         locker.rollback()
         locker.close()
+
+
+def test_switching_filters_off_changes_maps_and_accuracy_but_not_the_checkpoint(isolated_home, small_data):
+    from fmnist_core.runs import load_run_checkpoint
+
+    train_run(SMALL_CNN, open_store(isolated_home), isolated_home, data=small_data)
+    at = app()
+    at.switch_page("pages/explore.py").run()
+    at.multiselect(key=f"off_{SMALL_CNN.key}_conv1").set_value(list(range(8))).run()
+    assert not at.exception
+    assert any("8 filter(s) switched off" in element.value for element in at.warning)
+    at.button(key="knockout_measure").click().run()
+    line = [element.value for element in at.markdown if "with these filters off" in element.value][0]
+    off, on = [float(number) for number in re.findall(r"([\d.]+)%", line)]
+    assert off < 30 < on  # every conv1 filter off: the model is blind
+    at.button(key="knockout_reset").click().run()
+    assert not at.warning
+    reloaded = load_run_checkpoint(isolated_home, SMALL_CNN.key)
+    assert reloaded.model.module.conv1.weight.abs().sum() > 0

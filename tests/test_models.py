@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from fmnist_core.activations import capture_outputs, feature_maps, knocked_out
-from fmnist_core.models import build_model, conv_kernels
+from fmnist_core.activations import capture_outputs, feature_maps
+from fmnist_core.models import build_model, conv_kernels, with_filters_off
 from fmnist_core.presets import PRESETS
 from fmnist_core.training import as_input
 
@@ -61,7 +61,7 @@ def test_hooks_are_removed_even_on_error():
     assert all(not module._forward_hooks for module in model.module.modules())
 
 
-def test_knock_out_zeroes_chosen_filters_only_while_inside(data):
+def test_filters_off_zeroes_their_maps_in_a_copy_only(data):
     torch.manual_seed(0)
     model = build_model(PRESETS["seed-pytorch-cnn"].model)
     images = as_input(data.test_images[:2])
@@ -69,12 +69,14 @@ def test_knock_out_zeroes_chosen_filters_only_while_inside(data):
     probabilities_before, maps_before = feature_maps(model, images)
     responding = [index for index in range(32) if maps_before["conv1"][:, index].abs().sum() > 0][:2]
     assert len(responding) == 2
-    with knocked_out(model.module, {"conv1": responding}):
-        probabilities_out, maps = feature_maps(model, images)
+    switched = with_filters_off(model, {"conv1": responding})
+    probabilities_off, maps = feature_maps(switched, images)
     assert maps["conv1"][:, responding].abs().sum() == 0
-    assert not torch.equal(probabilities_out, probabilities_before)
+    assert maps["pool1"][:, responding].abs().sum() == 0
+    others = [index for index in range(32) if index not in responding]
+    assert torch.equal(maps["conv1"][:, others], maps_before["conv1"][:, others])
+    assert not torch.equal(probabilities_off, probabilities_before)
     probabilities_after, maps_after = feature_maps(model, images)
-    assert torch.equal(maps_after["conv1"], maps_before["conv1"])
     assert torch.equal(probabilities_after, probabilities_before)
     assert torch.equal(conv_kernels(model, "conv1"), weights_before)
 
