@@ -150,7 +150,3 @@ def get_dataset() -> FashionMNIST:
     """The process-wide data set, loaded on first use."""
     return load_dataset()
 
-
-def to_float(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (N, 28, 28) → float32 (N, 1, 28, 28) scaled to [0, 1], as the notebooks' ToTensor does."""
-    return images.unsqueeze(1).to(torch.float32).div_(255.0)

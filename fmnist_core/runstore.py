@@ -156,10 +156,6 @@ class RunStore:
             ).fetchall()
         return [row[0] for row in rows]
 
-    def delete(self, key: str) -> None:
-        with self._connect() as connection:
-            connection.execute("DELETE FROM runs WHERE key=?", (check_run_key(key),))
-
     def _record(self, connection: sqlite3.Connection, row: tuple) -> RunRecord:
         (key, spec_json, summary, model_kind, params, status, device, owner, pid, error,
          created_at, started_at, finished_at) = row

@@ -1,8 +1,6 @@
 """Widgets that build a RunSpec, shared by pages. Widget values live in session state under fixed keys."""
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 import streamlit as st
 
@@ -141,10 +139,6 @@ def architecture_table(run: RunSpec) -> None:
              t("col_params"): layer.params} for layer in model.layers]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.markdown(t("total_params", count=model.param_count))
-
-
-def with_epochs(run: RunSpec, epochs: int) -> RunSpec:
-    return RunSpec(run.model, dataclasses.replace(run.train, epochs=epochs))
 
 
 BUILD_KEYS = ("model_kind", "conv_layers", "kernel_size", "dense", "hidden_layers", "epochs", "batch_size",
