@@ -8,12 +8,11 @@ import signal
 import sys
 import time
 
-from .data import DatasetError
+from .cache import cached_result, open_store
+from .metrics import EpochMetrics
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
-from .runs import open_store, train_run
 from .specs import CNNSpec, MLPSpec, RunSpec, SpecError, validate
 from .storage import app_home
-from .training import EpochMetrics
 
 
 class UsageError(Exception):
@@ -105,21 +104,31 @@ def command_train(args: argparse.Namespace) -> int:
         else:
             print(_progress_line(metrics, run.train.epochs), flush=True)
 
-    result = train_run(run, store, home, use_cache=not args.no_cache, on_epoch=on_epoch,
-                       should_stop=lambda: bool(stop_requested))
-    record = result.record
-    if result.cached:
+    record = None if args.no_cache else cached_result(store, home, run)
+    cached = record is not None
+    if cached:
         for metrics in record.history:
             on_epoch(metrics)
+    else:
+        # Only training needs torch (a 2 s import): the cached answer above does not load it.
+        from .data import DatasetError
+        from .runs import train_run
+
+        try:
+            record = train_run(run, store, home, use_cache=False, on_epoch=on_epoch,
+                               should_stop=lambda: bool(stop_requested)).record
+        except DatasetError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     if args.json:
         print(json.dumps({
-            "done": True, "cached": result.cached, "run_id": record.key, "status": record.status,
+            "done": True, "cached": cached, "run_id": record.key, "status": record.status,
             "params": record.params, "device": record.device, "spec": run.to_dict(),
             "seconds": round(time.perf_counter() - started, 3),
         }), flush=True)
     else:
         final = record.final
-        print(f"{'cached' if result.cached else record.status}: {record.summary} · run {record.key} · "
+        print(f"{'cached' if cached else record.status}: {record.summary} · run {record.key} · "
               f"{record.params:,} parameters · device {record.device}")
         if final:
             print(f"final validation accuracy {final.val_acc:.2%} after {final.epoch} epochs, "
@@ -146,9 +155,6 @@ def main(argv: list[str] | None = None) -> int:
         message = error.args[0] if error.args else str(error)
         print(f"error: {message}", file=sys.stderr)
         return 2
-    except DatasetError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

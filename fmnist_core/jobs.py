@@ -13,8 +13,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import cached_result, open_store
 from .models import build_model
-from .runs import cached_result, open_store, train_run
+from .runs import train_run
 from .specs import RunSpec
 from .storage import check_run_key, run_folder
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from .cache import cached_result, open_store
 from .presets import PRESETS
-from .runs import cached_result, open_store, train_run
+from .runs import train_run
 from .specs import RunSpec
 from .storage import app_home
 

@@ -6,47 +6,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import cached_result
+from .checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from .data import FashionMNIST, get_dataset
+from .metrics import EpochMetrics
 from .models import BuiltModel, build_model
 from .runstore import RunRecord, RunStore
 from .specs import RunSpec
-from .storage import (
-    Checkpoint,
-    CheckpointError,
-    app_home,
-    checkpoint_path,
-    discard_checkpoints,
-    load_checkpoint,
-    save_checkpoint,
-    saved_epochs,
-)
-from .training import EpochMetrics, fit, pick_device
-
-DATABASE_NAME = "runs.sqlite3"
+from .storage import CheckpointError, checkpoint_path, discard_checkpoints, saved_epochs
+from .training import fit, pick_device
 
 
 @dataclass
 class RunResult:
     record: RunRecord
     cached: bool
-
-
-def open_store(home: Path | None = None) -> RunStore:
-    return RunStore((home or app_home()) / DATABASE_NAME)
-
-
-def cached_result(store: RunStore, home: Path, run: RunSpec) -> RunRecord | None:
-    """The finished record for this spec when its final checkpoint is intact; a damaged one is discarded."""
-    record = store.get(run.key)
-    if record is None or record.status != "done":
-        return None
-    try:
-        load_checkpoint(checkpoint_path(home, run.key, run.train.epochs), expected_key=run.key)
-    except CheckpointError as error:
-        discard_checkpoints(home, run.key)
-        store.finish(run.key, "failed", error=f"checkpoint discarded: {error}")
-        return None
-    return record
 
 
 def train_run(
@@ -73,8 +47,8 @@ def train_run(
     store.mark_running(run.key, device.type, pid)
 
     def record_epoch(metrics: EpochMetrics, model: BuiltModel) -> None:
-        save_checkpoint(checkpoint_path(home, run.key, metrics.epoch), run, metrics.epoch, model)
-        store.add_epoch(run.key, metrics)
+        digest = save_checkpoint(checkpoint_path(home, run.key, metrics.epoch), run, metrics.epoch, model)
+        store.add_epoch(run.key, metrics, checkpoint_sha256=digest)
         if on_epoch is not None:
             on_epoch(metrics)
 

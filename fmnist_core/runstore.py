@@ -8,9 +8,9 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .metrics import EpochMetrics
 from .specs import RunSpec, run_from_json
 from .storage import check_run_key
-from .training import EpochMetrics
 
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 ACTIVE = ("queued", "running")
@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS epochs (
     epoch INTEGER NOT NULL,
     train_loss REAL, train_acc REAL, val_loss REAL, val_acc REAL,
     epoch_seconds REAL, images_per_second REAL,
+    checkpoint_sha256 TEXT,
     PRIMARY KEY (key, epoch)
 );
 """
@@ -84,6 +85,9 @@ class RunStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as connection:
             connection.executescript(SCHEMA)
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(epochs)")}
+            if "checkpoint_sha256" not in columns:  # a store written before digests were recorded
+                connection.execute("ALTER TABLE epochs ADD COLUMN checkpoint_sha256 TEXT")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -119,13 +123,20 @@ class RunStore:
                 (device, pid, time.time(), check_run_key(key)),
             )
 
-    def add_epoch(self, key: str, metrics: EpochMetrics) -> None:
+    def add_epoch(self, key: str, metrics: EpochMetrics, checkpoint_sha256: str | None = None) -> None:
         with self._connect() as connection:
             connection.execute(
-                """INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                """INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (key, metrics.epoch, metrics.train_loss, metrics.train_acc, metrics.val_loss,
-                 metrics.val_acc, metrics.epoch_seconds, metrics.images_per_second),
+                 metrics.val_acc, metrics.epoch_seconds, metrics.images_per_second, checkpoint_sha256),
             )
+
+    def checkpoint_sha256(self, key: str, epoch: int) -> str | None:
+        """The digest recorded when this epoch's checkpoint was written."""
+        with self._connect() as connection:
+            row = connection.execute("SELECT checkpoint_sha256 FROM epochs WHERE key=? AND epoch=?",
+                                     (check_run_key(key), int(epoch))).fetchone()
+        return row[0] if row else None
 
     def finish(self, key: str, status: str, error: str | None = None) -> None:
         if status not in STATUSES or status in ACTIVE:

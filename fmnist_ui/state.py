@@ -5,11 +5,12 @@ import atexit
 
 import streamlit as st
 
+from fmnist_core.checkpoints import Checkpoint
 from fmnist_core.data import FashionMNIST, get_dataset
 from fmnist_core.jobs import JobManager
 from fmnist_core.runs import load_run_checkpoint
 from fmnist_core.runstore import RunStore
-from fmnist_core.storage import Checkpoint, app_home
+from fmnist_core.storage import app_home
 
 
 @st.cache_resource(show_spinner=False)

@@ -8,8 +8,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, tiny_mlp_run
+from fmnist_core.cache import open_store
 from fmnist_core.presets import PRESETS
-from fmnist_core.runs import open_store, train_run
+from fmnist_core.runs import train_run
 from fmnist_core.specs import CNNSpec, RunSpec, TrainConfig
 from fmnist_ui import state
 from fmnist_ui.widgets import spec_to_state

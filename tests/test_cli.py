@@ -74,3 +74,30 @@ def test_exercise_grid_covers_the_notebook_exercises():
     assert channels == sorted((filters,) * layers for filters in (16, 32, 64) for layers in (1, 2, 3))
     assert sum(run.model.kind == "mlp" for run in grid) == 2
     assert len({run.key for run in grid}) == len(grid)
+
+
+def test_cached_answer_does_not_import_torch(isolated_home):
+    args = ["train", "--model", "mlp", "--hidden", "16", "--epochs", "1", "--json"]
+    assert cli(isolated_home, *args).returncode == 0
+    probe = ("import sys, io, contextlib\n"
+             "from fmnist_core.cli import main\n"
+             "out = io.StringIO()\n"
+             "with contextlib.redirect_stdout(out):\n"
+             f"    code = main({args!r})\n"
+             "print(code, 'torch' in sys.modules, out.getvalue().splitlines()[-1])\n")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=subprocess_env(isolated_home),
+                            capture_output=True, text=True, timeout=60)
+    code, torch_loaded, final = result.stdout.split(" ", 2)
+    assert code == "0" and torch_loaded == "False", result.stderr
+    assert json.loads(final)["cached"] is True
+
+
+def test_damaged_final_checkpoint_is_not_served_from_the_cache(isolated_home):
+    from fmnist_core.storage import checkpoint_path
+
+    args = ["train", "--model", "mlp", "--hidden", "16", "--epochs", "1", "--json"]
+    first = json.loads(cli(isolated_home, *args).stdout.splitlines()[-1])
+    path = checkpoint_path(isolated_home, first["run_id"], 1)
+    path.write_bytes(path.read_bytes()[:-10])
+    again = json.loads(cli(isolated_home, *args).stdout.splitlines()[-1])
+    assert again["cached"] is False and again["status"] == "done"

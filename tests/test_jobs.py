@@ -3,8 +3,8 @@ import time
 import pytest
 
 from conftest import tiny_cnn_run, tiny_mlp_run
+from fmnist_core.cache import open_store
 from fmnist_core.jobs import JobManager
-from fmnist_core.runs import open_store
 
 
 def wait_for(predicate, timeout=120.0):

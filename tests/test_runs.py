@@ -3,7 +3,8 @@ import time
 import pytest
 
 from conftest import tiny_cnn_run, tiny_mlp_run
-from fmnist_core.runs import load_run_checkpoint, open_store, train_run
+from fmnist_core.cache import open_store
+from fmnist_core.runs import load_run_checkpoint, train_run
 from fmnist_core.runstore import RunStoreError
 from fmnist_core.storage import checkpoint_path, saved_epochs
 

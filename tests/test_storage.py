@@ -4,16 +4,9 @@ import pytest
 import torch
 
 from conftest import tiny_cnn_run
+from fmnist_core.checkpoints import load_checkpoint, save_checkpoint
 from fmnist_core.models import build_model
-from fmnist_core.storage import (
-    CheckpointError,
-    app_home,
-    check_run_key,
-    checkpoint_path,
-    load_checkpoint,
-    save_checkpoint,
-    saved_epochs,
-)
+from fmnist_core.storage import CheckpointError, app_home, check_run_key, checkpoint_path, file_digest, saved_epochs
 from fmnist_core.training import as_input
 
 
@@ -22,7 +15,8 @@ def _saved(home, data):
     torch.manual_seed(0)
     model = build_model(run.model)
     path = checkpoint_path(home, run.key, 1)
-    save_checkpoint(path, run, 1, model)
+    digest = save_checkpoint(path, run, 1, model)
+    assert digest == file_digest(path) and len(digest) == 64
     return run, model, path
 
 
