@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .runstore import RunRecord, RunStore
 from .specs import RunSpec
-from .storage import app_home, checkpoint_path, discard_checkpoints, file_digest
+from .storage import CheckpointError, app_home, checkpoint_path, discard_checkpoints, file_digest
 
 DATABASE_NAME = "runs.sqlite3"
 
@@ -22,9 +22,23 @@ def cached_result(store: RunStore, home: Path, run: RunSpec) -> RunRecord | None
     if record is None or record.status != "done":
         return None
     final = run.train.epochs
+    path = checkpoint_path(home, run.key, final)
     expected = store.checkpoint_sha256(run.key, final)
-    if expected is not None and file_digest(checkpoint_path(home, run.key, final)) == expected:
+    if expected is not None and file_digest(path) == expected:
+        return record
+    if expected is None and _loads(path, run.key):  # written before digests were kept: check once, remember
+        store.set_checkpoint_sha256(run.key, final, file_digest(path))
         return record
     discard_checkpoints(home, run.key)
     store.finish(run.key, "failed", error=f"checkpoint of epoch {final} was missing or damaged and was discarded")
     return None
+
+
+def _loads(path: Path, key: str) -> bool:
+    from .checkpoints import load_checkpoint  # torch: only for stores written before digests existed
+
+    try:
+        load_checkpoint(path, expected_key=key)
+    except CheckpointError:
+        return False
+    return True

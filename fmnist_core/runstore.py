@@ -131,6 +131,11 @@ class RunStore:
                  metrics.val_acc, metrics.epoch_seconds, metrics.images_per_second, checkpoint_sha256),
             )
 
+    def set_checkpoint_sha256(self, key: str, epoch: int, digest: str | None) -> None:
+        with self._connect() as connection:
+            connection.execute("UPDATE epochs SET checkpoint_sha256=? WHERE key=? AND epoch=?",
+                               (digest, check_run_key(key), int(epoch)))
+
     def checkpoint_sha256(self, key: str, epoch: int) -> str | None:
         """The digest recorded when this epoch's checkpoint was written."""
         with self._connect() as connection:

@@ -75,3 +75,14 @@ def test_store_lists_runs_and_reports_a_locked_database(isolated_home, small_dat
     finally:
         locker.rollback()
         locker.close()
+
+
+def test_store_without_digests_is_checked_by_loading_once(isolated_home, small_data):
+    from fmnist_core.cache import cached_result
+
+    store = open_store(isolated_home)
+    run = tiny_mlp_run(epochs=1)
+    train_run(run, store, isolated_home, data=small_data)
+    store.set_checkpoint_sha256(run.key, 1, None)  # as written by a version that kept no digests
+    assert cached_result(store, isolated_home, run) is not None
+    assert store.checkpoint_sha256(run.key, 1) is not None
