@@ -12,7 +12,7 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY app.py ./
-COPY pages ./pages
+COPY app_pages ./app_pages
 COPY fmnist_core ./fmnist_core
 COPY fmnist_ui ./fmnist_ui
 COPY .streamlit ./.streamlit

@@ -18,9 +18,9 @@ with st.sidebar:
 st.query_params["lang"] = st.session_state["lang"]
 
 pages = [
-    st.Page("pages/train.py", title=t("page_train"), icon=":material/science:", default=True),
-    st.Page("pages/explore.py", title=t("page_explore"), icon=":material/image_search:"),
-    st.Page("pages/compare.py", title=t("page_compare"), icon=":material/monitoring:"),
+    st.Page("app_pages/train.py", title=t("page_train"), icon=":material/science:", default=True),
+    st.Page("app_pages/explore.py", title=t("page_explore"), icon=":material/image_search:"),
+    st.Page("app_pages/compare.py", title=t("page_compare"), icon=":material/monitoring:"),
 ]
 navigation = st.navigation(pages)
 

@@ -111,7 +111,7 @@ def test_train_button_runs_a_background_job_until_done():
 def test_explore_shows_maps_for_each_conv_layer_and_follows_clicks(isolated_home, small_data):
     train_run(SMALL_CNN, open_store(isolated_home), isolated_home, data=small_data)
     at = app()
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("app_pages/explore.py").run()
     assert not at.exception
     assert "Test image #0" in [element.value for element in at.subheader]
     captions = markdown_text(at)
@@ -126,7 +126,7 @@ def test_explore_shows_maps_for_each_conv_layer_and_follows_clicks(isolated_home
 
 def test_explore_without_runs_says_how_to_get_one():
     at = app()
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("app_pages/explore.py").run()
     assert "No trained model yet" in at.info[0].value
 
 
@@ -135,7 +135,7 @@ def test_compare_lists_runs_with_accuracies(isolated_home, small_data):
     train_run(SMALL_CNN, store, isolated_home, data=small_data)
     train_run(tiny_mlp_run(epochs=1), store, isolated_home, data=small_data)
     at = app()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 2 and set(table["Status"]) == {"done"}
@@ -201,7 +201,7 @@ def test_switching_filters_off_changes_maps_and_accuracy_but_not_the_checkpoint(
 
     train_run(SMALL_CNN, open_store(isolated_home), isolated_home, data=small_data)
     at = app()
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("app_pages/explore.py").run()
     at.multiselect(key=f"off_{SMALL_CNN.key}_conv1").set_value(list(range(8))).run()
     assert not at.exception
     assert any("8 filter(s) switched off" in element.value for element in at.warning)

@@ -128,3 +128,19 @@ def test_main_path_in_chromium(server, tmp_path):
         assert "lang=es" in page.url
         page.screenshot(path=str(ARTIFACTS / "4-compare-es.png"), full_page=True)
         browser.close()
+
+
+def test_a_shared_deep_link_opens_the_full_app_on_a_fresh_server(server):
+    """The first request after a restart is a teacher's link to the explore page, in Spanish."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server + "/explore?lang=es")
+        expect(page.get_by_role("heading", name="Explorar mapas de activación")).to_be_visible(timeout=90_000)
+        expect(page.get_by_text("Aún no hay modelos entrenados")).to_be_visible()
+        expect(page.get_by_text("Idioma")).to_be_visible()  # the app shell ran: language switch in the sidebar
+        expect(page.get_by_role("link", name="Construir y entrenar")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "5-deep-link-es.png"))
+        browser.close()

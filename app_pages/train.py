@@ -98,7 +98,7 @@ if run is not None:
         summary_column.error(f"{t('store_error')}: {error}")
     if record is not None and record.history:
         st.session_state["explore_run"] = key
-        summary_column.page_link("pages/explore.py", label=t("go_explore"), icon=":material/image_search:")
+        summary_column.page_link("app_pages/explore.py", label=t("go_explore"), icon=":material/image_search:")
     st.fragment(live_view, run_every=POLL_SECONDS if active else None)(key, active)
 
 others = [key for key in state.store().active_keys() if run is None or key != run.key]
