@@ -213,3 +213,26 @@ def test_switching_filters_off_changes_maps_and_accuracy_but_not_the_checkpoint(
     assert not at.warning
     reloaded = load_run_checkpoint(isolated_home, SMALL_CNN.key)
     assert reloaded.model.module.conv1.weight.abs().sum() > 0
+
+
+def test_stop_button_cancels_the_running_job_and_keeps_finished_epochs():
+    run = RunSpec(CNNSpec(conv_channels=(8,), dense=32), TrainConfig(epochs=30, lr=3e-3))
+    at = app(**spec_to_state(run))
+    [train] = [button for button in at.button if button.label == "Train"]
+    train.click().run()
+    store = state.store()
+    deadline = time.time() + 120
+    while not store.get(run.key).history and time.time() < deadline:
+        time.sleep(0.3)
+    at.run()
+    assert store.get(run.key).status == "running"
+    assert any("Epoch 1/30" in element.value for element in at.caption)
+    [stop] = [button for button in at.button if button.label == "Stop"]
+    stop.click().run()
+    while store.get(run.key).status == "running" and time.time() < deadline:
+        time.sleep(0.3)
+    at.run()
+    record = store.get(run.key)
+    assert record.status == "cancelled" and 1 <= len(record.history) < 30
+    assert any("Stopped after" in element.value for element in at.warning)
+    assert any(button.label == "Train" for button in at.button)
