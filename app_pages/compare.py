@@ -2,6 +2,7 @@
 import pandas as pd
 import streamlit as st
 
+from fmnist_core.metrics import early_stopping_epoch
 from fmnist_ui import charts, state
 from fmnist_ui.i18n import t
 
@@ -53,5 +54,12 @@ if selected:
     scatter_column.plotly_chart(charts.accuracy_vs_time(selected), width="stretch", key="scatter")
     columns = st.columns(2)
     for position, record in enumerate(selected):
-        columns[position % 2].plotly_chart(charts.train_vs_validation(record), width="stretch",
-                                           key=f"gap_{record.key}")
+        column = columns[position % 2]
+        column.plotly_chart(charts.train_vs_validation(record), width="stretch", key=f"gap_{record.key}")
+        best, final = record.best, record.final
+        stop_epoch = early_stopping_epoch(record.history)
+        column.caption(t(
+            "overfit_verdict", run=record.key[:6], best=best.val_acc, best_epoch=best.epoch, train=final.train_acc,
+            val=final.val_acc, gap=(final.train_acc - final.val_acc) * 100,
+            stop=t("overfit_stop", epoch=stop_epoch) if stop_epoch is not None else "",
+        ))

@@ -18,3 +18,17 @@ class EpochMetrics:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def early_stopping_epoch(history: list[EpochMetrics], patience: int = 2) -> int | None:
+    """The epoch early stopping would have kept: the best validation accuracy so far, once `patience` epochs
+    in a row failed to beat it; None when training never stalled that long."""
+    best_epoch, best_accuracy, stalled = None, float("-inf"), 0
+    for metrics in history:
+        if metrics.val_acc > best_accuracy:
+            best_epoch, best_accuracy, stalled = metrics.epoch, metrics.val_acc, 0
+        else:
+            stalled += 1
+            if stalled >= patience:
+                return best_epoch
+    return None

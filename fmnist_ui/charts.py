@@ -4,6 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from fmnist_core.metrics import early_stopping_epoch
 from fmnist_core.runstore import RunRecord
 from fmnist_core.specs import model_summary
 
@@ -64,6 +65,10 @@ def train_vs_validation(record: RunRecord) -> go.Figure:
                        fill="tonexty", fillcolor="rgba(255,160,0,0.25)")
     figure.add_scatter(x=[None], y=[None], name=t("gap"), mode="markers",
                        marker={"color": "rgba(255,160,0,0.5)", "symbol": "square", "size": 14})
+    stop_epoch = early_stopping_epoch(record.history)
+    if stop_epoch is not None:
+        figure.add_vline(x=stop_epoch + 0.5, line_dash="dot", line_color="#7f7f7f",
+                         annotation_text=t("early_stop_line"), annotation_position="bottom right")
     best = record.best
     if best is not None:
         figure.add_vline(x=best.epoch, line_dash="dash", line_color="#2ca02c")

@@ -194,6 +194,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "una camisa: eso es sobreajuste. La zona sombreada entre las curvas lo muestra; la época marcada es donde "
         "habría sido mejor parar.",
     ),
+    "early_stop_line": ("early stopping", "parada temprana"),
+    "overfit_verdict": (
+        "{run}: best validation {best:.2%} at epoch {best_epoch}; final training {train:.2%} vs validation {val:.2%} "
+        "(gap {gap:+.1f} points).{stop}",
+        "{run}: mejor validación {best:.2%} en la época {best_epoch}; al final entrenamiento {train:.2%} frente a "
+        "validación {val:.2%} (diferencia {gap:+.1f} puntos).{stop}",
+    ),
+    "overfit_stop": (" Early stopping (patience 2) would have stopped after epoch {epoch}.",
+                     " La parada temprana (paciencia 2) habría parado tras la época {epoch}."),
     "col_run": ("Run", "Entrenamiento"),
     "col_model": ("Model", "Modelo"),
     "col_epochs": ("Epochs", "Épocas"),

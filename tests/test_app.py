@@ -141,6 +141,8 @@ def test_compare_lists_runs_with_accuracies(isolated_home, small_data):
     assert len(table) == 2 and set(table["Status"]) == {"done"}
     assert (table["Best val. acc."] > 50).all()
     assert len(at.get("plotly_chart")) == 4  # overlay, scatter, and train-vs-validation for both
+    verdicts = [element.value for element in at.caption if "best validation" in element.value]
+    assert len(verdicts) == 2 and "at epoch" in verdicts[0]
 
 
 def test_switching_language_changes_labels():
