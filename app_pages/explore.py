@@ -3,6 +3,7 @@ import streamlit as st
 import torch
 
 from fmnist_core.activations import feature_maps
+from fmnist_core.analysis import confusion_matrix, per_class_accuracy, predict_classes, worst_confusion
 from fmnist_core.data import class_names
 from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes, tile_grid
 from fmnist_core.models import conv_kernels, with_filters_off
@@ -16,6 +17,7 @@ GALLERY_SIZE = 100
 UPLOAD = -1  # the selection value of "your picture"
 GALLERY_COLUMNS = 4
 COMPARE_DEFAULT = [0, 7, 26]
+ERROR_LIST_SIZE = 40
 
 st.header(t("page_explore"))
 st.markdown(t("explore_intro"))
@@ -232,8 +234,55 @@ def compare_view() -> None:
             column.image(tile_grid(layer_maps[row:row + 1], 1, 120, 0.0, high))
 
 
-tab_maps, tab_compare = st.tabs([t("tab_maps"), t("tab_compare")])
-with tab_maps:
-    feature_map_view()
-with tab_compare:
+@st.cache_data(show_spinner=False, max_entries=32)
+def test_predictions(run_key: str, run_epoch: int) -> list[int]:
+    checkpoint = state.checkpoint(run_key, run_epoch)
+    return predict_classes(checkpoint.model, data.test_images, checkpoint.run.model).tolist()
+
+
+def open_in_maps(index: int) -> None:
+    st.session_state["selected_image"] = index
+    st.session_state["explore_view"] = "maps"
+
+
+def errors_view() -> None:
+    """Confusion matrix and per-class accuracy; a cell lists its images; an image opens its feature maps."""
+    st.caption(t("errors_intro"))
+    predicted = torch.tensor(test_predictions(key, epoch))
+    matrix = confusion_matrix(data.test_labels, predicted)
+    worst_true, worst_predicted = worst_confusion(matrix)
+    chart_column, list_column = st.columns([1.2, 1], gap="large")
+    chart_column.plotly_chart(charts.confusion(matrix.tolist(), names), width="stretch", key="confusion")
+    with chart_column.expander(t("per_class")):
+        accuracies = per_class_accuracy(matrix).tolist()
+        st.markdown("  \n".join(t("class_accuracy", label=names[index], accuracy=accuracy)
+                                 for index, accuracy in enumerate(accuracies)))
+    with list_column:
+        true_column, predicted_column = st.columns(2)
+        true_class = true_column.selectbox(t("cell_true"), range(10), index=worst_true, key=f"cell_true_{key}",
+                                           format_func=names.__getitem__)
+        predicted_class = predicted_column.selectbox(t("cell_predicted"), range(10), index=worst_predicted,
+                                                     key=f"cell_predicted_{key}", format_func=names.__getitem__)
+        matches = ((data.test_labels == true_class) & (predicted == predicted_class)).nonzero().flatten().tolist()
+        shown = matches[:ERROR_LIST_SIZE]
+        more = t("first_shown", shown=len(shown)) if len(matches) > len(shown) else ""
+        st.markdown(t("cell_images", count=len(matches), true=names[true_class], predicted=names[predicted_class],
+                      more=more))
+        columns = st.columns(GALLERY_COLUMNS)
+        for position, index in enumerate(shown):
+            with columns[position % GALLERY_COLUMNS]:
+                st.image(thumbnail(index), width="stretch")
+                st.button(f"#{index}", key=f"error_{index}", on_click=open_in_maps, args=(index,), width="stretch")
+
+
+VIEWS = ("maps", "compare", "errors")
+if st.session_state.get("explore_view") not in VIEWS:
+    st.session_state["explore_view"] = "maps"
+view = st.radio(t("view"), VIEWS, key="explore_view", horizontal=True, label_visibility="collapsed",
+                format_func=lambda name: t(f"tab_{name}"))
+if view == "compare":
     compare_view()
+elif view == "errors":
+    errors_view()
+else:
+    feature_map_view()

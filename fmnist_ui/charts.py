@@ -116,3 +116,12 @@ def probabilities(values: list[float], labels: tuple[str, ...], true_index: int)
     figure.update_yaxes(autorange="reversed")
     figure.update_layout(showlegend=False)
     return _layout(figure, 360)
+
+
+def confusion(matrix: list[list[int]], labels: tuple[str, ...]) -> go.Figure:
+    """Counts of test images by true class (rows) and predicted class (columns); the diagonal is correct."""
+    figure = go.Figure(go.Heatmap(z=matrix, x=list(labels), y=list(labels), colorscale="Blues", showscale=False,
+                                  text=matrix, texttemplate="%{text}", hovertemplate="%{y} → %{x}: %{z}"))
+    figure.update_xaxes(title_text=t("predicted_axis"), tickangle=-35)
+    figure.update_yaxes(title_text=t("true_axis"), autorange="reversed")
+    return _layout(figure, 520)

@@ -138,6 +138,23 @@ TEXT: dict[str, tuple[str, str]] = {
     "show_kernels": ("Show the filter weights", "Mostrar los pesos de los filtros"),
     "tab_maps": ("Feature maps", "Mapas de activación"),
     "tab_compare": ("Compare images", "Comparar imágenes"),
+    "tab_errors": ("Mistakes", "Errores"),
+    "view": ("View", "Vista"),
+    "errors_intro": (
+        "Each cell counts test images of one true class (row) predicted as a class (column); the diagonal is "
+        "correct. Pick a cell to see those images, then click one to see its feature maps.",
+        "Cada celda cuenta imágenes de prueba de una clase real (fila) predichas como una clase (columna); la "
+        "diagonal son aciertos. Elige una celda para ver esas imágenes y haz clic en una para ver sus mapas.",
+    ),
+    "predicted_axis": ("Predicted class", "Clase predicha"),
+    "true_axis": ("True class", "Clase real"),
+    "cell_true": ("True class", "Clase real"),
+    "cell_predicted": ("Predicted as", "Predicha como"),
+    "class_accuracy": ("{label}: {accuracy:.1%}", "{label}: {accuracy:.1%}"),
+    "per_class": ("Accuracy per class", "Precisión por clase"),
+    "cell_images": ("{count} test images of {true} predicted as {predicted}{more}:",
+                    "{count} imágenes de prueba de {true} predichas como {predicted}{more}:"),
+    "first_shown": (" (first {shown} shown)", " (se muestran las primeras {shown})"),
     "compare_images": ("Test images to compare (up to 3)", "Imágenes a comparar (hasta 3)"),
     "filter_index": ("Filter number", "Número de filtro"),
     "compare_caption": (

@@ -238,3 +238,23 @@ def test_stop_button_cancels_the_running_job_and_keeps_finished_epochs():
     assert record.status == "cancelled" and 1 <= len(record.history) < 30
     assert any("Stopped after" in element.value for element in at.warning)
     assert any(button.label == "Train" for button in at.button)
+
+
+def test_mistakes_view_drills_down_to_an_image_and_opens_its_maps(isolated_home, small_data):
+    train_run(SMALL_CNN, open_store(isolated_home), isolated_home, data=small_data)
+    at = app()
+    at.switch_page("app_pages/explore.py").run()
+    at.radio(key="explore_view").set_value("errors").run()
+    assert not at.exception
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    matrix = figure["data"][0]["z"]
+    assert len(matrix) == 10 and sum(map(sum, matrix)) == 10_000
+    at.selectbox(key=f"cell_true_{SMALL_CNN.key}").set_value(6).run()  # shirts…
+    at.selectbox(key=f"cell_predicted_{SMALL_CNN.key}").set_value(0).run()  # …taken for T-shirts
+    listed = [button for button in at.button if button.key and button.key.startswith("error_")]
+    assert listed and f"{matrix[6][0]} test images of Shirt predicted as T-shirt/top" in markdown_text(at)
+    index = int(listed[0].key.split("_")[1])
+    assert int(small_data.test_labels[index]) == 6
+    listed[0].click().run()
+    assert at.radio(key="explore_view").value == "maps"
+    assert f"Test image #{index}" in [element.value for element in at.subheader]
