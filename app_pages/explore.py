@@ -17,7 +17,7 @@ GALLERY_SIZE = 100
 UPLOAD = -1  # the selection value of "your picture"
 GALLERY_COLUMNS = 4
 COMPARE_DEFAULT = [0, 7, 26]
-ERROR_LIST_SIZE = 40
+ERROR_LIST_SIZE = 24
 
 st.header(t("page_explore"))
 st.markdown(t("explore_intro"))
@@ -268,11 +268,13 @@ def errors_view() -> None:
         more = t("first_shown", shown=len(shown)) if len(matches) > len(shown) else ""
         st.markdown(t("cell_images", count=len(matches), true=names[true_class], predicted=names[predicted_class],
                       more=more))
-        columns = st.columns(GALLERY_COLUMNS)
-        for position, index in enumerate(shown):
-            with columns[position % GALLERY_COLUMNS]:
-                st.image(thumbnail(index), width="stretch")
-                st.button(f"#{index}", key=f"error_{index}", on_click=open_in_maps, args=(index,), width="stretch")
+        with st.container(height=440):
+            columns = st.columns(GALLERY_COLUMNS)
+            for position, index in enumerate(shown):
+                with columns[position % GALLERY_COLUMNS]:
+                    st.image(thumbnail(index), width="stretch")
+                    st.button(f"#{index}", key=f"error_{index}", on_click=open_in_maps, args=(index,),
+                              width="stretch")
 
 
 VIEWS = ("maps", "compare", "errors")
