@@ -33,6 +33,7 @@ def test_streamlit_config_is_classroom_sane():
     assert config["server"]["enableXsrfProtection"] is True
     assert config["server"]["maxUploadSize"] <= 10
     assert config["browser"]["gatherUsageStats"] is False
+    assert config["server"]["fileWatcherType"] == "none"  # no reloads mid-lesson, no watching .venv
 
 
 def test_the_image_command_starts_an_importable_app():
