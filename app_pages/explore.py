@@ -12,6 +12,7 @@ from fmnist_core.training import as_input, evaluate, memory_format_for
 from fmnist_core.uploads import ImageInputError, prepare_upload
 from fmnist_ui import charts, state
 from fmnist_ui.i18n import current_language, t
+from fmnist_ui.share import shared_value
 
 GALLERY_SIZE = 100
 UPLOAD = -1  # the selection value of "your picture"
@@ -33,6 +34,12 @@ if not runs:
     st.stop()
 
 keys = [record.key for record in runs]
+if shared_value("run") in keys and not st.session_state.get("run_link_applied"):
+    st.session_state["run_link_applied"] = True
+    st.session_state["explore_run"] = shared_value("run")
+    image = shared_value("image") or ""
+    if image.isdigit() and int(image) < len(data.test_images):
+        st.session_state["selected_image"] = int(image)
 if st.session_state.get("explore_run") not in keys:
     st.session_state["explore_run"] = keys[0]
 records = {record.key: record for record in runs}
@@ -157,6 +164,7 @@ def feature_map_view() -> None:
     """Gallery, prediction and every layer's maps: a click reruns only this part of the page."""
     selected = int(st.session_state.setdefault("selected_image", 0))
     image, true_label, _ = image_of(selected)
+    st.query_params.update(run=key, image=str(max(selected, 0)))  # a link to this run and image
     active_off = filters_off()
     switched_off = sum(len(channels) for channels in active_off.values())
     shown_model = with_filters_off(model, active_off) if switched_off else model

@@ -4,24 +4,36 @@ import uuid
 import streamlit as st
 
 from fmnist_core.runstore import ACTIVE, RunRecord, RunStoreError
+from fmnist_core.specs import SpecError
 from fmnist_ui import charts, state
 from fmnist_ui.i18n import t
+from fmnist_ui.share import decode_run, encode_run, shared_value
 from fmnist_ui.widgets import (
     architecture_table,
     checked_spec,
     ensure_defaults,
     model_widgets,
     preset_buttons,
+    spec_to_state,
     training_widgets,
 )
 
 POLL_SECONDS = 1.0
 
+link_error = None
+if shared_value("spec") and not st.session_state.get("spec_link_applied"):
+    st.session_state["spec_link_applied"] = True
+    try:
+        st.session_state.update(spec_to_state(decode_run(shared_value("spec"))))
+    except SpecError as error:
+        link_error = str(error)
 ensure_defaults()
 owner = st.session_state.setdefault("owner", uuid.uuid4().hex[:8])
 manager = state.job_manager()
 
 st.header(t("page_train"))
+if link_error:
+    st.error(t("link_error", reason=link_error))
 st.markdown(t("train_intro"))
 with st.expander(t("what_is_conv_title")):
     st.markdown(t("what_is_conv"))
@@ -80,6 +92,7 @@ def live_view(key: str, was_active: bool) -> None:
 
 
 if run is not None:
+    st.query_params["spec"] = encode_run(run)  # the address bar is a link to this exact model
     key = run.key
     record = state.store().get(key)
     active = record is not None and record.status in ACTIVE

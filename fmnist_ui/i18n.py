@@ -69,6 +69,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_params": ("Parameters", "Parámetros"),
     "total_params": ("Total parameters: **{count:,}**", "Parámetros totales: **{count:,}**"),
     "invalid_spec": ("This model cannot be built: {reason}", "Este modelo no se puede construir: {reason}"),
+    "link_error": ("This link's model cannot be used ({reason}); showing the default model instead.",
+                   "El modelo de este enlace no se puede usar ({reason}); se muestra el modelo por defecto."),
     "train_button": ("Train", "Entrenar"),
     "stop_button": ("Stop", "Detener"),
     "retrain_button": ("Train again", "Entrenar de nuevo"),

@@ -258,3 +258,37 @@ def test_mistakes_view_drills_down_to_an_image_and_opens_its_maps(isolated_home,
     listed[0].click().run()
     assert at.radio(key="explore_view").value == "maps"
     assert f"Test image #{index}" in [element.value for element in at.subheader]
+
+
+def test_a_link_with_a_spec_opens_that_model_and_a_bad_one_explains():
+    from fmnist_ui.share import encode_run
+
+    shared = RunSpec(CNNSpec(conv_channels=(16, 64, 32), kernel_size=3, dense=64),
+                     TrainConfig(epochs=7, batch_size=64, optimizer="sgd", lr=1e-2))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["spec"] = encode_run(shared)
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state["conv_layers"] == 3 and at.session_state["filters_2"] == 64
+    assert at.session_state["optimizer"] == "sgd" and at.session_state["epochs"] == 7
+    assert list(at.dataframe[0].value["Layer"])[:6] == ["conv1", "pool1", "conv2", "pool2", "conv3", "pool3"]
+
+    impossible = RunSpec(CNNSpec(conv_channels=(8,) * 4, kernel_size=7), TrainConfig())
+    for bad in (encode_run(impossible), "not-base64!!", "e30"):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params["spec"] = bad
+        at.run()
+        assert not at.exception
+        assert "cannot be used" in at.error[0].value, bad
+        assert at.session_state["conv_layers"] == 2  # the default model, nothing lost
+
+
+def test_a_link_with_run_and_image_opens_that_view(isolated_home, small_data):
+    train_run(SMALL_CNN, open_store(isolated_home), isolated_home, data=small_data)
+    train_run(tiny_mlp_run(epochs=1), open_store(isolated_home), isolated_home, data=small_data)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"run": SMALL_CNN.key, "image": "26"})
+    at.switch_page("app_pages/explore.py").run()
+    assert not at.exception
+    assert at.session_state["explore_run"] == SMALL_CNN.key
+    assert "Test image #26" in [element.value for element in at.subheader]

@@ -88,6 +88,8 @@ def test_main_path_in_chromium(server, tmp_path):
         points = page.locator(".js-plotly-plot .scatterlayer .trace .points path")
         expect(points.first).to_be_attached(timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "1-train.png"), full_page=True)
+        assert "spec=" in page.url  # the address bar is a link to this model
+        shared_link = page.url
 
         page.get_by_role("link", name="Explore feature maps").first.click()
         expect(page.get_by_text("Test images (click one)")).to_be_visible(timeout=60_000)
@@ -122,6 +124,13 @@ def test_main_path_in_chromium(server, tmp_path):
         expect(page.get_by_text("Clase real:")).to_be_visible()
         assert "lang=es" in page.url
         page.screenshot(path=str(ARTIFACTS / "3-explore-es.png"), full_page=True)
+
+        # The shared link opens the same model in a fresh browser session.
+        other = browser.new_page(viewport={"width": 1400, "height": 1200})
+        other.goto(shared_link)
+        expect(other.get_by_text("43,706")).to_be_visible(timeout=60_000)
+        expect(other.get_by_text("Trained before: results come from the cache.")).to_be_visible()
+        other.close()
 
         page.get_by_role("link", name="Comparar entrenamientos").first.click()
         expect(page.get_by_role("heading", name="Comparar entrenamientos")).to_be_visible(timeout=20_000)
