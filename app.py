@@ -5,6 +5,7 @@ from fmnist_core.data import DatasetError
 from fmnist_core.runstore import RunStoreError
 from fmnist_ui import state
 from fmnist_ui.i18n import LANGUAGES, current_language, t
+from fmnist_ui.lesson import apply_lesson_settings, teacher_panel
 from fmnist_ui.widgets import keep_widget_values
 
 st.set_page_config(page_title="Fashion-MNIST CNN explorer", page_icon=":material/checkroom:", layout="wide")
@@ -14,13 +15,17 @@ keep_widget_values()
 with st.sidebar:
     st.markdown(f"### {t('app_title')}")
     st.radio(t("language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get, horizontal=True)
-# Page switches clear the URL's query: write the language back on every run so links keep it.
+# Page switches clear the URL's query: write the language and lesson settings back on every run.
 st.query_params["lang"] = st.session_state["lang"]
+apply_lesson_settings()
+teacher_panel()
 
 pages = [
     st.Page("app_pages/train.py", title=t("page_train"), icon=":material/science:", default=True),
     st.Page("app_pages/explore.py", title=t("page_explore"), icon=":material/image_search:"),
+    st.Page("app_pages/pair.py", title=t("page_pair"), icon=":material/compare_arrows:"),
     st.Page("app_pages/compare.py", title=t("page_compare"), icon=":material/monitoring:"),
+    st.Page("app_pages/board.py", title=t("page_board"), icon=":material/scatter_plot:"),
 ]
 navigation = st.navigation(pages)
 

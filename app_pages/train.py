@@ -1,10 +1,10 @@
 """Build & train: widgets build a spec, Train queues a background job, a fragment shows it live."""
-import uuid
-
 import streamlit as st
 
+from fmnist_core.runs import resumable_epoch
 from fmnist_core.runstore import ACTIVE, RunRecord, RunStoreError
 from fmnist_core.specs import SpecError
+from fmnist_core.storage import app_home
 from fmnist_ui import charts, state
 from fmnist_ui.i18n import t
 from fmnist_ui.share import decode_run, encode_run, shared_value
@@ -28,8 +28,9 @@ if shared_value("spec") and not st.session_state.get("spec_link_applied"):
     except SpecError as error:
         link_error = str(error)
 ensure_defaults()
-owner = st.session_state.setdefault("owner", uuid.uuid4().hex[:8])
+owner = state.session_owner()
 manager = state.job_manager()
+home = app_home()
 
 st.header(t("page_train"))
 if link_error:
@@ -76,7 +77,7 @@ def status_line(record: RunRecord) -> None:
     elif record.status == "cancelled":
         st.warning(t("status_cancelled", epochs=len(history)))
     else:
-        st.warning(t("status_interrupted"))
+        st.warning(t("status_interrupted", epochs=len(history)))
 
 
 def live_view(key: str, was_active: bool) -> None:
@@ -103,10 +104,17 @@ if run is not None:
                 st.rerun()
             if st.session_state.get("submitted", {}).get(key) == "joined":
                 st.caption(t("joined"))
-        elif buttons[0].button(t("train_button"), type="primary", width="stretch"):
-            submission = manager.submit(run, owner=owner)
-            st.session_state.setdefault("submitted", {})[key] = submission.state
-            st.rerun()
+        else:
+            resume_from = resumable_epoch(home, state.store(), key) if record is not None else None
+            if resume_from is not None:
+                resume = buttons[0].button(t("resume_button", epoch=resume_from), type="primary", width="stretch")
+                train = buttons[1].button(t("restart_button"), width="stretch")
+            else:
+                resume, train = False, buttons[0].button(t("train_button"), type="primary", width="stretch")
+            if resume or train:
+                submission = manager.submit(run, owner=owner, resume=resume)
+                st.session_state.setdefault("submitted", {})[key] = submission.state
+                st.rerun()
     except RunStoreError as error:  # the database is locked by another process: say so, lose nothing
         summary_column.error(f"{t('store_error')}: {error}")
     if record is not None and record.history:

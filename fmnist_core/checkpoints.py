@@ -11,17 +11,66 @@ import torch
 from .models import BuiltModel, build_model
 from .specs import RunSpec, SpecError, run_from_json
 from .storage import CheckpointError, file_digest
+from .training import ResumePoint
 
 CHECKPOINT_FORMAT = "fmnist-explorer-checkpoint/1"
+RESUME_FORMAT = "fmnist-explorer-resume/1"
 
 
 def save_checkpoint(path: Path, run: RunSpec, epoch: int, model: BuiltModel) -> str:
     """Write spec and weights together, atomically (temp file in the same folder, then rename); return the
     file's SHA-256, which the run store keeps to recognise the file as intact later."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {name: tensor.detach().to("cpu").contiguous() for name, tensor in model.module.state_dict().items()}
     payload = {"format": CHECKPOINT_FORMAT, "run": run.canonical_json(), "key": run.key,
                "epoch": int(epoch), "state_dict": state}
+    _write_atomically(path, payload)
+    return file_digest(path)
+
+
+def save_resume_point(path: Path, key: str, point: ResumePoint) -> None:
+    """Write what resuming after `point.epoch` needs (tensors moved to the CPU), atomically."""
+    payload = {"format": RESUME_FORMAT, "key": key, "epoch": int(point.epoch),
+               "optimizer": _to_cpu(point.optimizer_state), "scheduler": point.scheduler_state,
+               "generator": point.generator_state}
+    _write_atomically(path, payload)
+
+
+def load_resume_point(path: Path, key: str) -> ResumePoint:
+    """The resume point of run `key`, loaded with `weights_only=True`; CheckpointError when unusable."""
+    payload = _load_payload(path)
+    if payload.get("format") != RESUME_FORMAT or payload.get("key") != key:
+        raise CheckpointError(f"{path.name}: not the resume state of run {key}")
+    try:
+        return ResumePoint(int(payload["epoch"]), dict(payload["optimizer"]), payload["scheduler"],
+                           payload["generator"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{path.name}: incomplete resume state ({error})") from error
+
+
+def _to_cpu(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu")
+    if isinstance(value, dict):
+        return {name: _to_cpu(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_to_cpu(item) for item in value]
+    return value
+
+
+def _load_payload(path: Path) -> dict:
+    if not path.is_file():
+        raise CheckpointError(f"{path.name}: no such file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # truncated zip, garbage, or a pickle that is not plain weights
+        raise CheckpointError(f"{path.name}: unreadable or unsafe checkpoint ({type(error).__name__})") from error
+    if not isinstance(payload, dict):
+        raise CheckpointError(f"{path.name}: not an fmnist-explorer file")
+    return payload
+
+
+def _write_atomically(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pt")
     try:
         with os.fdopen(handle, "wb") as file:
@@ -32,7 +81,6 @@ def save_checkpoint(path: Path, run: RunSpec, epoch: int, model: BuiltModel) -> 
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    return file_digest(path)
 
 
 @dataclass
@@ -44,13 +92,8 @@ class Checkpoint:
 
 def load_checkpoint(path: Path, expected_key: str | None = None) -> Checkpoint:
     """Load with `weights_only=True` (no arbitrary unpickling) and rebuild the model from the spec inside."""
-    if not path.is_file():
-        raise CheckpointError(f"{path.name}: no such checkpoint")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # truncated zip, garbage, or a pickle that is not plain weights
-        raise CheckpointError(f"{path.name}: unreadable or unsafe checkpoint ({type(error).__name__})") from error
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+    payload = _load_payload(path)
+    if payload.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path.name}: not an fmnist-explorer checkpoint")
     try:
         run = run_from_json(payload["run"])

@@ -58,6 +58,7 @@ def build_parser() -> OneLineParser:
     precompute.add_argument("--recipe", choices=sorted(PRESETS), default=DEFAULT_PRESET)
     worker = commands.add_parser("worker", help="(internal) train one queued run of the app's job manager")
     worker.add_argument("--run-id", required=True)
+    worker.add_argument("--resume", action="store_true", help="go on from the run's last saved epoch")
     return parser
 
 
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_precompute(args.recipe)
         if args.command == "worker":
             from .jobs import run_worker
-            return run_worker(args.run_id)
+            return run_worker(args.run_id, resume=args.resume)
     except (UsageError, SpecError, KeyError) as error:
         message = error.args[0] if error.args else str(error)
         print(f"error: {message}", file=sys.stderr)

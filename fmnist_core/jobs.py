@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .cache import cached_result, open_store
 from .models import build_model
-from .runs import train_run
+from .runs import resumable_epoch, train_run
 from .specs import RunSpec
 from .storage import check_run_key, run_folder
 
@@ -56,6 +56,7 @@ class JobManager:
         self._lock = threading.Lock()
         self._waiting: list[str] = []
         self._running: dict[str, subprocess.Popen] = {}
+        self._resuming: set[str] = set()
         self._closed = threading.Event()
         self.mark_orphans_interrupted()
         self._monitor = threading.Thread(target=self._watch, name="fmnist-jobs", daemon=True)
@@ -68,18 +69,26 @@ class JobManager:
             if record is not None and not _pid_alive(record.pid):
                 self.store.finish(key, "interrupted", error="the server stopped before this run finished")
 
-    def submit(self, run: RunSpec, owner: str | None = None) -> Submission:
-        """Answer from the cache, join the job already training this spec, or queue a new one."""
+    def submit(self, run: RunSpec, owner: str | None = None, resume: bool = False) -> Submission:
+        """Answer from the cache, join the job already training this spec, or queue a new one (with `resume`,
+        one that goes on from the run's last saved epoch when it can). The run goes on `owner`'s board."""
         key = run.key
         with self._lock:
             if key in self._running or key in self._waiting:
-                return Submission(key, "joined")
-            if cached_result(self.store, self.home, run) is not None:
-                return Submission(key, "cached")
-            self.store.queue(run, build_model(run.model).param_count, owner=owner)
-            self._waiting.append(key)
-            self._start_waiting()
-        return Submission(key, "queued")
+                state = "joined"
+            elif cached_result(self.store, self.home, run) is not None:
+                state = "cached"
+            else:
+                resuming = resume and resumable_epoch(self.home, self.store, key) is not None
+                self.store.queue(run, build_model(run.model).param_count, owner=owner, keep_history=resuming)
+                if resuming:
+                    self._resuming.add(key)
+                self._waiting.append(key)
+                self._start_waiting()
+                state = "queued"
+        if owner:
+            self.store.post(key, owner)
+        return Submission(key, state)
 
     def cancel(self, key: str) -> None:
         """Stop a queued or running job; a running worker stops within one batch (SIGTERM)."""
@@ -87,6 +96,7 @@ class JobManager:
         with self._lock:
             if key in self._waiting:
                 self._waiting.remove(key)
+                self._resuming.discard(key)
                 self.store.finish(key, "cancelled", error="cancelled before it started")
             process = self._running.get(key)
         if process is not None and process.poll() is None:
@@ -123,18 +133,20 @@ class JobManager:
         # Caller holds the lock.
         while self._waiting and len(self._running) < self.max_jobs:
             key = self._waiting.pop(0)
-            self._running[key] = self._launch(key)
+            self._running[key] = self._launch(key, resume=key in self._resuming)
+            self._resuming.discard(key)
 
-    def _launch(self, key: str) -> subprocess.Popen:
+    def _launch(self, key: str, resume: bool = False) -> subprocess.Popen:
         folder = run_folder(self.home, key)
         folder.mkdir(parents=True, exist_ok=True)
         environment = dict(os.environ, FMNIST_HOME=str(self.home))
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
         if self.max_jobs > 1 and "FMNIST_THREADS" not in environment:
             environment["FMNIST_THREADS"] = str(max(1, (os.cpu_count() or 2) // self.max_jobs))
+        command = [sys.executable, "-m", "fmnist_core", "worker", "--run-id", key] + (["--resume"] if resume else [])
         with open(folder / "worker.log", "wb") as log:
             return subprocess.Popen(
-                [sys.executable, "-m", "fmnist_core", "worker", "--run-id", key],
+                command,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=environment,
                 cwd=str(PROJECT_ROOT),
             )
@@ -168,7 +180,7 @@ def _tail(path: Path, lines: int = 3) -> str:
     return " | ".join(text[-lines:])[-1000:]
 
 
-def run_worker(key: str) -> int:
+def run_worker(key: str, resume: bool = False) -> int:
     """Entry point of a worker process: train the queued run `key` from the store."""
     check_run_key(key)
     home = Path(os.environ.get("FMNIST_HOME") or "")
@@ -188,8 +200,11 @@ def run_worker(key: str) -> int:
         # The server going away (we get re-parented) stops the job too.
         return stop.is_set() or os.getppid() != parent
 
+    start = resumable_epoch(home, store, key) if resume else None
+    print(f"resuming after epoch {start}" if start else "training from the first epoch", flush=True)
     try:
-        result = train_run(record.run, store, home, use_cache=False, should_stop=should_stop, pid=os.getpid())
+        result = train_run(record.run, store, home, use_cache=False, should_stop=should_stop, pid=os.getpid(),
+                           resume=resume)
     except Exception as error:  # recorded as failed by train_run; the log keeps the traceback
         print(f"training failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1

@@ -5,7 +5,7 @@ import dataclasses
 import time
 
 from .cache import cached_result, open_store
-from .presets import PRESETS
+from .presets import PRESETS, mlp_vs_cnn
 from .runs import train_run
 from .specs import RunSpec
 from .storage import app_home
@@ -15,11 +15,12 @@ GRID_LAYERS = (1, 2, 3)
 
 
 def exercise_grid(recipe: str = "fast-cnn") -> list[RunSpec]:
-    """CNNs with 16/32/64 filters × 1/2/3 conv layers on one recipe, plus the notebooks' MLP baselines."""
+    """CNNs with 16/32/64 filters × 1/2/3 conv layers on one recipe, the MLP paired with them on that recipe,
+    plus the notebooks' MLP baselines."""
     base = PRESETS[recipe]
     runs = [RunSpec(dataclasses.replace(base.model, conv_channels=(filters,) * layers), base.train)
             for layers in GRID_LAYERS for filters in GRID_FILTERS]
-    runs += [PRESETS["seed-pytorch-mlp"], PRESETS["seed-keras-mlp"]]
+    runs += [mlp_vs_cnn(base.train)[0], PRESETS["seed-pytorch-mlp"], PRESETS["seed-keras-mlp"]]
     return runs
 
 

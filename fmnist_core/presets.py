@@ -45,3 +45,11 @@ def get_preset(name: str) -> RunSpec:
         return PRESETS[name]
     except KeyError:
         raise KeyError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None
+
+# The Keras notebook's baseline (Flatten → Dense 128 → 10): about as many weights as the seed CNN.
+PAIRED_MLP = MLPSpec(hidden=(128,))
+
+
+def mlp_vs_cnn(train: TrainConfig, cnn: CNNSpec = SEED_CNN) -> tuple[RunSpec, RunSpec]:
+    """The notebooks' opening question as two runs on one recipe: same seed, same data order, same optimizer."""
+    return RunSpec(PAIRED_MLP, train), RunSpec(cnn, train)

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import cached_result
-from .checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+from .checkpoints import Checkpoint, load_checkpoint, load_resume_point, save_checkpoint, save_resume_point
 from .data import FashionMNIST, get_dataset
 from .metrics import EpochMetrics
 from .models import BuiltModel, build_model
 from .runstore import RunRecord, RunStore
 from .specs import RunSpec
-from .storage import CheckpointError, checkpoint_path, discard_checkpoints, saved_epochs
-from .training import fit, pick_device
+from .storage import CheckpointError, checkpoint_path, discard_checkpoints, resume_path, saved_epochs
+from .training import ResumePoint, fit, pick_device
+
+RESUMABLE = ("cancelled", "interrupted", "failed")
 
 
 @dataclass
@@ -33,18 +35,25 @@ def train_run(
     data: FashionMNIST | None = None,
     owner: str | None = None,
     pid: int = 0,
+    resume: bool = False,
 ) -> RunResult:
-    """Return the cached run when it is done, else train it, saving a checkpoint after every epoch."""
+    """Return the cached run when it is done, else train it, saving a checkpoint after every epoch.
+    With `resume`, an unfinished run goes on from its last saved epoch when it can (else it restarts)."""
     if use_cache:
         record = cached_result(store, home, run)
         if record is not None:
             return RunResult(record, cached=True)
     device = pick_device(run.train.device)
+    start = _resume_state(home, store, run.key) if resume else None
     existing = store.get(run.key)
     if existing is None or existing.status != "queued":
-        store.queue(run, build_model(run.model).param_count, owner=owner)
-    discard_checkpoints(home, run.key)
+        store.queue(run, build_model(run.model).param_count, owner=owner, keep_history=start is not None)
+    if start is None:
+        discard_checkpoints(home, run.key)
     store.mark_running(run.key, device.type, pid)
+
+    def record_resume_point(point: ResumePoint) -> None:
+        save_resume_point(resume_path(home, run.key), run.key, point)
 
     def record_epoch(metrics: EpochMetrics, model: BuiltModel) -> None:
         digest = save_checkpoint(checkpoint_path(home, run.key, metrics.epoch), run, metrics.epoch, model)
@@ -53,13 +62,37 @@ def train_run(
             on_epoch(metrics)
 
     try:
-        result = fit(run, data or get_dataset(), on_epoch=record_epoch, should_stop=should_stop, device=device)
+        result = fit(run, data or get_dataset(), on_epoch=record_epoch, should_stop=should_stop, device=device,
+                     resume=start, on_resume_point=record_resume_point)
     except BaseException as error:
         status = "cancelled" if isinstance(error, KeyboardInterrupt) else "failed"
         store.finish(run.key, status, error=_describe(error))
         raise
     store.finish(run.key, "cancelled" if result.cancelled else "done")
+    if not result.cancelled:
+        resume_path(home, run.key).unlink(missing_ok=True)  # a finished run never resumes
     return RunResult(store.get(run.key), cached=False)
+
+
+def resumable_epoch(home: Path, store: RunStore, key: str) -> int | None:
+    """The last finished epoch an unfinished run can go on from, or None when it can only restart."""
+    start = _resume_state(home, store, key)
+    return start[0].epoch if start is not None else None
+
+
+def _resume_state(home: Path, store: RunStore, key: str) -> tuple[ResumePoint, dict] | None:
+    record = store.get(key)
+    if record is None or record.status not in (*RESUMABLE, "queued") or not record.history:
+        return None
+    last = record.history[-1].epoch
+    if last >= record.run.train.epochs or saved_epochs(home, key)[-1:] != [last]:
+        return None
+    try:
+        point = load_resume_point(resume_path(home, key), key)
+        weights = load_checkpoint(checkpoint_path(home, key, last), expected_key=key).model.module.state_dict()
+    except CheckpointError:
+        return None
+    return (point, weights) if point.epoch == last else None
 
 
 def load_run_checkpoint(home: Path, key: str, epoch: int | None = None) -> Checkpoint:

@@ -39,6 +39,13 @@ CREATE TABLE IF NOT EXISTS epochs (
     checkpoint_sha256 TEXT,
     PRIMARY KEY (key, epoch)
 );
+CREATE TABLE IF NOT EXISTS board_posts (
+    key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
+    owner TEXT NOT NULL,
+    posted_at REAL NOT NULL,
+    PRIMARY KEY (key, owner)
+);
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -76,6 +83,13 @@ class RunRecord:
         return self.history[-1] if self.history else None
 
 
+@dataclass
+class BoardEntry:
+    """A run on the class board and the sessions that trained or fetched it since the board was cleared."""
+    record: RunRecord
+    owners: frozenset[str]
+
+
 class RunStore:
     """Thin layer over one SQLite file; each call opens its own connection, so it is thread- and process-safe."""
 
@@ -102,11 +116,13 @@ class RunStore:
         except sqlite3.DatabaseError as error:
             raise RunStoreError(f"run store {self.path.name} is damaged: {error}") from error
 
-    def queue(self, run: RunSpec, params: int, owner: str | None = None) -> None:
-        """Record (or reset) the run as queued, dropping metrics of an earlier unfinished attempt."""
+    def queue(self, run: RunSpec, params: int, owner: str | None = None, keep_history: bool = False) -> None:
+        """Record (or reset) the run as queued, dropping metrics of an earlier unfinished attempt unless
+        `keep_history` (a resume goes on from them)."""
         key = run.key
         with self._connect() as connection:
-            connection.execute("DELETE FROM epochs WHERE key = ?", (key,))
+            if not keep_history:
+                connection.execute("DELETE FROM epochs WHERE key = ?", (key,))
             connection.execute(
                 """INSERT INTO runs (key, spec_json, summary, model_kind, params, status, owner, created_at)
                    VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)
@@ -171,6 +187,39 @@ class RunStore:
                 "SELECT key FROM runs WHERE status IN ('queued','running') ORDER BY created_at"
             ).fetchall()
         return [row[0] for row in rows]
+
+    def post(self, key: str, owner: str) -> None:
+        """Put run `key` on the class board for `owner` (a session that trained or fetched it)."""
+        with self._connect() as connection:
+            connection.execute("INSERT OR REPLACE INTO board_posts VALUES (?, ?, ?)",
+                               (check_run_key(key), str(owner), time.time()))
+
+    def clear_board(self) -> None:
+        """Start a fresh board: earlier runs stay cached but no longer appear on it."""
+        with self._connect() as connection:
+            connection.execute("INSERT OR REPLACE INTO settings VALUES ('board_cleared_at', ?)", (repr(time.time()),))
+
+    def board(self) -> list[BoardEntry]:
+        """Runs with at least one epoch that were trained or fetched since the board was last cleared."""
+        with self._connect() as connection:
+            row = connection.execute("SELECT value FROM settings WHERE name='board_cleared_at'").fetchone()
+            cleared_at = float(row[0]) if row else 0.0
+            posts = connection.execute("SELECT key, owner FROM board_posts WHERE posted_at > ?",
+                                       (cleared_at,)).fetchall()
+            owners: dict[str, set[str]] = {}
+            for key, owner in posts:
+                owners.setdefault(key, set()).add(owner)
+            rows = connection.execute("SELECT * FROM runs ORDER BY created_at").fetchall()
+            entries = []
+            for row in rows:
+                key, owner, created_at = row[0], row[7], row[10]
+                if created_at <= cleared_at and key not in owners:
+                    continue
+                record = self._record(connection, row)
+                if record.history:
+                    run_owners = owners.get(key, set()) | ({owner} if owner and created_at > cleared_at else set())
+                    entries.append(BoardEntry(record, frozenset(run_owners)))
+        return entries
 
     def _record(self, connection: sqlite3.Connection, row: tuple) -> RunRecord:
         (key, spec_json, summary, model_kind, params, status, device, owner, pid, error,

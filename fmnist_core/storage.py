@@ -41,6 +41,11 @@ def checkpoint_path(home: Path, key: str, epoch: int) -> Path:
     return run_folder(home, key) / f"epoch_{int(epoch):03d}.pt"
 
 
+def resume_path(home: Path, key: str) -> Path:
+    """Optimizer, schedule and data-order state after the last saved epoch: what resuming needs."""
+    return run_folder(home, key) / "resume.pt"
+
+
 def saved_epochs(home: Path, key: str) -> list[int]:
     folder = run_folder(home, key)
     if not folder.is_dir():

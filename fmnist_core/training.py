@@ -29,6 +29,16 @@ class FitResult:
     device: str
 
 
+@dataclass
+class ResumePoint:
+    """Everything `fit` needs to go on after `epoch` as if it had never stopped (weights come from that
+    epoch's checkpoint): optimizer moments, learning-rate schedule position, data-order generator."""
+    epoch: int
+    optimizer_state: dict
+    scheduler_state: dict | None
+    generator_state: torch.Tensor
+
+
 def pick_device(preference: str = "auto") -> torch.device:
     """cuda, then Apple mps, then cpu; an explicit preference that is not available is an error."""
     has_mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
@@ -141,9 +151,14 @@ def fit(
     on_epoch: Callable[[EpochMetrics, BuiltModel], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     device: torch.device | None = None,
+    resume: tuple[ResumePoint, dict] | None = None,
+    on_resume_point: Callable[[ResumePoint], None] | None = None,
 ) -> FitResult:
     """Train `run` on the data set; call `on_epoch(metrics, model)` after each epoch. Stop within one
-    batch when `should_stop()` turns true, keeping the epochs already finished."""
+    batch when `should_stop()` turns true, keeping the epochs already finished.
+
+    `resume` = (resume point, weights of its epoch) goes on from there; `on_resume_point` receives a fresh
+    resume point after every epoch, before `on_epoch`."""
     validate(run)
     config = run.train
     device = device or pick_device(config.device)
@@ -160,8 +175,17 @@ def fit(
     scheduler = make_scheduler(optimizer, config, steps_per_epoch)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     generator = torch.Generator().manual_seed(config.seed)
+    first_epoch = 1
+    if resume is not None:
+        point, weights = resume
+        module.load_state_dict(weights)
+        optimizer.load_state_dict(point.optimizer_state)
+        if scheduler is not None and point.scheduler_state is not None:
+            scheduler.load_state_dict(point.scheduler_state)
+        generator.set_state(point.generator_state)
+        first_epoch = point.epoch + 1
     history: list[EpochMetrics] = []
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(first_epoch, config.epochs + 1):
         started = time.perf_counter()
         if config.shuffle:
             order = torch.randperm(len(train_images), generator=generator).to(device)
@@ -181,6 +205,10 @@ def fit(
             images_per_second=len(train_images) / train_seconds,
         )
         history.append(metrics)
+        if on_resume_point is not None:
+            on_resume_point(ResumePoint(epoch, optimizer.state_dict(),
+                                        scheduler.state_dict() if scheduler is not None else None,
+                                        generator.get_state()))
         if on_epoch is not None:
             on_epoch(metrics, model)
     return FitResult(model, history, cancelled=False, device=device.type)

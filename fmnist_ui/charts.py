@@ -5,8 +5,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from fmnist_core.metrics import early_stopping_epoch
-from fmnist_core.runstore import RunRecord
-from fmnist_core.specs import model_summary
+from fmnist_core.runstore import BoardEntry, RunRecord
+from fmnist_core.specs import CNNSpec, model_summary
 
 from .i18n import t
 
@@ -81,11 +81,12 @@ def train_vs_validation(record: RunRecord) -> go.Figure:
     return _layout(figure, 340)
 
 
-def validation_overlay(records: list[RunRecord]) -> go.Figure:
+def validation_overlay(records: list[RunRecord], names: list[str] | None = None) -> go.Figure:
     figure = go.Figure()
-    for record in records:
+    for position, record in enumerate(records):
+        name = names[position] if names else f"{record.summary} [{record.key[:6]}]"
         figure.add_scatter(x=[m.epoch for m in record.history], y=[m.val_acc for m in record.history],
-                           name=f"{record.summary} [{record.key[:6]}]", mode="lines+markers")
+                           name=name, mode="lines+markers")
     figure.update_layout(title=t("overlay_title"))
     _epoch_axis(figure, [m.epoch for record in records for m in record.history])
     accuracies = [m.val_acc for record in records for m in record.history]
@@ -125,3 +126,45 @@ def confusion(matrix: list[list[int]], labels: tuple[str, ...]) -> go.Figure:
     figure.update_xaxes(title_text=t("predicted_axis"), tickangle=-35)
     figure.update_yaxes(title_text=t("true_axis"), autorange="reversed")
     return _layout(figure, 520)
+
+
+# Fixed colours per architecture family, so a family keeps its colour as the board fills up.
+FAMILIES = (("mlp", 1), ("mlp", 2), ("mlp", 3), ("cnn", 1), ("cnn", 2), ("cnn", 3), ("cnn", 4))
+FAMILY_COLORS = ("#9edae5", "#17becf", "#1f77b4", "#ffbb78", "#ff7f0e", "#d62728", "#8c564b")
+
+
+def architecture_family(record: RunRecord) -> tuple[str, int]:
+    """("cnn", conv layers) or ("mlp", hidden layers): what the board colours by."""
+    model = record.run.model
+    return ("cnn", len(model.conv_channels)) if isinstance(model, CNNSpec) else ("mlp", len(model.hidden))
+
+
+def class_board(entries: list[BoardEntry], owner: str, axis: str) -> go.Figure:
+    """Every run's best validation accuracy against its parameters (log scale) or training time; coloured by
+    architecture family, this session's runs drawn as large outlined stars."""
+    figure = go.Figure()
+    for family, color in zip(FAMILIES, FAMILY_COLORS, strict=True):
+        for mine in (False, True):
+            group = [entry.record for entry in entries
+                     if architecture_family(entry.record) == family and (owner in entry.owners) == mine]
+            if not group:
+                continue
+            label = t(f"family_{family[0]}", layers=family[1]) + (f" · {t('board_yours')}" if mine else "")
+            figure.add_scatter(
+                x=[record.params if axis == "params" else record.total_seconds for record in group],
+                y=[record.best.val_acc for record in group], mode="markers", name=label, legendgroup=str(family),
+                marker={"color": color, "size": 22 if mine else 13, "symbol": "star" if mine else "circle",
+                        "opacity": 1.0 if mine else 0.75, "line": {"width": 2 if mine else 0.5, "color": "#222"}},
+                hovertext=[f"{record.summary} [{record.key[:6]}]<br>{record.params:,} · "
+                           f"{record.total_seconds:.0f} s" for record in group],
+                hovertemplate="%{hovertext}<br>%{y:.2%}<extra></extra>",
+            )
+    if axis == "params":
+        figure.update_xaxes(type="log", title_text=t("board_axis_params"))
+    else:
+        figure.update_xaxes(title_text=t("training_seconds"), rangemode="tozero")
+    accuracies = [entry.record.best.val_acc for entry in entries]
+    figure.update_yaxes(tickformat=".0%", title_text=t("col_best_val"), range=_accuracy_range(accuracies))
+    _layout(figure, 520)
+    figure.update_layout(hovermode="closest", legend={"orientation": "v", "y": 1, "x": 1.02})
+    return figure

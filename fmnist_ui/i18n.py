@@ -12,6 +12,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_train": ("Build & train", "Construir y entrenar"),
     "page_explore": ("Explore feature maps", "Explorar mapas de activación"),
     "page_compare": ("Compare runs", "Comparar entrenamientos"),
+    "page_pair": ("MLP vs CNN", "MLP frente a CNN"),
+    "page_board": ("Class board", "Tablero de la clase"),
     "dataset_missing": ("The Fashion-MNIST data set could not be loaded.", "No se pudo cargar el conjunto Fashion-MNIST."),
     "store_error": ("The run store cannot be used right now", "El registro de entrenamientos no está disponible ahora"),
     # build & train
@@ -81,8 +83,8 @@ TEXT: dict[str, tuple[str, str]] = {
                     "Terminado: {epochs} época(s) en {seconds:.1f} s en {device}."),
     "status_failed": ("Training failed: {error}", "El entrenamiento falló: {error}"),
     "status_cancelled": ("Stopped after {epochs} finished epochs.", "Detenido tras {epochs} épocas completas."),
-    "status_interrupted": ("Interrupted (the server stopped). Train again to restart it.",
-                           "Interrumpido (el servidor se detuvo). Entrena de nuevo para reiniciarlo."),
+    "status_interrupted": ("Interrupted after {epochs} finished epochs (the server stopped).",
+                           "Interrumpido tras {epochs} épocas completas (el servidor se detuvo)."),
     "not_trained": ("Not trained yet. Press **Train**.", "Aún sin entrenar. Pulsa **Entrenar**."),
     "joined": ("Someone is already training this model: you are watching the same job.",
                "Alguien ya está entrenando este modelo: estás viendo el mismo trabajo."),
@@ -240,6 +242,66 @@ TEXT: dict[str, tuple[str, str]] = {
     "train_vs_val_title": ("Training vs validation: {run}", "Entrenamiento frente a validación: {run}"),
     "scatter_title": ("Final validation accuracy vs training time", "Precisión final de validación frente a tiempo"),
     "training_seconds": ("Training time (s)", "Tiempo de entrenamiento (s)"),
+    "resume_button": ("Resume from epoch {epoch}", "Continuar desde la época {epoch}"),
+    "restart_button": ("Restart from scratch", "Empezar de nuevo"),
+    # teacher mode
+    "teacher_title": ("Teacher mode", "Modo docente"),
+    "teacher_lock": ("Lock for students", "Bloquear para el alumnado"),
+    "teacher_hide": ("Hide from students", "Ocultar al alumnado"),
+    "teacher_link": ("Students' link to this view (locks included, without teacher mode):",
+                     "Enlace para el alumnado a esta vista (con bloqueos, sin modo docente):"),
+    "control_presets": ("Preset buttons", "Botones de ejemplos"),
+    "control_model_kind": ("Model type", "Tipo de modelo"),
+    "control_conv_layers": ("Number of conv layers", "Número de capas conv"),
+    "control_filters": ("Filters per layer", "Filtros por capa"),
+    "control_kernel_size": ("Filter size", "Tamaño del filtro"),
+    "control_dense": ("Dense layer width", "Ancho de la capa densa"),
+    "control_hidden": ("MLP hidden layers", "Capas ocultas del MLP"),
+    "control_epochs": ("Epochs", "Épocas"),
+    "control_batch_size": ("Batch size", "Tamaño de lote"),
+    "control_optimizer": ("Optimizer", "Optimizador"),
+    "control_lr": ("Learning rate", "Tasa de aprendizaje"),
+    "control_advanced": ("Advanced settings", "Ajustes avanzados"),
+    # class board
+    "board_intro": (
+        "Every model trained or opened on this server since the teacher last cleared the board. "
+        "**Your** runs are the big stars. Which architectures reach the top with the fewest parameters?",
+        "Todos los modelos entrenados o abiertos en este servidor desde que el docente limpió el tablero. "
+        "**Tus** entrenamientos son las estrellas grandes. ¿Qué arquitecturas llegan más alto con menos parámetros?",
+    ),
+    "board_clear": ("Clear the board (runs stay cached)", "Limpiar el tablero (los modelos siguen en caché)"),
+    "board_cleared": ("Board cleared.", "Tablero limpio."),
+    "board_empty": ("No runs on the board yet: train a model on **Build & train**.",
+                    "Aún no hay entrenamientos en el tablero: entrena un modelo en **Construir y entrenar**."),
+    "board_axis": ("Horizontal axis", "Eje horizontal"),
+    "board_axis_params": ("Parameters (log scale)", "Parámetros (escala log.)"),
+    "board_axis_time": ("Training time", "Tiempo de entrenamiento"),
+    "board_yours": ("yours", "tuyos"),
+    "board_summary": ("{runs} runs from {sessions} browsers · yours: {mine} · best: {best:.2%} ({best_model})",
+                      "{runs} entrenamientos de {sessions} navegadores · tuyos: {mine} · mejor: {best:.2%} "
+                      "({best_model})"),
+    "family_cnn": ("CNN, {layers} conv", "CNN, {layers} conv"),
+    "family_mlp": ("MLP, {layers} hidden", "MLP, {layers} oculta(s)"),
+    # MLP vs CNN
+    "pair_intro": (
+        "The notebooks start with a question: *how can we improve the MLP?* Here both models train with the "
+        "**same recipe, seed and order of images**, so the only difference is the convolutions.",
+        "Los cuadernos empiezan con una pregunta: *¿cómo podemos mejorar el MLP?* Aquí ambos modelos se entrenan "
+        "con **la misma receta, semilla y orden de imágenes**: la única diferencia son las convoluciones.",
+    ),
+    "pair_recipe": ("Shared recipe: {optimizer} · learning rate {lr:g} · batch {batch} · {epochs} epochs · "
+                    "seed {seed}", "Receta común: {optimizer} · tasa {lr:g} · lote {batch} · {epochs} épocas · "
+                    "semilla {seed}"),
+    "pair_change": ("Change the CNN or the recipe on Build & train", "Cambia la CNN o la receta en Construir y entrenar"),
+    "pair_button": ("Train both (or fetch them)", "Entrenar ambos (o recuperarlos)"),
+    "pair_not_trained": ("not trained yet", "aún sin entrenar"),
+    "col_per_100k": ("Acc. points per 100k params", "Puntos de prec. por 100k parám."),
+    "pair_verdict": (
+        "The CNN reaches {cnn:.2%} with {cnn_params:,} parameters; the MLP {mlp:.2%} with {mlp_params:,}: "
+        "{points:+.1f} points from convolutions.",
+        "La CNN llega a {cnn:.2%} con {cnn_params:,} parámetros; el MLP a {mlp:.2%} con {mlp_params:,}: "
+        "{points:+.1f} puntos gracias a las convoluciones.",
+    ),
     "status_name_queued": ("queued", "en cola"),
     "status_name_running": ("running", "entrenando"),
     "status_name_done": ("done", "terminado"),

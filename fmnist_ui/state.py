@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import atexit
+import uuid
 
 import streamlit as st
 
@@ -23,6 +24,11 @@ def job_manager() -> JobManager:
     manager = JobManager(app_home())
     atexit.register(manager.shutdown)
     return manager
+
+
+def session_owner() -> str:
+    """This browser session's name on the class board (its runs are highlighted there)."""
+    return st.session_state.setdefault("owner", uuid.uuid4().hex[:8])
 
 
 def store() -> RunStore:

@@ -9,6 +9,7 @@ from fmnist_core.presets import DEFAULT_PRESET, PRESETS
 from fmnist_core.specs import CNNSpec, MLPSpec, RunSpec, SpecError, TrainConfig, validate
 
 from .i18n import t
+from .lesson import is_hidden, is_locked
 
 FILTER_CHOICES = (8, 16, 32, 64)
 KERNEL_CHOICES = (3, 5, 7)
@@ -71,55 +72,76 @@ def load_preset(name: str) -> None:
 
 
 def preset_buttons() -> None:
+    if is_hidden("presets"):
+        return
     st.caption(t("presets"))
     columns = st.columns(3)
     for position, name in enumerate(PRESETS):
         columns[position % 3].button(t(f"preset_{name}"), key=f"preset_{name}", on_click=load_preset, args=(name,),
-                      width="stretch")
+                                     width="stretch", disabled=is_locked("presets"))
 
 
 def _nearest(value, choices):
     return min(choices, key=lambda choice: abs(choice - value))
 
 
+def _control(control: str) -> dict | None:
+    """Widget arguments for a control of a lesson: None when the teacher hid it, else whether it is locked."""
+    return None if is_hidden(control) else {"disabled": is_locked(control)}
+
+
+def snap_to_choices() -> None:
+    """Values from links or old sessions that are not on a slider's steps go to the nearest step."""
+    choices = {"kernel_size": KERNEL_CHOICES, "dense": DENSE_CHOICES, "batch_size": BATCH_CHOICES, "lr": LR_CHOICES,
+               **{f"filters_{index}": FILTER_CHOICES for index in range(1, MAX_CONV_WIDGETS + 1)},
+               **{f"hidden_{index}": HIDDEN_CHOICES for index in range(1, MAX_HIDDEN_WIDGETS + 1)}}
+    for key, allowed in choices.items():
+        st.session_state[key] = _nearest(st.session_state[key], allowed)
+
+
 def model_widgets() -> None:
+    snap_to_choices()
     st.subheader(t("model_section"))
-    st.radio(t("model_kind"), ("cnn", "mlp"), key="model_kind", horizontal=True,
-             format_func=lambda kind: t(f"kind_{kind}"))
+    if (options := _control("model_kind")) is not None:
+        st.radio(t("model_kind"), ("cnn", "mlp"), key="model_kind", horizontal=True,
+                 format_func=lambda kind: t(f"kind_{kind}"), **options)
     if st.session_state["model_kind"] == "cnn":
-        st.slider(t("conv_layers"), 1, MAX_CONV_WIDGETS, key="conv_layers")
-        for index in range(1, int(st.session_state["conv_layers"]) + 1):
-            key = f"filters_{index}"
-            st.session_state[key] = _nearest(st.session_state[key], FILTER_CHOICES)
-            st.select_slider(t("filters_layer", index=index), FILTER_CHOICES, key=key)
-        st.session_state["kernel_size"] = _nearest(st.session_state["kernel_size"], KERNEL_CHOICES)
-        st.radio(t("kernel_size"), KERNEL_CHOICES, key="kernel_size", horizontal=True,
-                 format_func=lambda size: f"{size}×{size}")
-        st.session_state["dense"] = _nearest(st.session_state["dense"], DENSE_CHOICES)
-        st.select_slider(t("dense_width"), DENSE_CHOICES, key="dense")
-    else:
-        st.slider(t("hidden_layers"), 1, MAX_HIDDEN_WIDGETS, key="hidden_layers")
+        if (options := _control("conv_layers")) is not None:
+            st.slider(t("conv_layers"), 1, MAX_CONV_WIDGETS, key="conv_layers", **options)
+        if (options := _control("filters")) is not None:
+            for index in range(1, int(st.session_state["conv_layers"]) + 1):
+                key = f"filters_{index}"
+                st.select_slider(t("filters_layer", index=index), FILTER_CHOICES, key=key, **options)
+        if (options := _control("kernel_size")) is not None:
+            st.radio(t("kernel_size"), KERNEL_CHOICES, key="kernel_size", horizontal=True,
+                     format_func=lambda size: f"{size}×{size}", **options)
+        if (options := _control("dense")) is not None:
+            st.select_slider(t("dense_width"), DENSE_CHOICES, key="dense", **options)
+    elif (options := _control("hidden")) is not None:
+        st.slider(t("hidden_layers"), 1, MAX_HIDDEN_WIDGETS, key="hidden_layers", **options)
         for index in range(1, int(st.session_state["hidden_layers"]) + 1):
             key = f"hidden_{index}"
-            st.session_state[key] = _nearest(st.session_state[key], HIDDEN_CHOICES)
-            st.select_slider(t("hidden_width", index=index), HIDDEN_CHOICES, key=key)
+            st.select_slider(t("hidden_width", index=index), HIDDEN_CHOICES, key=key, **options)
 
 
 def training_widgets() -> None:
     st.subheader(t("training_section"))
-    st.slider(t("epochs"), 1, 30, key="epochs")
-    st.session_state["batch_size"] = _nearest(st.session_state["batch_size"], BATCH_CHOICES)
-    st.select_slider(t("batch_size"), BATCH_CHOICES, key="batch_size")
-    st.radio(t("optimizer"), ("adam", "sgd"), key="optimizer", horizontal=True,
-             format_func={"adam": "Adam", "sgd": "SGD"}.get)
-    st.session_state["lr"] = _nearest(st.session_state["lr"], LR_CHOICES)
-    st.select_slider(t("learning_rate"), LR_CHOICES, key="lr", format_func=lambda lr: f"{lr:g}")
-    with st.expander(t("advanced")):
-        st.number_input(t("seed"), 0, 2**31 - 1, step=1, key="seed")
-        st.checkbox(t("shuffle"), key="shuffle")
-        st.radio(t("schedule"), ("constant", "onecycle"), key="schedule",
-                 format_func=lambda name: t(f"schedule_{name}"))
-        st.slider(t("label_smoothing"), 0.0, 0.3, step=0.05, key="label_smoothing")
+    if (options := _control("epochs")) is not None:
+        st.slider(t("epochs"), 1, 30, key="epochs", **options)
+    if (options := _control("batch_size")) is not None:
+        st.select_slider(t("batch_size"), BATCH_CHOICES, key="batch_size", **options)
+    if (options := _control("optimizer")) is not None:
+        st.radio(t("optimizer"), ("adam", "sgd"), key="optimizer", horizontal=True,
+                 format_func={"adam": "Adam", "sgd": "SGD"}.get, **options)
+    if (options := _control("lr")) is not None:
+        st.select_slider(t("learning_rate"), LR_CHOICES, key="lr", format_func=lambda lr: f"{lr:g}", **options)
+    if (options := _control("advanced")) is not None:
+        with st.expander(t("advanced")):
+            st.number_input(t("seed"), 0, 2**31 - 1, step=1, key="seed", **options)
+            st.checkbox(t("shuffle"), key="shuffle", **options)
+            st.radio(t("schedule"), ("constant", "onecycle"), key="schedule",
+                     format_func=lambda name: t(f"schedule_{name}"), **options)
+            st.slider(t("label_smoothing"), 0.0, 0.3, step=0.05, key="label_smoothing", **options)
 
 
 def checked_spec() -> tuple[RunSpec | None, str | None]:

@@ -51,3 +51,38 @@ def subprocess_env(home: Path) -> dict:
 
 
 torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+
+
+# Streamlit AppTest helpers, shared by the page tests.
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def fresh_app_resources():
+    """Each test has its own FMNIST_HOME, so the app's shared resources must start afresh too."""
+    import streamlit as st
+
+    from fmnist_ui import state
+
+    st.cache_resource.clear()
+    yield
+    try:
+        state.job_manager().shutdown()
+    finally:
+        st.cache_resource.clear()
+
+
+def app(lang: str = "en", query: dict | None = None, **widgets):
+    """Run app.py once in AppTest with `?lang=` (and any other query values) and these session values."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = lang
+    at.query_params.update(query or {})
+    for key, value in widgets.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def markdown_text(at) -> str:
+    return "\n".join(element.value for element in at.markdown)

@@ -4,10 +4,9 @@ import re
 import time
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, tiny_mlp_run
+from conftest import APP, app, markdown_text, tiny_mlp_run
 from fmnist_core.cache import open_store
 from fmnist_core.presets import PRESETS
 from fmnist_core.runs import train_run
@@ -15,32 +14,9 @@ from fmnist_core.specs import CNNSpec, RunSpec, TrainConfig
 from fmnist_ui import state
 from fmnist_ui.widgets import spec_to_state
 
-APP = str(ROOT / "app.py")
 SMALL_CNN = RunSpec(CNNSpec(conv_channels=(8, 16), dense=32),
                     TrainConfig(epochs=2, batch_size=256, lr=3e-3, shuffle=True))
-
-
-@pytest.fixture(autouse=True)
-def fresh_app_resources():
-    """Each test has its own FMNIST_HOME, so the app's shared resources must start afresh too."""
-    st.cache_resource.clear()
-    yield
-    try:
-        state.job_manager().shutdown()
-    finally:
-        st.cache_resource.clear()
-
-
-def app(lang: str = "en", **widgets) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = lang
-    for key, value in widgets.items():
-        at.session_state[key] = value
-    return at.run()
-
-
-def markdown_text(at: AppTest) -> str:
-    return "\n".join(element.value for element in at.markdown)
+pytestmark = pytest.mark.usefixtures("fresh_app_resources")
 
 
 def test_default_page_shows_architecture_and_train_button():

@@ -5,6 +5,7 @@ import pytest
 from conftest import tiny_cnn_run, tiny_mlp_run
 from fmnist_core.cache import open_store
 from fmnist_core.jobs import JobManager
+from fmnist_core.runs import train_run
 
 
 def wait_for(predicate, timeout=120.0):
@@ -74,3 +75,23 @@ def test_runs_left_running_by_a_dead_server_are_marked_interrupted(isolated_home
         assert store.get(run.key).status == "interrupted"
     finally:
         jobs.shutdown()
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint_after_a_restart(isolated_home, small_data):
+    store = open_store(isolated_home)
+    run = tiny_mlp_run(epochs=3, seed=12)
+    finished = []
+    train_run(run, store, isolated_home, data=small_data, on_epoch=finished.append,
+              should_stop=lambda: len(finished) >= 2)
+    store.mark_running(run.key, "cpu", pid=999_999)  # as if the server died while epoch 3 was training
+    jobs = JobManager(isolated_home, max_jobs=1)
+    try:
+        assert store.get(run.key).status == "interrupted"
+        assert jobs.submit(run, owner="student", resume=True).state == "queued"
+        assert store.get(run.key).history[:2] == finished  # kept while it waits
+        assert wait_for(lambda: store.get(run.key).status == "done")
+    finally:
+        jobs.shutdown()
+    record = store.get(run.key)
+    assert [m.epoch for m in record.history] == [1, 2, 3] and record.history[:2] == finished
+    assert "resuming after epoch 2" in (isolated_home / "runs" / run.key / "worker.log").read_text()

@@ -1,12 +1,13 @@
 import time
 
 import pytest
+import torch
 
 from conftest import tiny_cnn_run, tiny_mlp_run
 from fmnist_core.cache import open_store
-from fmnist_core.runs import load_run_checkpoint, train_run
+from fmnist_core.runs import load_run_checkpoint, resumable_epoch, train_run
 from fmnist_core.runstore import RunStoreError
-from fmnist_core.storage import checkpoint_path, saved_epochs
+from fmnist_core.storage import checkpoint_path, resume_path, saved_epochs
 
 
 def test_train_then_cached_without_training(isolated_home, small_data):
@@ -86,3 +87,38 @@ def test_store_without_digests_is_checked_by_loading_once(isolated_home, small_d
     store.set_checkpoint_sha256(run.key, 1, None)  # as written by a version that kept no digests
     assert cached_result(store, isolated_home, run) is not None
     assert store.checkpoint_sha256(run.key, 1) is not None
+
+
+def test_resume_after_a_cancel_ends_where_an_uninterrupted_run_ends(isolated_home, tmp_path, small_data):
+    run = tiny_cnn_run(epochs=3, shuffle=True, schedule="onecycle")
+    reference_home = tmp_path / "reference"
+    reference = train_run(run, open_store(reference_home), reference_home, data=small_data).record
+
+    store = open_store(isolated_home)
+    finished = []
+    train_run(run, store, isolated_home, data=small_data, on_epoch=finished.append,
+              should_stop=lambda: len(finished) >= 1)
+    assert resumable_epoch(isolated_home, store, run.key) == 1
+    resumed = train_run(run, store, isolated_home, data=small_data, resume=True,
+                        on_epoch=finished.append).record
+    assert resumed.status == "done" and [m.epoch for m in finished] == [1, 2, 3]
+    assert resumed.history[0] == finished[0]  # the first epoch's record was kept, not retrained
+    assert resumed.history[-1].val_acc == pytest.approx(reference.history[-1].val_acc, abs=2e-3)
+    ours = load_run_checkpoint(isolated_home, run.key).model.module.state_dict()
+    theirs = load_run_checkpoint(reference_home, run.key).model.module.state_dict()
+    for name, weights in theirs.items():
+        assert torch.allclose(ours[name], weights, atol=1e-4), name
+    assert resumable_epoch(isolated_home, store, run.key) is None  # done: nothing to resume
+
+
+def test_resume_without_its_state_restarts_from_scratch(isolated_home, small_data):
+    store = open_store(isolated_home)
+    run = tiny_mlp_run(epochs=2)
+    finished = []
+    train_run(run, store, isolated_home, data=small_data, on_epoch=finished.append,
+              should_stop=lambda: len(finished) >= 1)
+    resume_path(isolated_home, run.key).write_bytes(b"not a resume state")
+    assert resumable_epoch(isolated_home, store, run.key) is None
+    restarted = []
+    record = train_run(run, store, isolated_home, data=small_data, resume=True, on_epoch=restarted.append).record
+    assert record.status == "done" and [m.epoch for m in restarted] == [1, 2]

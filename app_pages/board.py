@@ -1,0 +1,35 @@
+"""Class board: every run trained or fetched on this server since the teacher last cleared it, on one scatter."""
+import streamlit as st
+
+from fmnist_ui import charts, state
+from fmnist_ui.i18n import t
+from fmnist_ui.lesson import is_teacher
+
+REFRESH_SECONDS = 5.0  # the board fills up while the class trains
+
+st.header(t("page_board"))
+st.markdown(t("board_intro"))
+owner = state.session_owner()
+store = state.store()
+if is_teacher() and st.button(t("board_clear"), icon=":material/delete_sweep:"):
+    store.clear_board()
+    st.toast(t("board_cleared"))
+axis = st.radio(t("board_axis"), ("params", "time"), key="board_axis", horizontal=True,
+                format_func=lambda name: t(f"board_axis_{name}"))
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def board() -> None:
+    entries = store.board()
+    if not entries:
+        st.info(t("board_empty"))
+        return
+    mine = [entry for entry in entries if owner in entry.owners]
+    best = max(entries, key=lambda entry: entry.record.best.val_acc).record
+    sessions = {person for entry in entries for person in entry.owners}
+    st.caption(t("board_summary", runs=len(entries), sessions=len(sessions), mine=len(mine),
+                 best=best.best.val_acc, best_model=best.summary))
+    st.plotly_chart(charts.class_board(entries, owner, axis), width="stretch", key="class_board")
+
+
+board()

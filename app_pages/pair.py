@@ -1,0 +1,71 @@
+"""MLP vs CNN: one button trains (or fetches) both on the same recipe, seed and data order; one screen compares."""
+import pandas as pd
+import streamlit as st
+
+from fmnist_core.presets import DEFAULT_PRESET, PRESETS, SEED_CNN, mlp_vs_cnn
+from fmnist_core.runstore import ACTIVE
+from fmnist_core.specs import CNNSpec, model_summary
+from fmnist_ui import charts, state
+from fmnist_ui.i18n import t
+from fmnist_ui.widgets import checked_spec, ensure_defaults
+
+POLL_SECONDS = 1.0
+
+ensure_defaults()
+built, _ = checked_spec()
+train = built.train if built is not None else PRESETS[DEFAULT_PRESET].train
+cnn = built.model if built is not None and isinstance(built.model, CNNSpec) else SEED_CNN
+pair = dict(zip(("mlp", "cnn"), mlp_vs_cnn(train, cnn), strict=True))
+manager = state.job_manager()
+
+st.header(t("page_pair"))
+st.markdown(t("pair_intro"))
+st.caption(t("pair_recipe", optimizer=train.optimizer, lr=train.lr, batch=train.batch_size, epochs=train.epochs,
+             seed=train.seed))
+st.page_link("app_pages/train.py", label=t("pair_change"), icon=":material/tune:")
+for column, (kind, run) in zip(st.columns(2), pair.items(), strict=True):
+    column.metric(t(f"kind_{kind}"), model_summary(run.model), border=True)
+
+records = {kind: state.store().get(run.key) for kind, run in pair.items()}
+active = any(record is not None and record.status in ACTIVE for record in records.values())
+if st.button(t("pair_button"), type="primary", disabled=active, icon=":material/compare_arrows:"):
+    for run in pair.values():
+        manager.submit(run, owner=state.session_owner())
+    st.rerun()
+
+
+def comparison(was_active: bool) -> None:
+    records = {kind: state.store().get(run.key) for kind, run in pair.items()}
+    trained = {kind: record for kind, record in records.items() if record is not None and record.history}
+    rows = []
+    for kind, record in records.items():
+        row = {t("col_model"): t(f"kind_{kind}"), t("col_status"): t("pair_not_trained")}
+        if record is not None:
+            best = record.best
+            row.update({
+                t("col_status"): t("status_name_" + record.status), t("col_params"): record.params,
+                t("col_best_val"): best.val_acc * 100 if best else None,
+                t("col_per_100k"): best.val_acc * 100 / (record.params / 1e5) if best else None,
+                t("col_sec_epoch"): record.total_seconds / len(record.history) if record.history else None,
+                t("col_epochs"): f"{len(record.history)}/{record.run.train.epochs}",
+            })
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+        t("col_best_val"): st.column_config.NumberColumn(format="%.2f %%"),
+        t("col_per_100k"): st.column_config.NumberColumn(format="%.1f"),
+        t("col_sec_epoch"): st.column_config.NumberColumn(format="%.2f"),
+    })
+    if trained:
+        st.plotly_chart(charts.validation_overlay(list(trained.values()), [t(f"kind_{kind}") for kind in trained]),
+                        width="stretch", key="pair_overlay")
+    if len(trained) == 2 and all(record.status == "done" for record in trained.values()):
+        mlp, cnn_record = trained["mlp"], trained["cnn"]
+        st.success(t("pair_verdict", cnn=cnn_record.best.val_acc, mlp=mlp.best.val_acc,
+                     points=(cnn_record.best.val_acc - mlp.best.val_acc) * 100, cnn_params=cnn_record.params,
+                     mlp_params=mlp.params))
+    still_active = any(record is not None and record.status in ACTIVE for record in records.values())
+    if was_active and not still_active:
+        st.rerun()
+
+
+st.fragment(comparison, run_every=POLL_SECONDS if active else None)(active)

@@ -1,0 +1,113 @@
+"""AppTest for the classroom features: teacher mode and lesson links, class board, MLP vs CNN, resume."""
+import json
+import time
+
+import pytest
+
+from conftest import app, tiny_cnn_run, tiny_mlp_run
+from fmnist_core.cache import open_store
+from fmnist_core.runs import train_run
+from fmnist_ui import state
+from fmnist_ui.widgets import spec_to_state
+
+pytestmark = pytest.mark.usefixtures("fresh_app_resources")
+
+
+def wait_until_done(keys, timeout=180.0):
+    store = state.store()
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if all(store.get(key) is not None and store.get(key).status == "done" for key in keys):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_a_lesson_link_locks_and_hides_controls_for_students():
+    at = app(query={"lock": "epochs,optimizer,nonsense", "hide": "advanced,presets"})
+    assert not at.exception
+    assert at.slider(key="epochs").disabled and at.radio(key="optimizer").disabled
+    assert not at.select_slider(key="lr").disabled
+    assert not any(expander.label == "Advanced settings" for expander in at.expander)
+    assert not any(button.key and button.key.startswith("preset_") for button in at.button)
+    assert not any(expander.label == "Teacher mode" for expander in at.sidebar.expander)  # a student
+    at.switch_page("app_pages/compare.py").run()
+    at.switch_page("app_pages/train.py").run()
+    assert at.slider(key="epochs").disabled  # the lesson survives page switches
+
+
+def test_teacher_mode_chooses_locks_and_gives_a_student_link_without_itself(monkeypatch):
+    monkeypatch.delenv("FMNIST_TEACHER_CODE", raising=False)
+    at = app(query={"teacher": "1"})
+    assert any(expander.label == "Teacher mode" for expander in at.sidebar.expander)
+    at.multiselect(key="teacher_lock").set_value(["filters", "lr"]).run()
+    assert all(at.select_slider(key=key).disabled for key in ("filters_1", "filters_2", "lr"))
+    link = at.sidebar.code[0].value
+    assert "lock=filters%2Clr" in link and "spec=" in link and "teacher" not in link
+
+
+def test_a_wrong_teacher_code_gives_no_teacher_mode(monkeypatch):
+    monkeypatch.setenv("FMNIST_TEACHER_CODE", "owl-42")
+    assert not any(expander.label == "Teacher mode" for expander in app(query={"teacher": "1"}).sidebar.expander)
+    assert any(expander.label == "Teacher mode" for expander in app(query={"teacher": "owl-42"}).sidebar.expander)
+
+
+def test_class_board_highlights_my_runs_and_the_teacher_clears_it(isolated_home, small_data):
+    store = open_store(isolated_home)
+    mine, theirs = tiny_cnn_run(epochs=1), tiny_mlp_run(epochs=1)
+    train_run(mine, store, isolated_home, data=small_data, owner="me")
+    train_run(theirs, store, isolated_home, data=small_data, owner="someone")
+    at = app(owner="me")
+    at.switch_page("app_pages/board.py").run()
+    assert not at.exception
+    assert "2 runs from 2 browsers · yours: 1" in at.caption[0].value
+    traces = {trace["name"]: trace for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+    assert set(traces) == {"CNN, 1 conv · yours", "MLP, 1 hidden"}
+    assert traces["CNN, 1 conv · yours"]["marker"]["symbol"] == "star"
+    assert not any(button.label.startswith("Clear the board") for button in at.button)
+
+    teacher = app(query={"teacher": "1"})
+    teacher.switch_page("app_pages/board.py").run()
+    [clear] = [button for button in teacher.button if button.label.startswith("Clear the board")]
+    clear.click().run()
+    assert "No runs on the board yet" in teacher.info[0].value
+    assert store.get(mine.key).status == "done"  # cleared from the board, still cached
+    store.post(mine.key, "me")  # fetched again after the clear: back on the board
+    assert [entry.record.key for entry in store.board()] == [mine.key]
+
+
+def test_mlp_vs_cnn_trains_both_on_one_recipe_and_compares_them():
+    small = spec_to_state(tiny_cnn_run(epochs=1, shuffle=True))
+    at = app(**small)
+    at.switch_page("app_pages/pair.py").run()
+    assert not at.exception
+    assert "seed 0" in at.caption[0].value
+    [train_both] = [button for button in at.button if button.label.startswith("Train both")]
+    train_both.click().run()
+    keys = [record.key for record in state.store().all()]
+    assert len(keys) == 2
+    runs = [state.store().get(key).run for key in keys]
+    assert runs[0].train == runs[1].train and {run.model.kind for run in runs} == {"mlp", "cnn"}
+    assert wait_until_done(keys)
+    at.run()
+    table = at.dataframe[0].value
+    assert list(table["Model"]) == ["MLP (dense only)", "CNN (convolutional)"]
+    assert (table["Best val. acc."] > 70).all() and (table["Parameters"] > 0).all()
+    assert "points from convolutions" in at.success[0].value
+    assert [board.record.key for board in state.store().board()]  # both went on the class board
+
+
+def test_an_interrupted_run_offers_resume_and_goes_on_from_its_last_epoch(isolated_home, small_data):
+    run = tiny_mlp_run(epochs=3, seed=21)
+    store = open_store(isolated_home)
+    finished = []
+    train_run(run, store, isolated_home, data=small_data, on_epoch=finished.append,
+              should_stop=lambda: len(finished) >= 1)
+    at = app(**spec_to_state(run))
+    assert "Stopped after 1 finished epochs" in at.warning[0].value
+    [resume] = [button for button in at.button if button.label == "Resume from epoch 1"]
+    assert any(button.label == "Restart from scratch" for button in at.button)
+    resume.click().run()
+    assert wait_until_done([run.key])
+    record = state.store().get(run.key)
+    assert [metrics.epoch for metrics in record.history] == [1, 2, 3] and record.history[0] == finished[0]
