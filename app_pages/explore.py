@@ -9,9 +9,10 @@ from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes
 from fmnist_core.models import conv_kernels, with_filters_off
 from fmnist_core.storage import CheckpointError, app_home, saved_epochs
 from fmnist_core.training import as_input, evaluate, memory_format_for
-from fmnist_core.uploads import ImageInputError, prepare_upload
+from fmnist_core.uploads import MAX_UPLOAD_BYTES, ImageInputError, prepare_upload
 from fmnist_ui import charts, state
 from fmnist_ui.i18n import current_language, t
+from fmnist_ui.model_files import model_file_box
 from fmnist_ui.share import shared_value
 
 GALLERY_SIZE = 100
@@ -31,6 +32,7 @@ home = app_home()
 runs = [record for record in state.store().all() if record.history and saved_epochs(home, record.key)]
 if not runs:
     st.info(t("no_runs"))
+    model_file_box(None)
     st.stop()
 
 keys = [record.key for record in runs]
@@ -56,7 +58,9 @@ try:
     model = state.checkpoint(key, epoch).model
 except CheckpointError as error:
     st.error(t("checkpoint_error", error=error))
+    model_file_box(None)
     st.stop()
+model_file_box(key)
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
@@ -90,7 +94,7 @@ def read_upload() -> None:
 
 def upload_box() -> None:
     st.file_uploader(t("upload"), type=["png", "jpg", "jpeg", "webp", "gif"], key="upload",
-                     on_change=read_upload, help=t("upload_help"))
+                     on_change=read_upload, help=t("upload_help"), max_upload_size=MAX_UPLOAD_BYTES // 2**20)
     if "upload_error" in st.session_state:
         code, values = st.session_state["upload_error"]
         st.error(t("upload_rejected", reason=t(f"upload_{code}", **values)))

@@ -1,6 +1,7 @@
 """Checkpoint files: spec and weights together, written atomically, loaded without unpickling code."""
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ def save_resume_point(path: Path, key: str, point: ResumePoint) -> None:
 
 def load_resume_point(path: Path, key: str) -> ResumePoint:
     """The resume point of run `key`, loaded with `weights_only=True`; CheckpointError when unusable."""
-    payload = _load_payload(path)
+    payload = read_payload(path)
     if payload.get("format") != RESUME_FORMAT or payload.get("key") != key:
         raise CheckpointError(f"{path.name}: not the resume state of run {key}")
     try:
@@ -57,15 +58,18 @@ def _to_cpu(value):
     return value
 
 
-def _load_payload(path: Path) -> dict:
-    if not path.is_file():
-        raise CheckpointError(f"{path.name}: no such file")
+def read_payload(source: Path | bytes, name: str | None = None) -> dict:
+    """The dict inside a file we wrote, from a path or raw bytes, loaded with `weights_only=True`."""
+    name = name or (source.name if isinstance(source, Path) else "file")
+    if isinstance(source, Path) and not source.is_file():
+        raise CheckpointError(f"{name}: no such file")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        payload = torch.load(source if isinstance(source, Path) else io.BytesIO(source), map_location="cpu",
+                             weights_only=True)
     except Exception as error:  # truncated zip, garbage, or a pickle that is not plain weights
-        raise CheckpointError(f"{path.name}: unreadable or unsafe checkpoint ({type(error).__name__})") from error
+        raise CheckpointError(f"{name}: unreadable or unsafe checkpoint ({type(error).__name__})") from error
     if not isinstance(payload, dict):
-        raise CheckpointError(f"{path.name}: not an fmnist-explorer file")
+        raise CheckpointError(f"{name}: not an fmnist-explorer file")
     return payload
 
 
@@ -92,19 +96,26 @@ class Checkpoint:
 
 def load_checkpoint(path: Path, expected_key: str | None = None) -> Checkpoint:
     """Load with `weights_only=True` (no arbitrary unpickling) and rebuild the model from the spec inside."""
-    payload = _load_payload(path)
+    return checkpoint_from_payload(read_payload(path), path.name, expected_key)
+
+
+def checkpoint_from_payload(payload: dict, name: str, expected_key: str | None = None) -> Checkpoint:
+    """Check a loaded checkpoint dict (format, spec, key, weights against the spec) and build its model."""
     if payload.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path.name}: not an fmnist-explorer checkpoint")
+        raise CheckpointError(f"{name}: not an fmnist-explorer checkpoint")
     try:
         run = run_from_json(payload["run"])
-    except (SpecError, ValueError, KeyError) as error:
-        raise CheckpointError(f"{path.name}: its spec is invalid ({error})") from error
+        epoch = int(payload["epoch"])
+    except (SpecError, ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(f"{name}: its spec is invalid ({error})") from error
     if payload.get("key") != run.key or (expected_key is not None and run.key != expected_key):
-        raise CheckpointError(f"{path.name}: belongs to another run")
+        raise CheckpointError(f"{name}: belongs to another run")
+    if not 1 <= epoch <= run.train.epochs:
+        raise CheckpointError(f"{name}: epoch {epoch} is not one of the run's {run.train.epochs} epochs")
     model = build_model(run.model)
     try:
         model.module.load_state_dict(payload["state_dict"], strict=True)
-    except (RuntimeError, KeyError, TypeError) as error:
-        raise CheckpointError(f"{path.name}: weights do not match the spec ({error})") from error
+    except (RuntimeError, KeyError, TypeError, AttributeError) as error:
+        raise CheckpointError(f"{name}: weights do not match the spec ({error})") from error
     model.module.eval()
-    return Checkpoint(run=run, epoch=int(payload["epoch"]), model=model)
+    return Checkpoint(run=run, epoch=epoch, model=model)

@@ -302,6 +302,33 @@ TEXT: dict[str, tuple[str, str]] = {
         "La CNN llega a {cnn:.2%} con {cnn_params:,} parámetros; el MLP a {mlp:.2%} con {mlp_params:,}: "
         "{points:+.1f} puntos gracias a las convoluciones.",
     ),
+    # take the model home
+    "model_file_title": ("Take this model home, or bring one back", "Llévate este modelo o trae uno"),
+    "download_model": ("Download this model (.pt)", "Descargar este modelo (.pt)"),
+    "download_help": (
+        "One file with the architecture, the weights of the last saved epoch and the training curve. "
+        "Upload it here (or on another server running this app) to explore it again.",
+        "Un archivo con la arquitectura, los pesos de la última época guardada y la curva de entrenamiento. "
+        "Súbelo aquí (o en otro servidor con esta aplicación) para explorarlo de nuevo.",
+    ),
+    "upload_model": ("Bring a model back (.pt file downloaded from this app)",
+                     "Traer un modelo (archivo .pt descargado de esta aplicación)"),
+    "model_rejected": ("This file cannot be used: {reason}", "Este archivo no se puede usar: {reason}"),
+    "model_error_file_size": ("it is larger than any model this app builds.",
+                              "es más grande que cualquier modelo de esta aplicación."),
+    "model_error_not_model": ("it is not a model saved by this app (or it is damaged).",
+                              "no es un modelo guardado por esta aplicación (o está dañado)."),
+    "model_error_mismatch": ("its description and its weights do not fit together.",
+                             "su descripción y sus pesos no encajan."),
+    "model_error_values": ("its weights contain invalid numbers (NaN or infinity).",
+                           "sus pesos contienen números no válidos (NaN o infinito)."),
+    "model_error_curve": ("its training curve is damaged.", "su curva de entrenamiento está dañada."),
+    "model_error_busy": ("this model is training on this server right now; try again when it ends.",
+                         "este modelo se está entrenando ahora en este servidor; inténtalo cuando termine."),
+    "model_added": ("Model added: {summary}. It is selected above.",
+                    "Modelo añadido: {summary}. Está seleccionado arriba."),
+    "model_here": ("This model was already on this server: {summary}. It is selected above.",
+                   "Este modelo ya estaba en este servidor: {summary}. Está seleccionado arriba."),
     "status_name_queued": ("queued", "en cola"),
     "status_name_running": ("running", "entrenando"),
     "status_name_done": ("done", "terminado"),

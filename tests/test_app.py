@@ -268,3 +268,18 @@ def test_a_link_with_run_and_image_opens_that_view(isolated_home, small_data):
     assert not at.exception
     assert at.session_state["explore_run"] == SMALL_CNN.key
     assert "Test image #26" in [element.value for element in at.subheader]
+
+
+def test_a_checkpoint_damaged_while_the_app_runs_gives_a_message_and_loses_nothing(isolated_home, small_data):
+    from fmnist_core.storage import checkpoint_path
+
+    train_run(SMALL_CNN, open_store(isolated_home), isolated_home, data=small_data)
+    at = app()
+    at.switch_page("app_pages/explore.py").run()
+    assert "Test image #0" in [element.value for element in at.subheader]
+    checkpoint_path(isolated_home, SMALL_CNN.key, 1).write_bytes(b"\x00garbage written by another program")
+    at.select_slider(key=f"epoch_{SMALL_CNN.key}").set_value(1).run()
+    assert not at.exception
+    assert "cannot be read" in at.error[0].value and "unreadable or unsafe" in at.error[0].value
+    at.select_slider(key=f"epoch_{SMALL_CNN.key}").set_value(2).run()
+    assert not at.error and "Test image #0" in [element.value for element in at.subheader]

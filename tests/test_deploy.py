@@ -5,6 +5,8 @@ import sys
 import tomllib
 
 from conftest import ROOT
+from fmnist_core.transfer import MAX_MODEL_BYTES
+from fmnist_core.uploads import MAX_UPLOAD_BYTES
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
@@ -31,7 +33,10 @@ def test_streamlit_config_is_classroom_sane():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["headless"] is True
     assert config["server"]["enableXsrfProtection"] is True
-    assert config["server"]["maxUploadSize"] <= 10
+    # The server's cap fits the largest model file; pictures have their own 5 MB cap on their uploader.
+    assert config["server"]["maxUploadSize"] * 2**20 == MAX_MODEL_BYTES
+    assert "max_upload_size=MAX_UPLOAD_BYTES // 2**20" in (ROOT / "app_pages" / "explore.py").read_text()
+    assert MAX_UPLOAD_BYTES == 5 * 2**20
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["fileWatcherType"] == "none"  # no reloads mid-lesson, no watching .venv
 

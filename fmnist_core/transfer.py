@@ -1,0 +1,112 @@
+"""Take a model home and bring it back: one `.pt` file with spec, weights and training curve.
+
+The file is a checkpoint (same format, plain tensors and numbers, read with `weights_only=True`) plus the
+epoch metrics. A file that comes back is untrusted input: size, format, spec, key, weight shapes, finite
+values and metrics are all checked before anything is written."""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .cache import cached_result
+from .checkpoints import CHECKPOINT_FORMAT, checkpoint_from_payload, read_payload, save_checkpoint
+from .metrics import EpochMetrics
+from .runs import load_run_checkpoint
+from .runstore import ACTIVE, RunRecord, RunStore
+from .storage import CheckpointError, checkpoint_path, discard_checkpoints
+
+MAX_MODEL_BYTES = 32 * 1024 * 1024  # the largest model the widgets can build is about 22 MB
+METRIC_FIELDS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds", "images_per_second")
+DEVICES = ("cpu", "cuda", "mps")
+
+
+class ModelFileError(ValueError):
+    """An uploaded model file that cannot be used. `code` names the reason for translated messages
+    (file_size, not_model, mismatch, values, curve, busy); the message gives the detail."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class ImportResult:
+    record: RunRecord
+    already_here: bool
+
+
+def export_run(home: Path, store: RunStore, key: str) -> bytes:
+    """The run's last saved checkpoint and its epoch metrics as the bytes of one `.pt` file."""
+    record = store.get(key)
+    if record is None or not record.history:
+        raise CheckpointError(f"run {key} has no finished epoch to export")
+    checkpoint = load_run_checkpoint(home, key)
+    weights = checkpoint.model.module.state_dict()
+    history = [metrics for metrics in record.history if metrics.epoch <= checkpoint.epoch]
+    payload = {
+        "format": CHECKPOINT_FORMAT, "run": checkpoint.run.canonical_json(), "key": key, "epoch": checkpoint.epoch,
+        "state_dict": {name: tensor.detach().contiguous() for name, tensor in weights.items()},
+        "history": [[float(getattr(metrics, field)) for field in METRIC_FIELDS] for metrics in history],
+        "device": record.device or "cpu",
+    }
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return buffer.getvalue()
+
+
+def import_run(home: Path, store: RunStore, raw: bytes, owner: str | None = None) -> ImportResult:
+    """Validate an uploaded model file and add it to this server's runs (a finished run with the same
+    spec that is already here is kept as it is)."""
+    if len(raw) > MAX_MODEL_BYTES:
+        raise ModelFileError("file_size", f"the file is {len(raw) / 1e6:.1f} MB; a model file is at most "
+                             f"{MAX_MODEL_BYTES // 2**20} MB")
+    try:
+        payload = read_payload(raw, "the file")
+    except CheckpointError as error:
+        raise ModelFileError("not_model", str(error)) from None
+    if payload.get("format") != CHECKPOINT_FORMAT:
+        raise ModelFileError("not_model", "the file is not a model saved by this app")
+    try:
+        checkpoint = checkpoint_from_payload(payload, "the file")
+    except CheckpointError as error:
+        raise ModelFileError("mismatch", str(error)) from None
+    if not all(torch.isfinite(tensor).all() for tensor in checkpoint.model.module.state_dict().values()):
+        raise ModelFileError("values", "the file's weights contain NaN or infinite values")
+    history = _history(payload.get("history"), checkpoint.epoch)
+    run, key = checkpoint.run, checkpoint.run.key
+    current = store.get(key)
+    if current is not None and current.status in ACTIVE:
+        raise ModelFileError("busy", "this model is training on this server right now; try again when it ends")
+    existing = cached_result(store, home, run)
+    if existing is not None:
+        return ImportResult(existing, already_here=True)
+    discard_checkpoints(home, key)
+    store.queue(run, checkpoint.model.param_count, owner=owner)
+    device = payload.get("device") if payload.get("device") in DEVICES else "cpu"
+    store.mark_running(key, device, pid=0)
+    digest = save_checkpoint(checkpoint_path(home, key, checkpoint.epoch), run, checkpoint.epoch, checkpoint.model)
+    for metrics in history:
+        store.add_epoch(key, metrics, checkpoint_sha256=digest if metrics.epoch == checkpoint.epoch else None)
+    store.finish(key, "done" if checkpoint.epoch == run.train.epochs else "cancelled")
+    return ImportResult(store.get(key), already_here=False)
+
+
+def _history(rows, last_epoch: int) -> list[EpochMetrics]:
+    """Epoch metrics 1..last_epoch, each a row of finite numbers with accuracies in [0, 1]."""
+    if not isinstance(rows, list) or len(rows) != last_epoch:
+        raise ModelFileError("curve", f"the file's training curve should list {last_epoch} epochs")
+    history = []
+    for expected_epoch, row in enumerate(rows, start=1):
+        if (not isinstance(row, list) or len(row) != len(METRIC_FIELDS)
+                or not all(isinstance(value, (int, float)) and math.isfinite(value) for value in row)):
+            raise ModelFileError("curve", f"the file's training curve is damaged at epoch {expected_epoch}")
+        metrics = EpochMetrics(int(row[0]), *(float(value) for value in row[1:]))
+        if (metrics.epoch != expected_epoch or not 0 <= metrics.train_acc <= 1 or not 0 <= metrics.val_acc <= 1
+                or metrics.epoch_seconds < 0):
+            raise ModelFileError("curve", f"the file's training curve is damaged at epoch {expected_epoch}")
+        history.append(metrics)
+    return history
