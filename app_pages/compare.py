@@ -37,7 +37,8 @@ percent = st.column_config.NumberColumn(format="%.2f %%")
 seconds = st.column_config.NumberColumn(format="%.1f")
 st.dataframe(
     pd.DataFrame(rows), hide_index=True, width="stretch",
-    column_config={t("col_best_val"): percent, t("col_final_val"): percent, t("col_final_train"): percent,
+    column_config={t("col_params"): st.column_config.NumberColumn(format="localized"),
+                   t("col_best_val"): percent, t("col_final_val"): percent, t("col_final_train"): percent,
                    t("col_sec_epoch"): seconds, t("col_total"): seconds},
 )
 

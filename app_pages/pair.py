@@ -2,6 +2,7 @@
 import pandas as pd
 import streamlit as st
 
+from fmnist_core.models import build_model
 from fmnist_core.presets import DEFAULT_PRESET, PRESETS, SEED_CNN, mlp_vs_cnn
 from fmnist_core.runstore import ACTIVE
 from fmnist_core.specs import CNNSpec, model_summary
@@ -24,7 +25,9 @@ st.caption(t("pair_recipe", optimizer=train.optimizer, lr=train.lr, batch=train.
              seed=train.seed))
 st.page_link("app_pages/train.py", label=t("pair_change"), icon=":material/tune:")
 for column, (kind, run) in zip(st.columns(2), pair.items(), strict=True):
-    column.metric(t(f"kind_{kind}"), model_summary(run.model), border=True)
+    column.metric(t(f"kind_{kind}"), model_summary(run.model), border=True,
+                  delta=t("pair_params", count=build_model(run.model).param_count), delta_color="off",
+                  delta_arrow="off")
 
 records = {kind: state.store().get(run.key) for kind, run in pair.items()}
 active = any(record is not None and record.status in ACTIVE for record in records.values())
@@ -37,26 +40,27 @@ if st.button(t("pair_button"), type="primary", disabled=active, icon=":material/
 def comparison(was_active: bool) -> None:
     records = {kind: state.store().get(run.key) for kind, run in pair.items()}
     trained = {kind: record for kind, record in records.items() if record is not None and record.history}
-    rows = []
-    for kind, record in records.items():
-        row = {t("col_model"): t(f"kind_{kind}"), t("col_status"): t("pair_not_trained")}
-        if record is not None:
-            best = record.best
-            row.update({
-                t("col_status"): t("status_name_" + record.status), t("col_params"): record.params,
-                t("col_best_val"): best.val_acc * 100 if best else None,
-                t("col_per_100k"): best.val_acc * 100 / (record.params / 1e5) if best else None,
-                t("col_sec_epoch"): record.total_seconds / len(record.history) if record.history else None,
-                t("col_epochs"): f"{len(record.history)}/{record.run.train.epochs}",
-            })
-        rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
-        t("col_best_val"): st.column_config.NumberColumn(format="%.2f %%"),
-        t("col_per_100k"): st.column_config.NumberColumn(format="%.1f"),
-        t("col_sec_epoch"): st.column_config.NumberColumn(format="%.2f"),
-    })
+    rows = [{
+        t("col_model"): t(f"kind_{kind}"), t("col_status"): t("status_name_" + record.status),
+        t("col_params"): record.params, t("col_best_val"): record.best.val_acc * 100,
+        t("col_per_100k"): record.best.val_acc * 100 / (record.params / 1e5),
+        t("col_sec_epoch"): record.total_seconds / len(record.history),
+        t("col_epochs"): f"{len(record.history)}/{record.run.train.epochs}",
+    } for kind, record in trained.items()]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+            t("col_params"): st.column_config.NumberColumn(format="localized"),
+            t("col_best_val"): st.column_config.NumberColumn(format="%.2f %%"),
+            t("col_per_100k"): st.column_config.NumberColumn(format="%.1f"),
+            t("col_sec_epoch"): st.column_config.NumberColumn(format="%.2f"),
+        })
+    waiting = [t(f"kind_{kind}") + ": " + (t("status_name_" + record.status) if record else t("pair_not_trained"))
+               for kind, record in records.items() if kind not in trained]
+    if waiting:
+        st.caption(" · ".join(waiting))
     if trained:
-        st.plotly_chart(charts.validation_overlay(list(trained.values()), [t(f"kind_{kind}") for kind in trained]),
+        names = [t(f"kind_{kind}") for kind in trained]
+        st.plotly_chart(charts.validation_overlay(list(trained.values()), names, title=t("pair_chart_title")),
                         width="stretch", key="pair_overlay")
     if len(trained) == 2 and all(record.status == "done" for record in trained.values()):
         mlp, cnn_record = trained["mlp"], trained["cnn"]

@@ -7,6 +7,7 @@ from fmnist_core.specs import SpecError
 from fmnist_core.storage import app_home
 from fmnist_ui import charts, state
 from fmnist_ui.i18n import t
+from fmnist_ui.lesson import CONTROLS, is_hidden, is_locked
 from fmnist_ui.share import decode_run, encode_run, shared_value
 from fmnist_ui.widgets import (
     architecture_table,
@@ -36,6 +37,8 @@ st.header(t("page_train"))
 if link_error:
     st.error(t("link_error", reason=link_error))
 st.markdown(t("train_intro"))
+if any(is_locked(control) or is_hidden(control) for control in CONTROLS):
+    st.caption(t("lesson_locked"))
 with st.expander(t("what_is_conv_title")):
     st.markdown(t("what_is_conv"))
 preset_buttons()

@@ -81,13 +81,13 @@ def train_vs_validation(record: RunRecord) -> go.Figure:
     return _layout(figure, 340)
 
 
-def validation_overlay(records: list[RunRecord], names: list[str] | None = None) -> go.Figure:
+def validation_overlay(records: list[RunRecord], names: list[str] | None = None, title: str | None = None) -> go.Figure:
     figure = go.Figure()
     for position, record in enumerate(records):
         name = names[position] if names else f"{record.summary} [{record.key[:6]}]"
         figure.add_scatter(x=[m.epoch for m in record.history], y=[m.val_acc for m in record.history],
                            name=name, mode="lines+markers")
-    figure.update_layout(title=t("overlay_title"))
+    figure.update_layout(title=title or t("overlay_title"))
     _epoch_axis(figure, [m.epoch for record in records for m in record.history])
     accuracies = [m.val_acc for record in records for m in record.history]
     figure.update_yaxes(tickformat=".0%", title_text=t("accuracy"), range=_accuracy_range(accuracies))

@@ -244,6 +244,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "training_seconds": ("Training time (s)", "Tiempo de entrenamiento (s)"),
     "resume_button": ("Resume from epoch {epoch}", "Continuar desde la época {epoch}"),
     "restart_button": ("Restart from scratch", "Empezar de nuevo"),
+    "lesson_locked": ("Some settings are locked or hidden by your teacher for this lesson.",
+                      "Tu docente ha bloqueado u ocultado algunos ajustes para esta lección."),
     # teacher mode
     "teacher_title": ("Teacher mode", "Modo docente"),
     "teacher_lock": ("Lock for students", "Bloquear para el alumnado"),
@@ -277,8 +279,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "board_axis_params": ("Parameters (log scale)", "Parámetros (escala log.)"),
     "board_axis_time": ("Training time", "Tiempo de entrenamiento"),
     "board_yours": ("yours", "tuyos"),
-    "board_summary": ("{runs} runs from {sessions} browsers · yours: {mine} · best: {best:.2%} ({best_model})",
-                      "{runs} entrenamientos de {sessions} navegadores · tuyos: {mine} · mejor: {best:.2%} "
+    "board_summary": ("{runs} runs from {sessions} browser(s) · yours: {mine} · best: {best:.2%} ({best_model})",
+                      "{runs} entrenamientos de {sessions} navegador(es) · tuyos: {mine} · mejor: {best:.2%} "
                       "({best_model})"),
     "family_cnn": ("CNN, {layers} conv", "CNN, {layers} conv"),
     "family_mlp": ("MLP, {layers} hidden", "MLP, {layers} oculta(s)"),
@@ -294,6 +296,8 @@ TEXT: dict[str, tuple[str, str]] = {
                     "semilla {seed}"),
     "pair_change": ("Change the CNN or the recipe on Build & train", "Cambia la CNN o la receta en Construir y entrenar"),
     "pair_button": ("Train both (or fetch them)", "Entrenar ambos (o recuperarlos)"),
+    "pair_params": ("{count:,} parameters", "{count:,} parámetros"),
+    "pair_chart_title": ("Validation accuracy per epoch: MLP vs CNN", "Precisión de validación por época: MLP frente a CNN"),
     "pair_not_trained": ("not trained yet", "aún sin entrenar"),
     "col_per_100k": ("Acc. points per 100k params", "Puntos de prec. por 100k parám."),
     "pair_verdict": (

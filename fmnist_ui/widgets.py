@@ -159,7 +159,8 @@ def architecture_table(run: RunSpec) -> None:
     rows = [{t("col_layer"): layer.name, t("col_kind"): layer.kind,
              t("col_output"): " × ".join(str(size) for size in layer.output_shape),
              t("col_params"): layer.params} for layer in model.layers]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                 column_config={t("col_params"): st.column_config.NumberColumn(format="localized")})
     st.markdown(t("total_params", count=model.param_count))
 
 

@@ -60,7 +60,7 @@ def test_class_board_highlights_my_runs_and_the_teacher_clears_it(isolated_home,
     at = app(owner="me")
     at.switch_page("app_pages/board.py").run()
     assert not at.exception
-    assert "2 runs from 2 browsers · yours: 1" in at.caption[0].value
+    assert "2 runs from 2 browser(s) · yours: 1" in at.caption[0].value
     traces = {trace["name"]: trace for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
     assert set(traces) == {"CNN, 1 conv · yours", "MLP, 1 hidden"}
     assert traces["CNN, 1 conv · yours"]["marker"]["symbol"] == "star"
