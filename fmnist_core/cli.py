@@ -83,7 +83,8 @@ def run_from_args(args: argparse.Namespace) -> RunSpec:
     return run
 
 
-def _progress_line(metrics: EpochMetrics, total: int) -> str:
+def progress_line(metrics: EpochMetrics, total: int) -> str:
+    """One epoch as a line with a progress bar: what `train` and `precompute` print."""
     filled = round(20 * metrics.epoch / total)
     bar = "█" * filled + "░" * (20 - filled)
     return (f"epoch {metrics.epoch:>2}/{total} |{bar}| train acc {metrics.train_acc:6.2%} (running avg) "
@@ -103,7 +104,7 @@ def command_train(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(metrics.to_dict()), flush=True)
         else:
-            print(_progress_line(metrics, run.train.epochs), flush=True)
+            print(progress_line(metrics, run.train.epochs), flush=True)
 
     record = None if args.no_cache else cached_result(store, home, run)
     cached = record is not None

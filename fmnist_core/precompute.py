@@ -5,6 +5,7 @@ import dataclasses
 import time
 
 from .cache import cached_result, open_store
+from .cli import progress_line
 from .presets import PRESETS, mlp_vs_cnn
 from .runs import train_run
 from .specs import RunSpec
@@ -24,17 +25,20 @@ def exercise_grid(recipe: str = "fast-cnn") -> list[RunSpec]:
     return runs
 
 
-def run_precompute(recipe: str = "fast-cnn") -> int:
+def run_precompute(recipe: str = "fast-cnn", runs: list[RunSpec] | None = None) -> int:
+    """Train every run of the grid (or of `runs`) that is not cached yet, printing progress."""
     home = app_home()
     store = open_store(home)
-    runs = exercise_grid(recipe)
+    runs = runs if runs is not None else exercise_grid(recipe)
     started = time.perf_counter()
     for position, run in enumerate(runs, start=1):
         label = f"[{position}/{len(runs)}] {run.summary()}"
         if cached_result(store, home, run) is not None:
             print(f"{label}: cached", flush=True)
             continue
-        result = train_run(run, store, home, owner="precompute")
+        result = train_run(run, store, home, owner="precompute",
+                           on_epoch=lambda metrics, total=run.train.epochs: print(
+                               f"    {progress_line(metrics, total)}", flush=True))
         final = result.record.final
         print(f"{label}: {result.record.status}, val acc {final.val_acc:.2%}, "
               f"{result.record.total_seconds:.0f} s", flush=True)

@@ -12,6 +12,7 @@ from .i18n import t
 
 FONT = {"size": 15}
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#d62728"
+RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 BEST_MARKER = {"symbol": "circle-open", "size": 20, "color": "#2ca02c", "line": {"width": 3}}
 
 
@@ -86,7 +87,8 @@ def validation_overlay(records: list[RunRecord], names: list[str] | None = None,
     for position, record in enumerate(records):
         name = names[position] if names else f"{record.summary} [{record.key[:6]}]"
         figure.add_scatter(x=[m.epoch for m in record.history], y=[m.val_acc for m in record.history],
-                           name=name, mode="lines+markers")
+                           name=name, mode="lines+markers", marker={"size": 9},
+                           line={"color": RUN_COLORS[position % len(RUN_COLORS)], "width": 3})
     figure.update_layout(title=title or t("overlay_title"))
     _epoch_axis(figure, [m.epoch for record in records for m in record.history])
     accuracies = [m.val_acc for record in records for m in record.history]

@@ -153,3 +153,97 @@ def test_a_shared_deep_link_opens_the_full_app_on_a_fresh_server(server):
         expect(page.get_by_role("link", name="Construir y entrenar")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "5-deep-link-es.png"))
         browser.close()
+
+
+def choose(page, label, option):
+    """Pick `option` in the multiselect labelled `label`."""
+    box = page.locator("[data-testid='stMultiSelect']", has_text=label)
+    box.locator("input").click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model_file(server, tmp_path,
+                                                                                   isolated_home, small_data):
+    """Teacher locks a control and shares the lesson; a student trains MLP vs CNN, sees the class board,
+    switches filters off, drills into mistakes, takes the model home and brings it back; the teacher clears
+    the board. One screenshot per feature in test-artifacts/."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from fmnist_core.cache import open_store
+    from fmnist_core.runs import train_run
+    from fmnist_core.specs import MLPSpec, RunSpec, TrainConfig
+
+    classmate = RunSpec(MLPSpec(hidden=(64,)), TrainConfig(epochs=1, lr=3e-3))
+    train_run(classmate, open_store(isolated_home), isolated_home, data=small_data, owner="classmate")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        teacher = browser.new_context(viewport={"width": 1400, "height": 1300}).new_page()
+        teacher.goto(server + "/?teacher=1")
+        expect(teacher.get_by_text("Teacher mode", exact=True)).to_be_visible(timeout=90_000)
+        press(teacher, "Number of conv layers", "ArrowLeft")
+        press(teacher, "Filters in conv layer 1", "Home")
+        press(teacher, "Dense layer width", "ArrowLeft", times=2)
+        press(teacher, "Epochs", "Home")
+        expect(teacher.get_by_text("43,706")).to_be_visible()
+        choose(teacher, "Lock for students", "Epochs")
+        link = teacher.locator("[data-testid='stSidebar'] [data-testid='stCode'] code")
+        expect(link).to_contain_text("lock=epochs", timeout=20_000)
+        student_link = link.inner_text().replace("\n", "")
+        assert "teacher" not in student_link and "spec=" in student_link
+        teacher.screenshot(path=str(ARTIFACTS / "6-teacher-mode.png"))
+
+        student = browser.new_context(viewport={"width": 1400, "height": 1300}, accept_downloads=True).new_page()
+        student.goto(student_link)
+        expect(student.get_by_text("43,706")).to_be_visible(timeout=60_000)
+        expect(student.get_by_text("Some settings are locked")).to_be_visible()
+        expect(slider(student, "Epochs")).to_be_disabled()
+        expect(student.get_by_text("Teacher mode", exact=True)).to_have_count(0)
+
+        student.get_by_role("link", name="MLP vs CNN").first.click()
+        student.get_by_role("button", name="Train both (or fetch them)").click()
+        expect(student.get_by_text("points from convolutions")).to_be_visible(timeout=240_000)
+        student.screenshot(path=str(ARTIFACTS / "7-mlp-vs-cnn.png"), full_page=True)
+
+        student.get_by_role("link", name="Class board").first.click()
+        expect(student.get_by_text("3 runs from 2 browser(s) · yours: 2")).to_be_visible(timeout=30_000)
+        student.screenshot(path=str(ARTIFACTS / "8-class-board.png"), full_page=True)
+
+        student.get_by_role("link", name="Explore feature maps").first.click()
+        expect(student.get_by_text("conv1 · 8 filters · 26×26 each")).to_be_visible(timeout=60_000)
+        student.get_by_text("Switch filters off").click()
+        choose(student, "Filters off in conv1", "#0")
+        expect(student.get_by_text("1 filter(s) switched off")).to_be_visible(timeout=20_000)
+        student.get_by_role("button", name="Measure test accuracy").click()
+        expect(student.get_by_text("Test accuracy with these filters off")).to_be_visible(timeout=60_000)
+        student.screenshot(path=str(ARTIFACTS / "9-knockout.png"), full_page=True)
+
+        student.get_by_text("Mistakes", exact=True).click()
+        expect(student.get_by_text("test images of")).to_be_visible(timeout=30_000)
+        student.screenshot(path=str(ARTIFACTS / "10-mistakes.png"), full_page=True)
+        first_error = student.locator("[data-testid='stButton'] button", has_text="#").first
+        number = first_error.inner_text().strip()
+        first_error.click()
+        expect(student.get_by_role("heading", name=f"Test image {number}")).to_be_visible(timeout=30_000)
+
+        student.get_by_text("Take this model home, or bring one back").click()
+        with student.expect_download(timeout=60_000) as download_info:
+            student.get_by_role("button", name="Download this model (.pt)").click()
+        saved = tmp_path / download_info.value.suggested_filename
+        download_info.value.save_as(saved)
+        assert saved.stat().st_size > 10_000 and saved.name.endswith(".pt")
+        model_uploader = student.locator("[data-testid='stFileUploader']", has_text="Bring a model back")
+        fake = tmp_path / "homework.pt"
+        fake.write_bytes(b"PK\x03\x04 not really a model")
+        model_uploader.locator("input[type='file']").set_input_files(str(fake))
+        expect(student.get_by_text("it is not a model saved by this app")).to_be_visible(timeout=30_000)
+        model_uploader.locator("input[type='file']").set_input_files(str(saved))
+        expect(student.get_by_text("This model was already on this server")).to_be_visible(timeout=30_000)
+        student.screenshot(path=str(ARTIFACTS / "11-model-file.png"), full_page=True)
+
+        teacher.get_by_role("link", name="Class board").first.click()
+        teacher.get_by_role("button", name="Clear the board (runs stay cached)").click()
+        expect(teacher.get_by_text("No runs on the board yet")).to_be_visible(timeout=30_000)
+        browser.close()

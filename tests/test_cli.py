@@ -4,7 +4,8 @@ import sys
 
 import pytest
 
-from conftest import ROOT, subprocess_env
+from conftest import ROOT, subprocess_env, tiny_mlp_run
+from fmnist_core.presets import DEFAULT_PRESET, PRESETS, mlp_vs_cnn
 
 EPOCH_KEYS = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds", "images_per_second"}
 
@@ -72,8 +73,21 @@ def test_exercise_grid_covers_the_notebook_exercises():
     grid = exercise_grid()
     channels = sorted(run.model.conv_channels for run in grid if run.model.kind == "cnn")
     assert channels == sorted((filters,) * layers for filters in (16, 32, 64) for layers in (1, 2, 3))
-    assert sum(run.model.kind == "mlp" for run in grid) == 2
+    assert sum(run.model.kind == "mlp" for run in grid) == 3
     assert len({run.key for run in grid}) == len(grid)
+    # The app's default model and the MLP vs CNN page's default pair answer from a precomputed grid.
+    assert PRESETS[DEFAULT_PRESET] in grid and mlp_vs_cnn(PRESETS[DEFAULT_PRESET].train)[0] in grid
+
+
+def test_precompute_trains_what_is_missing_then_everything_is_cached(isolated_home, capsys):
+    from fmnist_core.precompute import run_precompute
+
+    runs = [tiny_mlp_run(epochs=1, seed=31), tiny_mlp_run(epochs=2, seed=32)]
+    assert run_precompute(runs=runs[:1]) == 0
+    assert run_precompute(runs=runs) == 0
+    output = capsys.readouterr().out
+    assert "[1/2] MLP 32 · adam 3e-03 · 1 ep: cached" in output
+    assert "epoch  2/2 |████████████████████|" in output and "[2/2] MLP 32 · adam 3e-03 · 2 ep: done" in output
 
 
 def test_cached_answer_does_not_import_torch(isolated_home):
