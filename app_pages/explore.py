@@ -123,7 +123,7 @@ def gallery() -> None:
         columns = st.columns(GALLERY_COLUMNS)
         for position, index in enumerate(shown):
             with columns[position % GALLERY_COLUMNS]:
-                st.image(thumbnail(index), width="stretch")
+                st.image(thumbnail(index), width="stretch", output_format="PNG")  # as is: no re-encoding
                 st.button(f"#{index}", key=f"pick_{index}", on_click=select_image, args=(index,), width="stretch",
                           help=names[int(labels[index])],
                           type="primary" if index == st.session_state.get("selected_image") else "secondary")
@@ -284,7 +284,7 @@ def errors_view() -> None:
             columns = st.columns(GALLERY_COLUMNS)
             for position, index in enumerate(shown):
                 with columns[position % GALLERY_COLUMNS]:
-                    st.image(thumbnail(index), width="stretch")
+                    st.image(thumbnail(index), width="stretch", output_format="PNG")  # as is: no re-encoding
                     st.button(f"#{index}", key=f"error_{index}", on_click=open_in_maps, args=(index,),
                               width="stretch")
 

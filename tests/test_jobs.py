@@ -1,3 +1,4 @@
+import os
 import time
 
 import pytest
@@ -44,6 +45,10 @@ def test_second_spec_waits_in_queue_and_cancel_stops_within_a_batch(manager):
     manager.cancel(waiting.key)
     assert manager.store.get(waiting.key).status == "cancelled"
     assert wait_for(lambda: manager.store.get(long_run.key).status == "running", 60)
+    worker_pid = manager.store.get(long_run.key).pid
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    # The worker yields the CPU to the server.
+    assert wait_for(lambda: os.getpriority(os.PRIO_PROCESS, worker_pid) == min(19, own + 10), 10)
     manager.cancel(long_run.key)
     assert wait_for(lambda: manager.store.get(long_run.key).status == "cancelled", 30)
 

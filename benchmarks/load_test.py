@@ -1,0 +1,222 @@
+"""Load test, run by hand (not part of `make test`): N real Chromium sessions against one app server.
+
+Each session opens the Explore page of a trained run and clicks test images for a bounded time, while
+training jobs run in the background; the script prints per-action latency (median, p95), errors, and the
+server's resident memory at start, peak and end.
+
+    .venv/bin/python benchmarks/load_test.py --sessions 1,10,20,30 --seconds 60
+
+It starts its own server on a scratch FMNIST_HOME (or uses --url with a server you started) and trains a
+small CNN first when the home has no run to explore."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SETTLED = ("() => document.querySelectorAll('[data-stale=\"true\"]').length === 0 && "
+           "Array.from(document.images).every(image => image.complete)")
+
+
+def resident_mib(pid: int) -> float:
+    """Resident memory of one process (MiB), from /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (s), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def prepare_home(home: Path, jobs: int) -> tuple[str, list[str]]:
+    """A run to explore (trained here if missing) and the specs of `jobs` long training runs to keep busy."""
+    from fmnist_core.cache import open_store
+    from fmnist_core.runs import train_run
+    from fmnist_core.specs import CNNSpec, RunSpec, TrainConfig
+    from fmnist_ui.share import encode_run
+
+    store = open_store(home)
+    explored = RunSpec(CNNSpec(conv_channels=(16, 32), dense=64), TrainConfig(epochs=1, lr=3e-3, shuffle=True))
+    if store.get(explored.key) is None or store.get(explored.key).status != "done":
+        print("training the run to explore (one epoch of a 16-32 CNN)...", flush=True)
+        train_run(explored, store, home)
+    stamp = int(time.time()) % 100_000  # fresh seeds: the background jobs must really train
+    background = [RunSpec(CNNSpec(conv_channels=(32, 32)), TrainConfig(epochs=30, seed=stamp + index))
+                  for index in range(jobs)]
+    return explored.key, [encode_run(run) for run in background]
+
+
+def start_server(home: Path, max_jobs: int) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, FMNIST_HOME=str(home), FMNIST_MAX_JOBS=str(max_jobs), PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                return process, url
+        except OSError:
+            time.sleep(0.5)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+async def start_jobs(browser, url: str, specs: list[str]) -> None:
+    """Press Train on each background spec through the app, as a student would."""
+    context = await browser.new_context()
+    page = await context.new_page()
+    for spec in specs:
+        await page.goto(f"{url}/?spec={spec}")
+        await page.get_by_role("button", name="Train", exact=True).click(timeout=90_000)
+        await page.get_by_role("button", name="Stop").wait_for(timeout=60_000)
+    await context.close()
+
+
+async def session(browser, url: str, run_key: str, seconds: float, results: dict) -> None:
+    """One student: open Explore on the run, then click random test images until time is up."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    try:
+        started = time.perf_counter()
+        await page.goto(f"{url}/explore?run={run_key}&image=0", timeout=120_000)
+        await page.get_by_role("heading", name="Test image #0").wait_for(timeout=120_000)
+        await page.wait_for_function(SETTLED, timeout=120_000)
+        results["load"].append(time.perf_counter() - started)
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            index = random.randrange(1, 100)
+            clicked = time.perf_counter()
+            try:
+                await page.get_by_role("button", name=f"#{index}", exact=True).click(timeout=30_000)
+                await page.get_by_role("heading", name=f"Test image #{index}").wait_for(timeout=30_000)
+                await page.wait_for_function(SETTLED, timeout=30_000)
+                results["click"].append(time.perf_counter() - clicked)
+            except Exception as error:  # a timeout or a broken page is an error of this run
+                results["errors"].append(f"click #{index}: {type(error).__name__}")
+            await asyncio.sleep(random.uniform(0.5, 1.5))  # a student looks at the maps for a moment
+        if await page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").count():
+            results["errors"].append("an error message is shown on the page")
+    except Exception as error:
+        results["errors"].append(f"session: {type(error).__name__}: {str(error)[:120]}")
+    finally:
+        await context.close()
+
+
+async def measure(url: str, run_key: str, sessions: int, seconds: float, server_pid: int | None) -> dict:
+    from playwright.async_api import async_playwright
+
+    results = {"load": [], "click": [], "errors": []}
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        memory = [resident_mib(server_pid)] if server_pid else []
+
+        async def sample_memory():
+            while True:
+                await asyncio.sleep(1.0)
+                if server_pid:
+                    memory.append(resident_mib(server_pid))
+
+        sampler = asyncio.create_task(sample_memory())
+        cpu_before, wall_before = cpu_seconds(server_pid) if server_pid else 0.0, time.perf_counter()
+        await asyncio.gather(*(session(browser, url, run_key, seconds, results) for _ in range(sessions)))
+        results["server_cpu"] = (cpu_seconds(server_pid) - cpu_before) if server_pid else 0.0
+        results["wall"] = time.perf_counter() - wall_before
+        sampler.cancel()
+        await browser.close()
+    results["memory"] = memory
+    return results
+
+
+def report(sessions: int, results: dict) -> None:
+    clicks, loads, memory = results["click"], results["load"], results["memory"]
+    print(f"\n{sessions} sessions: {len(clicks)} clicks, {len(results['errors'])} errors")
+    print(f"  page load    median {statistics.median(loads) if loads else float('nan'):6.2f} s   "
+          f"p95 {percentile(loads, 0.95):6.2f} s")
+    print(f"  click→maps   median {statistics.median(clicks) if clicks else float('nan'):6.2f} s   "
+          f"p95 {percentile(clicks, 0.95):6.2f} s")
+    if results.get("server_cpu") and clicks:
+        print(f"  server CPU   {results['server_cpu']:.1f} s over {results['wall']:.0f} s "
+              f"({results['server_cpu'] / results['wall']:.0%} of one core) · "
+              f"{results['server_cpu'] / (len(clicks) + len(loads)):.2f} s per page load or click")
+    if memory:
+        print(f"  server RSS   start {memory[0]:.0f} MiB · peak {max(memory):.0f} MiB · end {memory[-1]:.0f} MiB")
+    for error in results["errors"][:5]:
+        print(f"  error: {error}")
+    verdict = not results["errors"] and clicks and percentile(clicks, 0.95) <= 1.0
+    print(f"  targets (0 errors, p95 click→maps ≤ 1 s): {'met' if verdict else 'NOT met'}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", default="30", help="comma-separated session counts, e.g. 1,10,20,30")
+    parser.add_argument("--seconds", type=float, default=60.0, help="clicking time per session count")
+    parser.add_argument("--jobs", type=int, default=2, help="training jobs running during the test")
+    parser.add_argument("--home", type=Path, help="FMNIST_HOME for the server (default: a scratch folder)")
+    args = parser.parse_args()
+    home = args.home or Path(tempfile.mkdtemp(prefix="fmnist-load-"))
+    os.environ["FMNIST_HOME"] = str(home)
+    run_key, job_specs = prepare_home(home, args.jobs)
+    server, url = start_server(home, max_jobs=max(1, args.jobs))
+    print(f"server {url} (pid {server.pid}), home {home}, {os.cpu_count()} cores", flush=True)
+    try:
+        async def start_background():
+            from playwright.async_api import async_playwright
+
+            async with async_playwright() as playwright:
+                browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+                await start_jobs(browser, url, job_specs)
+                await browser.close()
+
+        # Warm-up, not measured: the first visitor pays for loading the data set and the model once.
+        asyncio.run(measure(url, run_key, 1, 3.0, None))
+        if job_specs:
+            asyncio.run(start_background())
+            print(f"{len(job_specs)} training jobs running", flush=True)
+        for sessions in (int(part) for part in args.sessions.split(",")):
+            report(sessions, asyncio.run(measure(url, run_key, sessions, args.seconds, server.pid)))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
