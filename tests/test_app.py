@@ -213,7 +213,8 @@ def test_stop_button_cancels_the_running_job_and_keeps_finished_epochs():
     record = store.get(run.key)
     assert record.status == "cancelled" and 1 <= len(record.history) < 30
     assert any("Stopped after" in element.value for element in at.warning)
-    assert any(button.label == "Train" for button in at.button)
+    labels = [button.label for button in at.button]
+    assert f"Resume from epoch {len(record.history)}" in labels and "Restart from scratch" in labels
 
 
 def test_mistakes_view_drills_down_to_an_image_and_opens_its_maps(isolated_home, small_data):

@@ -111,3 +111,19 @@ def test_an_interrupted_run_offers_resume_and_goes_on_from_its_last_epoch(isolat
     assert wait_until_done([run.key])
     record = state.store().get(run.key)
     assert [metrics.epoch for metrics in record.history] == [1, 2, 3] and record.history[0] == finished[0]
+
+
+def test_explore_offers_the_model_file_and_shows_an_upload_outcome(isolated_home, small_data):
+    run = tiny_cnn_run(epochs=1)
+    train_run(run, open_store(isolated_home), isolated_home, data=small_data)
+    at = app()
+    at.switch_page("app_pages/explore.py").run()
+    [download] = at.get("download_button")
+    assert download.proto.label == "Download this model (.pt)"
+    at.session_state["model_upload_outcome"] = ("error", "not_model", "the file: unreadable or unsafe checkpoint")
+    at.run()
+    assert "This file cannot be used: it is not a model saved by this app" in at.error[0].value
+    at.query_params["lang"] = "es"
+    at.session_state["lang"] = "es"
+    at.run()
+    assert "no es un modelo guardado por esta aplicación" in at.error[0].value

@@ -98,13 +98,14 @@ def test_main_path_in_chromium(server, tmp_path):
         expect(page.get_by_text("conv1 · 8 filters · 26×26 each")).to_be_visible()
         expect(page.get_by_text("pool1 · 8 filters · 13×13 each")).to_be_visible()
         grids = page.locator("[data-testid='stImage'] img")
-        assert grids.count() > 100  # 100 thumbnails + the selected image + one grid per layer
+        expect(grids.nth(101)).to_be_attached(timeout=30_000)  # 100 thumbnails + the selected image + grids
         page.screenshot(path=str(ARTIFACTS / "2-explore.png"), full_page=True)
 
         # Your own picture: a wrong file gets a message, a drawing becomes a 28×28 input.
         not_a_picture = tmp_path / "notes.png"
         not_a_picture.write_text("this is text, not a picture")
-        uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
+        uploader = page.locator("[data-testid='stFileUploader']", has_text="Try your own picture").locator(
+            "input[type='file']")
         uploader.set_input_files(str(not_a_picture))
         expect(page.get_by_text("This file cannot be used: it is not an image we can read")).to_be_visible(
             timeout=20_000)
@@ -130,6 +131,7 @@ def test_main_path_in_chromium(server, tmp_path):
         other.goto(shared_link)
         expect(other.get_by_text("43,706")).to_be_visible(timeout=60_000)
         expect(other.get_by_text("Trained before: results come from the cache.")).to_be_visible()
+        other.screenshot(path=str(ARTIFACTS / "1b-cached-from-link.png"), full_page=True)
         other.close()
 
         page.get_by_role("link", name="Comparar entrenamientos").first.click()
