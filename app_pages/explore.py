@@ -11,6 +11,7 @@ from fmnist_core.storage import CheckpointError, app_home, saved_epochs
 from fmnist_core.training import as_input, evaluate, memory_format_for
 from fmnist_core.uploads import MAX_UPLOAD_BYTES, ImageInputError, prepare_upload
 from fmnist_ui import charts, state
+from fmnist_ui.drawing import drawing_pad, drawn_png
 from fmnist_ui.i18n import current_language, t
 from fmnist_ui.model_files import model_file_box
 from fmnist_ui.share import shared_value
@@ -72,17 +73,16 @@ def select_image(index: int) -> None:
     st.session_state["selected_image"] = index
 
 
-def read_upload() -> None:
-    """Uploader callback: decode once; keep the 28×28 tensor or the reason it was refused."""
-    uploaded = st.session_state.get("upload")
+def use_picture(raw: bytes | None) -> None:
+    """Decode an uploaded or drawn picture once; keep the 28×28 tensor (selected) or the reason it was refused."""
     st.session_state.pop("upload_error", None)
     st.session_state.pop("upload_tensor", None)
-    if uploaded is None:
+    if raw is None:
         if st.session_state.get("selected_image") == UPLOAD:
             st.session_state["selected_image"] = 0
         return
     try:
-        tensor, picture = prepare_upload(uploaded.getvalue())
+        tensor, picture = prepare_upload(raw)
     except ImageInputError as error:
         st.session_state["upload_error"] = (error.code, error.values)
         return
@@ -92,9 +92,21 @@ def read_upload() -> None:
     st.session_state["selected_image"] = UPLOAD
 
 
+def read_upload() -> None:
+    uploaded = st.session_state.get("upload")
+    use_picture(uploaded.getvalue() if uploaded is not None else None)
+
+
+def read_drawing() -> None:
+    use_picture(drawn_png("drawing_pad"))
+
+
 def upload_box() -> None:
     st.file_uploader(t("upload"), type=["png", "jpg", "jpeg", "webp", "gif"], key="upload",
                      on_change=read_upload, help=t("upload_help"), max_upload_size=MAX_UPLOAD_BYTES // 2**20)
+    with st.expander(t("draw_title"), icon=":material/draw:"):
+        st.caption(t("draw_help"))
+        drawing_pad("drawing_pad", t("draw_clear"), on_change=read_drawing)
     if "upload_error" in st.session_state:
         code, values = st.session_state["upload_error"]
         st.error(t("upload_rejected", reason=t(f"upload_{code}", **values)))

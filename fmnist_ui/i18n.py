@@ -306,6 +306,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "La CNN llega a {cnn:.2%} con {cnn_params:,} parámetros; el MLP a {mlp:.2%} con {mlp_params:,}: "
         "{points:+.1f} puntos gracias a las convoluciones.",
     ),
+    "draw_title": ("…or draw a garment", "…o dibuja una prenda"),
+    "draw_help": ("Draw with the mouse or a finger; each stroke updates the prediction.",
+                  "Dibuja con el ratón o con el dedo; cada trazo actualiza la predicción."),
+    "draw_clear": ("Clear", "Borrar"),
     # take the model home
     "model_file_title": ("Take this model home, or bring one back", "Llévate este modelo o trae uno"),
     "download_model": ("Download this model (.pt)", "Descargar este modelo (.pt)"),

@@ -120,6 +120,23 @@ def test_main_path_in_chromium(server, tmp_path):
         expect(page.get_by_text("conv1 · 8 filters · 26×26 each")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "2b-explore-upload.png"), full_page=True)
 
+        # The drawing pad: three strokes of a pair of trousers become the model's input.
+        page.get_by_text("…or draw a garment").click()
+        pad = page.locator("canvas[aria-label='drawing pad']")
+        pad.scroll_into_view_if_needed()
+        box = pad.bounding_box()
+        scale = box["width"] / 280
+        for stroke in (((100, 40), (180, 40)), ((105, 45), (95, 250)), ((175, 45), (185, 250))):
+            page.mouse.move(box["x"] + stroke[0][0] * scale, box["y"] + stroke[0][1] * scale)
+            page.mouse.down()
+            page.mouse.move(box["x"] + stroke[1][0] * scale, box["y"] + stroke[1][1] * scale, steps=8)
+            page.mouse.up()
+            page.wait_for_timeout(300)
+        expect(page.get_by_text("What the model sees (28×28)")).to_be_visible(timeout=20_000)
+        page.screenshot(path=str(ARTIFACTS / "2c-explore-drawing.png"), full_page=True)
+        page.get_by_role("button", name="Clear", exact=True).click()
+        expect(page.get_by_role("heading", name="Test image #0")).to_be_visible(timeout=20_000)
+
         page.get_by_text("Español").click()
         expect(page.get_by_role("heading", name="Explorar mapas de activación")).to_be_visible(timeout=20_000)
         expect(page.get_by_text("Clase real:")).to_be_visible()
@@ -157,13 +174,23 @@ def test_a_shared_deep_link_opens_the_full_app_on_a_fresh_server(server):
         browser.close()
 
 
-def choose(page, label, option):
-    """Pick `option` in the multiselect labelled `label`."""
+def choose(page, label, option, attempts=4):
+    """Pick `option` in the multiselect labelled `label` (again if a rerun replaced the open list)."""
+    from playwright.sync_api import Error
+
     box = page.locator("[data-testid='stMultiSelect']", has_text=label)
-    box.locator("input").click()
-    page.keyboard.type(option)
-    page.get_by_role("option", name=option, exact=True).click()
-    page.keyboard.press("Escape")
+    for attempt in range(attempts):
+        try:
+            box.locator("input").click()
+            page.keyboard.type(option)
+            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+            page.keyboard.press("Escape")
+            return
+        except Error:
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(1_000)
 
 
 def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model_file(server, tmp_path,
