@@ -45,7 +45,7 @@ st.dataframe(
 with_history = [record for record in records if record.history]
 by_key = {record.key: record for record in with_history}
 chosen = st.multiselect(
-    t("select_runs"), list(by_key), default=list(by_key)[:3], key="compare_runs",
+    t("select_runs"), list(by_key), default=list(by_key)[:3], key="compare_runs", placeholder=t("choose"),
     format_func=lambda key: f"{by_key[key].summary} [{key[:6]}]",
 )
 selected = [by_key[key] for key in chosen]

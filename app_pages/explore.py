@@ -165,7 +165,8 @@ def knockout_box(active_off: dict[str, list[int]]) -> None:
         columns = st.columns(len(model.conv_layers))
         for column, layer in zip(columns, model.conv_layers, strict=True):
             column.multiselect(t("knockout_layer", name=layer.name), list(range(layer.output_shape[0])),
-                               key=f"off_{key}_{layer.name}", format_func=lambda index: f"#{index}")
+                               key=f"off_{key}_{layer.name}", format_func=lambda index: f"#{index}",
+                               placeholder=t("choose"))
         reset_column, measure_column = st.columns(2)
         reset_column.button(t("knockout_reset"), on_click=switch_all_on, key="knockout_reset")
         if measure_column.button(t("knockout_measure"), key="knockout_measure"):
@@ -235,6 +236,7 @@ def compare_view() -> None:
     options = ([UPLOAD] if "upload_tensor" in st.session_state else []) + list(range(GALLERY_SIZE))
     chosen = st.multiselect(
         t("compare_images"), options, default=COMPARE_DEFAULT, max_selections=3, key="compare_images",
+        placeholder=t("choose"),
         format_func=lambda i: t("your_picture") if i == UPLOAD else f"#{i} · {names[int(data.test_labels[i])]}",
     )
     if not chosen:

@@ -9,6 +9,7 @@ TEXT: dict[str, tuple[str, str]] = {
     # app shell
     "app_title": ("Fashion-MNIST CNN explorer", "Explorador de CNN con Fashion-MNIST"),
     "language": ("Language", "Idioma"),
+    "choose": ("Choose…", "Elige…"),
     "page_train": ("Build & train", "Construir y entrenar"),
     "page_explore": ("Explore feature maps", "Explorar mapas de activación"),
     "page_compare": ("Compare runs", "Comparar entrenamientos"),
