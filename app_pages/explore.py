@@ -17,6 +17,7 @@ from fmnist_ui.model_files import model_file_box
 from fmnist_ui.share import shared_value
 
 GALLERY_SIZE = 100
+GALLERY_PAGE = 20
 UPLOAD = -1  # the selection value of "your picture"
 GALLERY_COLUMNS = 4
 COMPARE_DEFAULT = [0, 7, 26]
@@ -43,6 +44,7 @@ if shared_value("run") in keys and not st.session_state.get("run_link_applied"):
     image = shared_value("image") or ""
     if image.isdigit() and int(image) < len(data.test_images):
         st.session_state["selected_image"] = int(image)
+        st.session_state.pop("gallery_page", None)
 if st.session_state.get("explore_run") not in keys:
     st.session_state["explore_run"] = keys[0]
 records = {record.key: record for record in runs}
@@ -130,7 +132,18 @@ def gallery() -> None:
                           format_func=lambda c: t("all_classes") if c < 0 else names[c])
     labels = data.test_labels
     pool = range(len(labels)) if choice >= 0 else range(GALLERY_SIZE)
-    shown = [index for index in pool if choice < 0 or int(labels[index]) == choice][:GALLERY_SIZE]
+    matching = [index for index in pool if choice < 0 or int(labels[index]) == choice][:GALLERY_SIZE]
+    # 20 thumbnails at a time: every click re-renders the gallery, and 100 of them were most of a click's cost.
+    pages = [matching[start:start + GALLERY_PAGE] for start in range(0, len(matching), GALLERY_PAGE)]
+    selected = st.session_state.get("selected_image")
+    holding = next((number for number, page in enumerate(pages) if selected in page), 0)
+    if st.session_state.get("gallery_page", 0) >= len(pages):  # the class filter left fewer pages
+        st.session_state.pop("gallery_page", None)
+    number = 0
+    if len(pages) > 1:
+        number = st.radio(t("gallery_page"), range(len(pages)), index=holding, key="gallery_page", horizontal=True,
+                          format_func=lambda n: f"{n * GALLERY_PAGE + 1}–{n * GALLERY_PAGE + len(pages[n])}")
+    shown = pages[min(number, len(pages) - 1)] if pages else []
     with st.container(height=560):
         columns = st.columns(GALLERY_COLUMNS)
         for position, index in enumerate(shown):
@@ -268,6 +281,7 @@ def test_predictions(run_key: str, run_epoch: int) -> list[int]:
 
 def open_in_maps(index: int) -> None:
     st.session_state["selected_image"] = index
+    st.session_state.pop("gallery_page", None)  # the gallery opens on the page that holds it
     st.session_state["explore_view"] = "maps"
 
 

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -118,14 +119,19 @@ async def session(browser, url: str, run_key: str, seconds: float, results: dict
         await page.wait_for_function(SETTLED, timeout=120_000)
         results["load"].append(time.perf_counter() - started)
         deadline = time.perf_counter() + seconds
+        current = 0
         while time.perf_counter() < deadline:
-            index = random.randrange(1, 100)
+            gallery = page.get_by_role("button", name=re.compile(r"^#\d+$"))
+            shown = [int(text.strip("# \n")) for text in await gallery.all_inner_texts()]
+            index = random.choice([number for number in shown if number != current] or shown)
+            choice = page.get_by_role("button", name=f"#{index}", exact=True)
             clicked = time.perf_counter()
             try:
-                await page.get_by_role("button", name=f"#{index}", exact=True).click(timeout=30_000)
+                await choice.click(timeout=30_000)
                 await page.get_by_role("heading", name=f"Test image #{index}").wait_for(timeout=30_000)
                 await page.wait_for_function(SETTLED, timeout=30_000)
                 results["click"].append(time.perf_counter() - clicked)
+                current = index
             except Exception as error:  # a timeout or a broken page is an error of this run
                 results["errors"].append(f"click #{index}: {type(error).__name__}")
             await asyncio.sleep(random.uniform(0.5, 1.5))  # a student looks at the maps for a moment

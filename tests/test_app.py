@@ -284,3 +284,17 @@ def test_a_checkpoint_damaged_while_the_app_runs_gives_a_message_and_loses_nothi
     assert "cannot be read" in at.error[0].value and "unreadable or unsafe" in at.error[0].value
     at.select_slider(key=f"epoch_{SMALL_CNN.key}").set_value(2).run()
     assert not at.error and "Test image #0" in [element.value for element in at.subheader]
+
+
+def test_gallery_shows_twenty_at_a_time_and_opens_on_the_page_of_the_selected_image(isolated_home, small_data):
+    train_run(SMALL_CNN, open_store(isolated_home), isolated_home, data=small_data)
+    at = app(query={"run": SMALL_CNN.key, "image": "57"})
+    at.switch_page("app_pages/explore.py").run()
+    assert "Test image #57" in [element.value for element in at.subheader]
+    gallery = [button.key for button in at.button if button.key and button.key.startswith("pick_")]
+    assert sorted(gallery) == sorted(f"pick_{index}" for index in range(40, 60))
+    at.radio(key="gallery_page").set_value(4).run()
+    assert at.button(key="pick_99") and not any(button.key == "pick_40" for button in at.button)
+    at.selectbox(key="class_filter").set_value(1).run()  # trousers: the first 100 of them, 5 pages again
+    trousers = [button.key for button in at.button if button.key and button.key.startswith("pick_")]
+    assert len(trousers) == 20 and not at.exception
