@@ -122,7 +122,8 @@ async def session(browser, url: str, run_key: str, seconds: float, results: dict
         current = 0
         while time.perf_counter() < deadline:
             gallery = page.get_by_role("button", name=re.compile(r"^#\d+$"))
-            shown = [int(text.strip("# \n")) for text in await gallery.all_inner_texts()]
+            await gallery.first.wait_for(timeout=30_000)
+            shown = [int(text.strip("# \n")) for text in await gallery.all_inner_texts()] or [current]
             index = random.choice([number for number in shown if number != current] or shown)
             choice = page.get_by_role("button", name=f"#{index}", exact=True)
             clicked = time.perf_counter()
