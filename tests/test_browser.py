@@ -98,7 +98,8 @@ def test_main_path_in_chromium(server, tmp_path):
         expect(page.get_by_text("conv1 · 8 filters · 26×26 each")).to_be_visible()
         expect(page.get_by_text("pool1 · 8 filters · 13×13 each")).to_be_visible()
         grids = page.locator("[data-testid='stImage'] img")
-        expect(grids.nth(101)).to_be_attached(timeout=30_000)  # 100 thumbnails + the selected image + grids
+        # 20 thumbnails (the first page of the gallery) + the selected image + one grid per layer
+        expect(grids.nth(20 + 1 + 1)).to_be_attached(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "2-explore.png"), full_page=True)
 
         # Your own picture: a wrong file gets a message, a drawing becomes a 28×28 input.
