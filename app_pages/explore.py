@@ -142,7 +142,7 @@ def gallery() -> None:
     number = 0
     if len(pages) > 1:
         number = st.radio(t("gallery_page"), range(len(pages)), index=holding, key="gallery_page", horizontal=True,
-                          format_func=lambda n: f"{n * GALLERY_PAGE + 1}–{n * GALLERY_PAGE + len(pages[n])}")
+                          format_func=lambda n: f"#{pages[n][0]}–{pages[n][-1]}")
     shown = pages[min(number, len(pages) - 1)] if pages else []
     with st.container(height=560):
         columns = st.columns(GALLERY_COLUMNS)
