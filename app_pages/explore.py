@@ -5,21 +5,16 @@ import torch
 from fmnist_core.activations import feature_maps
 from fmnist_core.analysis import confusion_matrix, per_class_accuracy, predict_classes, worst_confusion
 from fmnist_core.data import class_names
-from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes, tile_grid
+from fmnist_core.images import digit_image, feature_grid, kernel_grid, tile_grid
 from fmnist_core.models import conv_kernels, with_filters_off
 from fmnist_core.storage import CheckpointError, app_home, saved_epochs
 from fmnist_core.training import as_input, evaluate, memory_format_for
-from fmnist_core.uploads import MAX_UPLOAD_BYTES, ImageInputError, prepare_upload
 from fmnist_ui import charts, state
-from fmnist_ui.drawing import drawing_pad, drawn_png
 from fmnist_ui.i18n import current_language, t
 from fmnist_ui.model_files import model_file_box
+from fmnist_ui.picture import GALLERY_COLUMNS, GALLERY_SIZE, UPLOAD, gallery, image_of, thumbnail
 from fmnist_ui.share import shared_value
 
-GALLERY_SIZE = 100
-GALLERY_PAGE = 20
-UPLOAD = -1  # the selection value of "your picture"
-GALLERY_COLUMNS = 4
 COMPARE_DEFAULT = [0, 7, 26]
 ERROR_LIST_SIZE = 24
 
@@ -64,94 +59,6 @@ except CheckpointError as error:
     model_file_box(None)
     st.stop()
 model_file_box(key)
-
-
-@st.cache_data(show_spinner=False, max_entries=2000)
-def thumbnail(index: int) -> bytes:
-    return png_bytes(digit_image(state.dataset().test_images[index], size=56))
-
-
-def select_image(index: int) -> None:
-    st.session_state["selected_image"] = index
-
-
-def use_picture(raw: bytes | None) -> None:
-    """Decode an uploaded or drawn picture once; keep the 28×28 tensor (selected) or the reason it was refused."""
-    st.session_state.pop("upload_error", None)
-    st.session_state.pop("upload_tensor", None)
-    if raw is None:
-        if st.session_state.get("selected_image") == UPLOAD:
-            st.session_state["selected_image"] = 0
-        return
-    try:
-        tensor, picture = prepare_upload(raw)
-    except ImageInputError as error:
-        st.session_state["upload_error"] = (error.code, error.values)
-        return
-    picture.thumbnail((224, 224))
-    st.session_state["upload_tensor"] = tensor
-    st.session_state["upload_picture"] = picture
-    st.session_state["selected_image"] = UPLOAD
-
-
-def read_upload() -> None:
-    uploaded = st.session_state.get("upload")
-    use_picture(uploaded.getvalue() if uploaded is not None else None)
-
-
-def read_drawing() -> None:
-    use_picture(drawn_png("drawing_pad"))
-
-
-def upload_box() -> None:
-    st.file_uploader(t("upload"), type=["png", "jpg", "jpeg", "webp", "gif"], key="upload",
-                     on_change=read_upload, help=t("upload_help"), max_upload_size=MAX_UPLOAD_BYTES // 2**20)
-    with st.expander(t("draw_title"), icon=":material/draw:"):
-        st.caption(t("draw_help"))
-        drawing_pad("drawing_pad", t("draw_clear"), on_change=read_drawing)
-    if "upload_error" in st.session_state:
-        code, values = st.session_state["upload_error"]
-        st.error(t("upload_rejected", reason=t(f"upload_{code}", **values)))
-    elif "upload_tensor" in st.session_state:
-        st.button(t("your_picture"), key="pick_upload", on_click=select_image, args=(UPLOAD,), width="stretch",
-                  icon=":material/photo_camera:",
-                  type="primary" if st.session_state.get("selected_image") == UPLOAD else "secondary")
-
-
-def image_of(selection: int) -> tuple:
-    """(uint8 28×28 image, true class or None, caption) of a test image index or of the upload."""
-    if selection == UPLOAD and "upload_tensor" in st.session_state:
-        return st.session_state["upload_tensor"], None, t("your_picture")
-    return data.test_images[selection], int(data.test_labels[selection]), f"#{selection}"
-
-
-def gallery() -> None:
-    upload_box()
-    st.subheader(t("gallery"))
-    choice = st.selectbox(t("class_filter"), [-1, *range(10)], key="class_filter",
-                          format_func=lambda c: t("all_classes") if c < 0 else names[c])
-    labels = data.test_labels
-    pool = range(len(labels)) if choice >= 0 else range(GALLERY_SIZE)
-    matching = [index for index in pool if choice < 0 or int(labels[index]) == choice][:GALLERY_SIZE]
-    # 20 thumbnails at a time: every click re-renders the gallery, and 100 of them were most of a click's cost.
-    pages = [matching[start:start + GALLERY_PAGE] for start in range(0, len(matching), GALLERY_PAGE)]
-    selected = st.session_state.get("selected_image")
-    holding = next((number for number, page in enumerate(pages) if selected in page), 0)
-    if st.session_state.get("gallery_page", 0) >= len(pages):  # the class filter left fewer pages
-        st.session_state.pop("gallery_page", None)
-    number = 0
-    if len(pages) > 1:
-        number = st.radio(t("gallery_page"), range(len(pages)), index=holding, key="gallery_page", horizontal=True,
-                          format_func=lambda n: f"#{pages[n][0]}–{pages[n][-1]}")
-    shown = pages[min(number, len(pages) - 1)] if pages else []
-    with st.container(height=560):
-        columns = st.columns(GALLERY_COLUMNS)
-        for position, index in enumerate(shown):
-            with columns[position % GALLERY_COLUMNS]:
-                st.image(thumbnail(index), width="stretch", output_format="PNG")  # as is: no re-encoding
-                st.button(f"#{index}", key=f"pick_{index}", on_click=select_image, args=(index,), width="stretch",
-                          help=names[int(labels[index])],
-                          type="primary" if index == st.session_state.get("selected_image") else "secondary")
 
 
 def filters_off() -> dict[str, list[int]]:

@@ -35,7 +35,7 @@ def test_streamlit_config_is_classroom_sane():
     assert config["server"]["enableXsrfProtection"] is True
     # The server's cap fits the largest model file; pictures have their own 5 MB cap on their uploader.
     assert config["server"]["maxUploadSize"] * 2**20 == MAX_MODEL_BYTES
-    assert "max_upload_size=MAX_UPLOAD_BYTES // 2**20" in (ROOT / "app_pages" / "explore.py").read_text()
+    assert "max_upload_size=MAX_UPLOAD_BYTES // 2**20" in (ROOT / "fmnist_ui" / "picture.py").read_text()
     assert MAX_UPLOAD_BYTES == 5 * 2**20
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["fileWatcherType"] == "none"  # no reloads mid-lesson, no watching .venv
