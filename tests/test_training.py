@@ -50,3 +50,34 @@ def test_device_choice_on_this_machine():
     expected = "cuda" if torch.cuda.is_available() else pick_device("auto").type
     assert pick_device("auto").type == expected
     assert pick_device("cpu").type == "cpu"
+
+
+# Allocates and frees three 16 MiB activation-sized buffers 20 times, as every training step does, and
+# prints the page faults it took; a fresh process so earlier tests' malloc settings do not count.
+_FAULTS_SCRIPT = """
+import resource, sys, torch
+from fmnist_core.training import keep_freed_memory_for_reuse
+if sys.argv[1] == "keep":
+    assert keep_freed_memory_for_reuse()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    buffers = [torch.ones(4 << 20) for _ in range(3)]
+    del buffers
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def _page_faults(mode: str) -> int:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT, mode], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    return int(done.stdout.strip())
+
+
+def test_freed_tensor_memory_is_reused_without_page_faults():
+    pages_per_buffer = (16 << 20) // 4096
+    assert _page_faults("default") > 20 * pages_per_buffer  # glibc gives the blocks back every time
+    assert _page_faults("keep") < 5 * pages_per_buffer  # the three faulted in once, then reused
