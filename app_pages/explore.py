@@ -5,7 +5,7 @@ import torch
 from fmnist_core.activations import feature_maps
 from fmnist_core.analysis import confusion_matrix, per_class_accuracy, predict_classes, worst_confusion
 from fmnist_core.data import class_names
-from fmnist_core.images import digit_image, feature_grid, kernel_grid, tile_grid
+from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes, tile_grid
 from fmnist_core.models import conv_kernels, with_filters_off
 from fmnist_core.storage import CheckpointError, app_home, saved_epochs
 from fmnist_core.training import as_input, evaluate, memory_format_for
@@ -17,6 +17,9 @@ from fmnist_ui.share import shared_value
 
 COMPARE_DEFAULT = [0, 7, 26]
 ERROR_LIST_SIZE = 24
+# What one test image shows (probabilities and every layer's grid as PNG) is kept for the whole class: the
+# seed CNN's entry is about 100 KB, so 256 entries stay under 30 MB.
+IMAGE_VIEW_ENTRIES = 256
 
 st.header(t("page_explore"))
 st.markdown(t("explore_intro"))
@@ -65,6 +68,11 @@ def filters_off() -> dict[str, list[int]]:
     return {layer.name: list(st.session_state.get(f"off_{key}_{layer.name}", [])) for layer in model.conv_layers}
 
 
+def frozen_filters(active_off: dict[str, list[int]]) -> tuple:
+    """The switched-off filters as a hashable cache key; () when every filter is on."""
+    return tuple((name, tuple(sorted(channels))) for name, channels in active_off.items() if channels)
+
+
 def switch_all_on() -> None:
     for layer in model.conv_layers:
         st.session_state[f"off_{key}_{layer.name}"] = []
@@ -90,10 +98,32 @@ def knockout_box(active_off: dict[str, list[int]]) -> None:
         reset_column, measure_column = st.columns(2)
         reset_column.button(t("knockout_reset"), on_click=switch_all_on, key="knockout_reset")
         if measure_column.button(t("knockout_measure"), key="knockout_measure"):
-            frozen = tuple((name, tuple(sorted(channels))) for name, channels in active_off.items())
-            accuracy_off = test_accuracy(key, epoch, frozen)
+            accuracy_off = test_accuracy(key, epoch, frozen_filters(active_off))
             accuracy_on = test_accuracy(key, epoch, ())
             st.markdown(t("knockout_accuracy", off=accuracy_off, on=accuracy_on))
+
+
+def grid_cell(filters: int, size: int) -> int:
+    """Pixels per feature-map tile: large for a few big maps, small for many tiny ones."""
+    return 96 if filters <= 16 and size > 8 else 64 if size > 8 else 40
+
+
+def image_view(shown_model, image: torch.Tensor) -> tuple[list[float], dict[str, bytes]]:
+    """Class probabilities of one 28×28 image and each feature layer's maps as one PNG grid."""
+    probabilities, maps = feature_maps(shown_model, as_input(image[None]))
+    grids = {layer.name: png_bytes(feature_grid(maps[layer.name][0], columns=16,
+                                                cell=grid_cell(layer.output_shape[0], layer.output_shape[1])))
+             for layer in shown_model.feature_layers}
+    return probabilities[0].tolist(), grids
+
+
+@st.cache_data(show_spinner=False, max_entries=IMAGE_VIEW_ENTRIES)
+def test_image_view(run_key: str, run_epoch: int, index: int, switched_off: tuple) -> tuple[list[float], dict]:
+    """`image_view` of a test image, shared by every session: a class clicking the same images pays once."""
+    shown = state.checkpoint(run_key, run_epoch).model
+    if switched_off:
+        shown = with_filters_off(shown, dict(switched_off))
+    return image_view(shown, data.test_images[index])
 
 
 @st.fragment
@@ -104,9 +134,14 @@ def feature_map_view() -> None:
     st.query_params.update(run=key, image=str(max(selected, 0)))  # a link to this run and image
     active_off = filters_off()
     switched_off = sum(len(channels) for channels in active_off.values())
-    shown_model = with_filters_off(model, active_off) if switched_off else model
-    probabilities, maps = feature_maps(shown_model, as_input(image[None]))
-    probability_list = probabilities[0].tolist()
+
+    def shown_model():
+        return with_filters_off(model, active_off) if switched_off else model
+
+    if true_label is None:  # the student's own picture: not worth keeping for others
+        probability_list, grids = image_view(shown_model(), image)
+    else:
+        probability_list, grids = test_image_view(key, epoch, selected, frozen_filters(active_off))
     predicted = max(range(10), key=probability_list.__getitem__)
     gallery_column, image_column, chart_column = st.columns([1.1, 0.8, 1.4], gap="medium")
     with gallery_column:
@@ -122,13 +157,12 @@ def feature_map_view() -> None:
             st.markdown(prediction)
         else:
             st.subheader(t("selected", index=selected))
-            st.image(digit_image(image, size=224))
+            st.image(thumbnail(selected, size=224), output_format="PNG")
             st.markdown(t("true_label", label=names[true_label]))
             verdict = t("correct") if predicted == true_label else t("wrong")
             st.markdown(f"{prediction} — {verdict}")
     with chart_column:
-        st.plotly_chart(charts.probabilities(probability_list, names, -1 if true_label is None else true_label),
-                        width="stretch", key="probabilities")
+        st.html(charts.probability_bars(probability_list, names, -1 if true_label is None else true_label))
     if not model.feature_layers:
         st.info(t("no_cnn_runs"))
     else:
@@ -137,14 +171,12 @@ def feature_map_view() -> None:
             st.warning(t("knockout_active", count=switched_off))
     show_kernels = st.toggle(t("show_kernels"), key="show_kernels") if model.conv_layers else False
     for layer in model.feature_layers:
-        layer_maps = maps[layer.name][0]  # (C, H, W)
         filters, size = layer.output_shape[0], layer.output_shape[1]
         st.markdown(f"**{t('layer_caption', name=layer.name, filters=filters, size=size)}**")
-        cell = 96 if filters <= 16 and size > 8 else 64 if size > 8 else 40
-        st.image(feature_grid(layer_maps, columns=16, cell=cell))
+        st.image(grids[layer.name], output_format="PNG")  # as is: crisp tiles, no JPEG re-encoding
         if show_kernels and layer.kind == "conv":
             st.caption(t("kernels_caption", name=layer.name))
-            st.image(kernel_grid(conv_kernels(shown_model, layer.name), columns=16, cell=40))
+            st.image(kernel_grid(conv_kernels(shown_model(), layer.name), columns=16, cell=40))
 
 
 @st.fragment

@@ -1,5 +1,7 @@
-"""Plotly figures for curves, probabilities and run comparison."""
+"""Plotly figures for curves and run comparison; the probability bars as plain HTML."""
 from __future__ import annotations
+
+import html
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -111,14 +113,30 @@ def accuracy_vs_time(records: list[RunRecord]) -> go.Figure:
     return _layout(figure, 380)
 
 
-def probabilities(values: list[float], labels: tuple[str, ...], true_index: int) -> go.Figure:
-    colors = ["#2ca02c" if index == true_index else "#9ecae1" for index in range(len(values))]
-    figure = go.Figure(go.Bar(x=values, y=list(labels), orientation="h", marker_color=colors,
-                              text=[f"{value:.0%}" for value in values], textposition="outside"))
-    figure.update_xaxes(range=[0, 1.15], tickformat=".0%", title_text=t("probability"))
-    figure.update_yaxes(autorange="reversed")
-    figure.update_layout(showlegend=False)
-    return _layout(figure, 360)
+TRUE_CLASS_COLOR, OTHER_CLASS_COLOR = "#2ca02c", "#9ecae1"
+
+
+def probability_bars(values: list[float], labels: tuple[str, ...], true_index: int) -> str:
+    """Class probabilities as HTML bars (the true class green, the predicted one in bold).
+
+    Plain HTML instead of a Plotly chart: it is redrawn on every click in every student's browser, and
+    Plotly's JavaScript was the heaviest thing on the page; the labels can also be projector-sized."""
+    predicted = max(range(len(values)), key=values.__getitem__)
+    rows = []
+    for index, (label, value) in enumerate(zip(labels, values, strict=True)):
+        color = TRUE_CLASS_COLOR if index == true_index else OTHER_CLASS_COLOR
+        weight = "700" if index == predicted else "400"
+        rows.append(
+            f'<div style="display:flex;align-items:center;gap:0.5em;margin:0.15em 0;font-weight:{weight}">'
+            f'<span style="flex:0 0 7.2em;text-align:right;white-space:nowrap">{html.escape(label)}</span>'
+            f'<span style="flex:1;height:1.05em;background:#eef1f5;border-radius:3px">'
+            f'<span style="display:block;height:100%;width:{value:.1%};min-width:2px;background:{color};'
+            f'border-radius:3px"></span></span>'
+            f'<span style="flex:0 0 3em;text-align:right;font-variant-numeric:tabular-nums">{value:.0%}</span>'
+            "</div>")
+    return (f'<div style="font-size:15px;line-height:1.35" aria-label="{html.escape(t("probability"))}">'
+            f'<div style="color:#555;margin-bottom:0.3em">{html.escape(t("probability"))}</div>'
+            + "".join(rows) + "</div>")
 
 
 def confusion(matrix: list[list[int]], labels: tuple[str, ...]) -> go.Figure:

@@ -19,8 +19,9 @@ UPLOAD = -1  # the selection value of "your picture"
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
-def thumbnail(index: int) -> bytes:
-    return png_bytes(digit_image(state.dataset().test_images[index], size=56))
+def thumbnail(index: int, size: int = 56) -> bytes:
+    """Test image `index` enlarged to `size` pixels, as PNG bytes (shown as they are, never re-encoded)."""
+    return png_bytes(digit_image(state.dataset().test_images[index], size=size))
 
 
 def select_image(index: int) -> None:

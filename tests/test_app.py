@@ -96,6 +96,9 @@ def test_explore_shows_maps_for_each_conv_layer_and_follows_clicks(isolated_home
     at.button(key="pick_7").click().run()
     assert "Test image #7" in [element.value for element in at.subheader]
     assert "True class: **Shirt**" in markdown_text(at)
+    bars = at.get("html")[0].proto.body  # the probability bars: ten rows, the true class in green
+    assert bars.count("%</span>") == 10
+    assert re.search(r'font-weight:\d+"><span[^>]*>Shirt</span><span[^>]*><span[^>]*background:#2ca02c', bars)
     at.select_slider(key=f"epoch_{SMALL_CNN.key}").set_value(1).run()
     assert not at.exception
 
