@@ -6,8 +6,13 @@ server's resident memory at start, peak and end.
 
     .venv/bin/python benchmarks/load_test.py --sessions 1,10,20,30 --seconds 60
 
-It starts its own server on a scratch FMNIST_HOME (or uses --url with a server you started) and trains a
-small CNN first when the home has no run to explore."""
+With `--client websocket` the sessions speak Streamlit's own websocket protocol (what the page's JavaScript
+sends: a rerun with the clicked button's id) and fetch every image the answer names, but render nothing: on
+one machine, 30 Chromium renderers compete with the server for the same cores, while in a classroom each
+browser runs on its student's own computer. This mode measures what the server alone can serve.
+
+It starts its own server on a scratch FMNIST_HOME and trains a small CNN first when the home has no run to
+explore."""
 from __future__ import annotations
 
 import argparse
@@ -144,12 +149,112 @@ async def session(browser, url: str, run_key: str, seconds: float, results: dict
         await context.close()
 
 
-async def measure(url: str, run_key: str, sessions: int, seconds: float, server_pid: int | None) -> dict:
+class AppSocket:
+    """One app session over Streamlit's websocket protocol: send a rerun (optionally with one widget's new
+    value), read the answer up to "script finished", fetch the images it shows."""
+
+    def __init__(self, url: str, query: str, page: str) -> None:
+        self.url, self.query, self.page = url, query, page
+        self.buttons: dict[str, tuple[str, str]] = {}  # label → (widget id, fragment id)
+        self.radios: dict[str, tuple[str, str, list[str]]] = {}  # label → (widget id, fragment id, options)
+        self.headings: list[str] = []
+        self.errors: list[str] = []
+
+    async def __aenter__(self):
+        import websockets
+
+        address = self.url.replace("http://", "ws://") + "/_stcore/stream"
+        self.socket = await websockets.connect(address, subprotocols=["streamlit"], origin=self.url, max_size=None)
+        return self
+
+    async def __aexit__(self, *_):
+        await self.socket.close()
+
+    async def rerun(self, widget: str = "", fragment: str = "", trigger: bool = False, text: str = "") -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string, state.page_name, state.fragment_id = self.query, self.page, fragment
+        if widget:
+            value = state.widget_states.widgets.add()
+            value.id = widget
+            if trigger:
+                value.trigger_value = True
+            else:
+                value.string_value = text  # a radio's value is its option's label
+        await self.socket.send(message.SerializeToString())
+        self.buttons, self.headings, media = {}, [], []  # what this answer shows
+        while True:
+            answer = ForwardMsg()
+            answer.ParseFromString(await self.socket.recv())
+            kind = answer.WhichOneof("type")
+            if kind == "script_finished":
+                break
+            if kind != "delta" or answer.delta.WhichOneof("type") != "new_element":
+                continue
+            element, where = answer.delta.new_element, answer.delta.fragment_id
+            element_kind = element.WhichOneof("type")
+            if element_kind == "button":
+                self.buttons[element.button.label] = (element.button.id, where)
+            elif element_kind == "radio":
+                self.radios[element.radio.label] = (element.radio.id, where, list(element.radio.options))
+            elif element_kind == "heading":
+                self.headings.append(element.heading.body)
+            elif element_kind == "imgs":
+                media.extend(image.url for image in element.imgs.imgs)
+            elif element_kind == "exception":
+                self.errors.append(element.exception.message[:120])
+        await asyncio.gather(*(asyncio.to_thread(_fetch, self.url + address) for address in media
+                               if address.startswith("/")))
+
+
+def _fetch(address: str) -> bytes:
+    with urllib.request.urlopen(address, timeout=30) as response:
+        return response.read()
+
+
+async def socket_session(url: str, run_key: str, seconds: float, results: dict) -> None:
+    """The same student as `session`, over the websocket protocol; now and then turns a gallery page."""
+    try:
+        started = time.perf_counter()
+        async with AppSocket(url, f"run={run_key}&image=0", "explore") as app:
+            await app.rerun()
+            if "Test image #0" not in app.headings:
+                raise RuntimeError(f"page opened without test image #0: {app.headings}")
+            results["load"].append(time.perf_counter() - started)
+            deadline = time.perf_counter() + seconds
+            current = 0
+            while time.perf_counter() < deadline:
+                if random.random() < 0.2 and "Images" in app.radios:
+                    widget, fragment, pages = app.radios["Images"]
+                    await app.rerun(widget, fragment, text=random.choice(pages))
+                shown = [label for label in app.buttons if re.fullmatch(r"#\d+", label)
+                         and label != f"#{current}"]
+                label = random.choice(shown)
+                widget, fragment = app.buttons[label]
+                clicked = time.perf_counter()
+                await app.rerun(widget, fragment, trigger=True)
+                if f"Test image {label}" in app.headings:
+                    results["click"].append(time.perf_counter() - clicked)
+                    current = int(label[1:])
+                else:
+                    results["errors"].append(f"click {label}: the answer did not show it")
+                await asyncio.sleep(random.uniform(0.5, 1.5))
+            results["errors"].extend(app.errors)
+    except Exception as error:
+        results["errors"].append(f"session: {type(error).__name__}: {str(error)[:120]}")
+
+
+async def measure(url: str, run_key: str, sessions: int, seconds: float, server_pid: int | None,
+                  client: str = "browser") -> dict:
     from playwright.async_api import async_playwright
 
     results = {"load": [], "click": [], "errors": []}
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        browser = (await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+                   if client == "browser" else None)
         memory = [resident_mib(server_pid)] if server_pid else []
 
         async def sample_memory():
@@ -160,11 +265,15 @@ async def measure(url: str, run_key: str, sessions: int, seconds: float, server_
 
         sampler = asyncio.create_task(sample_memory())
         cpu_before, wall_before = cpu_seconds(server_pid) if server_pid else 0.0, time.perf_counter()
-        await asyncio.gather(*(session(browser, url, run_key, seconds, results) for _ in range(sessions)))
+        if browser is not None:
+            await asyncio.gather(*(session(browser, url, run_key, seconds, results) for _ in range(sessions)))
+        else:
+            await asyncio.gather(*(socket_session(url, run_key, seconds, results) for _ in range(sessions)))
         results["server_cpu"] = (cpu_seconds(server_pid) - cpu_before) if server_pid else 0.0
         results["wall"] = time.perf_counter() - wall_before
         sampler.cancel()
-        await browser.close()
+        if browser is not None:
+            await browser.close()
     results["memory"] = memory
     return results
 
@@ -194,6 +303,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="clicking time per session count")
     parser.add_argument("--jobs", type=int, default=2, help="training jobs running during the test")
     parser.add_argument("--home", type=Path, help="FMNIST_HOME for the server (default: a scratch folder)")
+    parser.add_argument("--client", choices=("browser", "websocket"), default="browser",
+                        help="Chromium pages, or sessions that speak the websocket protocol and render nothing")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="fmnist-load-"))
     os.environ["FMNIST_HOME"] = str(home)
@@ -210,12 +321,12 @@ def main() -> int:
                 await browser.close()
 
         # Warm-up, not measured: the first visitor pays for loading the data set and the model once.
-        asyncio.run(measure(url, run_key, 1, 3.0, None))
+        asyncio.run(measure(url, run_key, 1, 3.0, None, args.client))
         if job_specs:
             asyncio.run(start_background())
             print(f"{len(job_specs)} training jobs running", flush=True)
         for sessions in (int(part) for part in args.sessions.split(",")):
-            report(sessions, asyncio.run(measure(url, run_key, sessions, args.seconds, server.pid)))
+            report(sessions, asyncio.run(measure(url, run_key, sessions, args.seconds, server.pid, args.client)))
     finally:
         server.terminate()
         try:
