@@ -104,8 +104,9 @@ def knockout_box(active_off: dict[str, list[int]]) -> None:
 
 
 def grid_cell(filters: int, size: int) -> int:
-    """Pixels per feature-map tile: large for a few big maps, small for many tiny ones."""
-    return 96 if filters <= 16 and size > 8 else 64 if size > 8 else 40
+    """Pixels per feature-map tile: large for a few big maps, small for many tiny ones. 16 tiles of 88 px
+    and their gaps stay under Streamlit's 1,460 px image limit, past which it would blur and re-encode them."""
+    return 88 if filters <= 16 and size > 8 else 64 if size > 8 else 40
 
 
 def image_view(shown_model, image: torch.Tensor) -> tuple[list[float], dict[str, bytes]]:

@@ -159,6 +159,7 @@ class AppSocket:
         self.radios: dict[str, tuple[str, str, list[str]]] = {}  # label → (widget id, fragment id, options)
         self.headings: list[str] = []
         self.errors: list[str] = []
+        self.fetched: set[str] = set()  # like a browser's cache: media addresses are content hashes
 
     async def __aenter__(self):
         import websockets
@@ -206,8 +207,9 @@ class AppSocket:
                 media.extend(image.url for image in element.imgs.imgs)
             elif element_kind == "exception":
                 self.errors.append(element.exception.message[:120])
-        await asyncio.gather(*(asyncio.to_thread(_fetch, self.url + address) for address in media
-                               if address.startswith("/")))
+        new = {address for address in media if address.startswith("/")} - self.fetched
+        await asyncio.gather(*(asyncio.to_thread(_fetch, self.url + address) for address in new))
+        self.fetched |= new
 
 
 def _fetch(address: str) -> bytes:
