@@ -34,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PAUSE = (0.5, 1.5)  # seconds between one session's clicks (--pause)
+RAMP = 0.0  # seconds over which the sessions arrive (--ramp); 0: all at once
 SETTLED = ("() => document.querySelectorAll('[data-stale=\"true\"]').length === 0 && "
            "Array.from(document.images).every(image => image.complete)")
 
@@ -115,6 +117,7 @@ async def start_jobs(browser, url: str, specs: list[str]) -> None:
 
 async def session(browser, url: str, run_key: str, seconds: float, results: dict) -> None:
     """One student: open Explore on the run, then click random test images until time is up."""
+    await asyncio.sleep(random.uniform(0, RAMP))
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     try:
@@ -140,7 +143,7 @@ async def session(browser, url: str, run_key: str, seconds: float, results: dict
                 current = index
             except Exception as error:  # a timeout or a broken page is an error of this run
                 results["errors"].append(f"click #{index}: {type(error).__name__}")
-            await asyncio.sleep(random.uniform(0.5, 1.5))  # a student looks at the maps for a moment
+            await asyncio.sleep(random.uniform(*PAUSE))  # a student looks at the maps for a moment
         if await page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").count():
             results["errors"].append("an error message is shown on the page")
     except Exception as error:
@@ -219,6 +222,7 @@ def _fetch(address: str) -> bytes:
 
 async def socket_session(url: str, run_key: str, seconds: float, results: dict) -> None:
     """The same student as `session`, over the websocket protocol; now and then turns a gallery page."""
+    await asyncio.sleep(random.uniform(0, RAMP))
     try:
         started = time.perf_counter()
         async with AppSocket(url, f"run={run_key}&image=0", "explore") as app:
@@ -243,7 +247,7 @@ async def socket_session(url: str, run_key: str, seconds: float, results: dict) 
                     current = int(label[1:])
                 else:
                     results["errors"].append(f"click {label}: the answer did not show it")
-                await asyncio.sleep(random.uniform(0.5, 1.5))
+                await asyncio.sleep(random.uniform(*PAUSE))
             results["errors"].extend(app.errors)
     except Exception as error:
         results["errors"].append(f"session: {type(error).__name__}: {str(error)[:120]}")
@@ -307,12 +311,19 @@ def main() -> int:
     parser.add_argument("--home", type=Path, help="FMNIST_HOME for the server (default: a scratch folder)")
     parser.add_argument("--client", choices=("browser", "websocket"), default="browser",
                         help="Chromium pages, or sessions that speak the websocket protocol and render nothing")
+    parser.add_argument("--pause", default="0.5,1.5",
+                        help="seconds a session waits between clicks, as LOW,HIGH (uniform); 3,6 is a reading pace")
+    parser.add_argument("--ramp", type=float, default=0.0,
+                        help="sessions arrive at random moments over this many seconds (default: all at once)")
     args = parser.parse_args()
+    global PAUSE, RAMP
+    PAUSE, RAMP = tuple(float(part) for part in args.pause.split(",")), args.ramp
     home = args.home or Path(tempfile.mkdtemp(prefix="fmnist-load-"))
     os.environ["FMNIST_HOME"] = str(home)
     run_key, job_specs = prepare_home(home, args.jobs)
     server, url = start_server(home, max_jobs=max(1, args.jobs))
-    print(f"server {url} (pid {server.pid}), home {home}, {os.cpu_count()} cores", flush=True)
+    print(f"server {url} (pid {server.pid}), home {home}, {os.cpu_count()} cores, {args.client} sessions, "
+          f"{PAUSE[0]:g}–{PAUSE[1]:g} s between clicks, arriving over {RAMP:g} s", flush=True)
     try:
         async def start_background():
             from playwright.async_api import async_playwright
