@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from . import fused
 from .data import FashionMNIST
 from .metrics import EpochMetrics
 from .models import BuiltModel, build_model
@@ -190,6 +191,8 @@ def fit(
     train_images, train_labels = data.train_images.to(device), data.train_labels.to(device)
     test_images, test_labels = data.test_images.to(device), data.test_labels.to(device)
     optimizer = make_optimizer(module, config, device)
+    # Same parameters, same result; on a CPU the first conv stage runs as one C kernel where it can.
+    runner = fused.for_cpu(module, run.model, device)
     steps_per_epoch = -(-len(train_images) // config.batch_size)
     scheduler = make_scheduler(optimizer, config, steps_per_epoch)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
@@ -211,13 +214,13 @@ def fit(
         else:
             order = torch.arange(len(train_images), device=device)
         trained = train_one_epoch(
-            module, optimizer, train_images, train_labels, config.batch_size, order, loss_fn,
+            runner, optimizer, train_images, train_labels, config.batch_size, order, loss_fn,
             scheduler, should_stop, memory_format, micro_batch=CPU_MICRO_BATCH if device.type == "cpu" else None,
         )
         if trained is None:
             return FitResult(model, history, cancelled=True, device=device.type)
         train_seconds = time.perf_counter() - started
-        val_loss, val_acc = evaluate(module, test_images, test_labels, memory_format=memory_format)
+        val_loss, val_acc = evaluate(runner, test_images, test_labels, memory_format=memory_format)
         metrics = EpochMetrics(
             epoch=epoch, train_loss=trained[0], train_acc=trained[1], val_loss=val_loss, val_acc=val_acc,
             epoch_seconds=time.perf_counter() - started,

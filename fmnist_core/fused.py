@@ -1,0 +1,111 @@
+"""A CNN's first stage (conv over the one grey channel → max-pool → ReLU) as one C kernel on the CPU.
+
+In PyTorch that stage writes, pools, scatters a gradient into and re-reads a 26×26×C map per image: memory
+traffic, not arithmetic, and a third of a seed-CNN training step here. The kernel computes the pooled output
+and the weight gradient straight from the 28×28 image (see native/first_stage.c and BENCHMARKS.md).
+The model's own modules are untouched, so hooks, checkpoints and feature maps see the same network.
+"""
+from __future__ import annotations
+
+import ctypes
+
+import torch
+from torch import nn
+
+from . import native
+from .specs import CNNSpec
+
+LIBRARY = "first_stage"
+_POINTER, _INT = ctypes.c_void_p, ctypes.c_int
+
+
+def _library() -> ctypes.CDLL | None:
+    library = native.load_library(LIBRARY)
+    if library is not None and not getattr(library, "_typed", False):
+        for function in (library.first_stage_forward, library.first_stage_backward):
+            function.argtypes = [_POINTER] * 5 + [_INT] * 8
+            function.restype = _INT
+        library._typed = True
+    return library
+
+
+def _address(tensor: torch.Tensor) -> ctypes.c_void_p:
+    return ctypes.c_void_p(tensor.data_ptr())
+
+
+class FirstStage(torch.autograd.Function):
+    """relu(max_pool(conv2d(images, weight, bias, padding), pool)) for images (N, 1, H, W); the gradient goes
+    to weight and bias only (images are data). Output (N, C, Hp, Wq) in channels_last memory."""
+
+    @staticmethod
+    def forward(ctx, images, weight, bias, padding: int, pool: int):
+        library = _library()
+        n, _, height, width = images.shape
+        channels, _, kernel, _ = weight.shape
+        out_h = (height + 2 * padding - kernel + 1) // pool
+        out_w = (width + 2 * padding - kernel + 1) // pool
+        images = images.contiguous()
+        taps_by_channel = weight.detach().reshape(channels, kernel * kernel).t().contiguous()
+        output = images.new_empty((n, out_h, out_w, channels))
+        choice = torch.empty((n, out_h, out_w, channels), dtype=torch.int32)
+        dims = (n, height, width, channels, kernel, padding, pool, torch.get_num_threads())
+        status = library.first_stage_forward(
+            _address(images), _address(taps_by_channel), _address(bias.detach().contiguous()),
+            _address(output), _address(choice), *dims)
+        if status != 0:
+            raise ValueError(f"first-stage kernel refused channels={channels} kernel={kernel} pool={pool}")
+        ctx.save_for_backward(images, output, choice)
+        ctx.dims = dims
+        return output.permute(0, 3, 1, 2)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        images, output, choice = ctx.saved_tensors
+        n, height, width, channels, kernel, padding, pool, threads = ctx.dims
+        grad = grad_output.permute(0, 2, 3, 1).contiguous()
+        sums = images.new_empty(((kernel * kernel + 1) * channels,))
+        _library().first_stage_backward(
+            _address(images), _address(output), _address(choice), _address(grad), _address(sums),
+            n, height, width, channels, kernel, padding, pool, threads)
+        taps = kernel * kernel * channels
+        grad_weight = sums[:taps].view(kernel * kernel, channels).t().reshape(channels, 1, kernel, kernel)
+        return None, grad_weight, sums[taps:], None, None
+
+
+class FusedFirstStage(nn.Module):
+    """Runs a built CNN (`nn.Sequential` named conv1, pool1, relu1, …) with its first stage fused; any input
+    the kernel does not take (not on the CPU, not float32, needing its own gradient) goes through the
+    model unchanged."""
+
+    def __init__(self, model: nn.Sequential, spec: CNNSpec):
+        super().__init__()
+        self.model = model
+        self.padding, self.pool = spec.padding, spec.pool
+        first_stage = {"conv1", "pool1", "relu1"}
+        self.rest = nn.Sequential(*[layer for name, layer in model.named_children() if name not in first_stage])
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if images.device.type != "cpu" or images.dtype != torch.float32 or images.requires_grad:
+            return self.model(images)
+        conv = self.model.conv1
+        return self.rest(FirstStage.apply(images, conv.weight, conv.bias, self.padding, self.pool))
+
+
+def fusable(spec) -> bool:
+    """The kernel takes 8k filters (one vector of 8 floats per block), kernels up to 7×7, pools up to 4×4."""
+    return (isinstance(spec, CNNSpec) and spec.conv_channels[0] % 8 == 0 and spec.kernel_size <= 7
+            and 1 <= spec.pool <= 4)
+
+
+def for_cpu(module: nn.Module, spec, device: torch.device) -> nn.Module:
+    """`module` with its first stage fused where the kernel applies and builds here, else `module` itself."""
+    if device.type != "cpu" or not fusable(spec) or _library() is None:
+        return module
+    return FusedFirstStage(module, spec)
+
+
+def status() -> str:
+    """One line for the bench and the logs: is the fused first stage in use, and if not, why."""
+    if _library() is not None:
+        return "fused C kernel"
+    return f"PyTorch operators ({native.why_not.get(LIBRARY, 'kernel not available')})"

@@ -1,0 +1,161 @@
+/* The first stage of a CNN, fused: conv over one input channel -> max-pool -> ReLU, forward and weight
+ * gradient, without ever writing the full-resolution conv output (that traffic is what the stage costs
+ * in PyTorch on a CPU). Layouts: image (N, H, W); weights transposed (K*K, C); output, pool choice and
+ * gradient channels-last (N, Hp, Wq, C). C is a multiple of 8: one vector of 8 floats per channel block.
+ * Built and loaded by native/__init__.py; GCC or Clang (vector extensions), OpenMP where the compiler has it. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+#define MAX_K 7
+#define MAX_POOL 4
+#define INLINE static inline __attribute__((always_inline))
+
+typedef struct {
+    const float *x, *wt, *b, *y_in, *g;
+    float *y, *acc;
+    int32_t *arg;
+    const int32_t *arg_in;
+    int n0, n1, H, W, C, K, P, pool;
+} Work;
+
+INLINE v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
+INLINE void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+INLINE v8i load8i(const int32_t *p) { v8i v; memcpy(&v, p, sizeof v); return v; }
+INLINE void store8i(int32_t *p, v8i v) { memcpy(p, &v, sizeof v); }
+INLINE v8f splat(float f) { return (v8f){f, f, f, f, f, f, f, f}; }
+INLINE v8i splati(int32_t i) { return (v8i){i, i, i, i, i, i, i, i}; }
+/* mask ? a : b lane by lane (GCC's C has no vector ?:); mask lanes are all ones or all zeros */
+INLINE v8f select8(v8i mask, v8f a, v8f b) { return (v8f)(((v8i)a & mask) | ((v8i)b & ~mask)); }
+INLINE v8i select8i(v8i mask, v8i a, v8i b) { return (a & mask) | (b & ~mask); }
+
+static void pad_image(const float *x, float *xp, int H, int W, int P) {
+    const int Wpad = W + 2 * P;
+    memset(xp, 0, sizeof(float) * (size_t)(H + 2 * P) * Wpad);
+    for (int r = 0; r < H; r++) memcpy(xp + (size_t)(r + P) * Wpad + P, x + (size_t)r * W, sizeof(float) * W);
+}
+
+/* The bodies take K and pool as arguments so that the compiler, given constants, unrolls the taps and keeps
+ * the pool window's accumulators (forward) or the K*K weight-gradient sums (backward) in registers. */
+INLINE void forward_body(const Work *w, float *xp, const int K, const int pool) {
+    const int H = w->H, W = w->W, C = w->C, P = w->P, S = pool * pool;
+    const int Wpad = W + 2 * P, Hp = (H + 2 * P - K + 1) / pool, Wq = (W + 2 * P - K + 1) / pool;
+    for (int n = w->n0; n < w->n1; n++) {
+        pad_image(w->x + (size_t)n * H * W, xp, H, W, P);
+        for (int cb = 0; cb < C; cb += 8) {
+            const v8f bias = load8(w->b + cb);
+            for (int py = 0; py < Hp; py++) for (int px = 0; px < Wq; px++) {
+                const float *corner = xp + (size_t)py * pool * Wpad + px * pool;
+                v8f acc[MAX_POOL * MAX_POOL] = {0}; /* S >= 1; zeroed only to say so to the compiler */
+                for (int s = 0; s < S; s++) acc[s] = bias;
+                for (int ky = 0; ky < K; ky++) for (int kx = 0; kx < K; kx++) {
+                    const v8f wk = load8(w->wt + (size_t)(ky * K + kx) * C + cb);
+                    for (int s = 0; s < S; s++) acc[s] += splat(corner[(s / pool + ky) * Wpad + s % pool + kx]) * wk;
+                }
+                v8f best = acc[0];
+                v8i which = splati(0);
+                for (int s = 1; s < S; s++) {  /* strictly greater: the first maximum wins, as in PyTorch */
+                    const v8i better = acc[s] > best;
+                    best = select8(better, acc[s], best);
+                    which = select8i(better, splati(s), which);
+                }
+                const size_t at = (((size_t)n * Hp + py) * Wq + px) * C + cb;
+                store8(w->y + at, select8(best > splat(0.f), best, splat(0.f)));
+                store8i(w->arg + at, which);
+            }
+        }
+    }
+}
+
+INLINE void backward_body(const Work *w, float *xp, const int K, const int pool) {
+    const int H = w->H, W = w->W, C = w->C, P = w->P, S = pool * pool, KK = K * K;
+    const int Wpad = W + 2 * P, Hp = (H + 2 * P - K + 1) / pool, Wq = (W + 2 * P - K + 1) / pool;
+    for (int n = w->n0; n < w->n1; n++) {
+        pad_image(w->x + (size_t)n * H * W, xp, H, W, P);
+        for (int cb = 0; cb < C; cb += 8) {
+            v8f dw[MAX_K * MAX_K];
+            for (int k = 0; k < KK; k++) dw[k] = load8(w->acc + (size_t)k * C + cb);
+            v8f db = load8(w->acc + (size_t)KK * C + cb);
+            for (int py = 0; py < Hp; py++) for (int px = 0; px < Wq; px++) {
+                const size_t at = (((size_t)n * Hp + py) * Wq + px) * C + cb;
+                const v8f g = select8(load8(w->y_in + at) > splat(0.f), load8(w->g + at), splat(0.f)); /* ReLU */
+                const v8i which = load8i(w->arg_in + at);
+                const float *corner = xp + (size_t)py * pool * Wpad + px * pool;
+                db += g;
+                for (int s = 0; s < S; s++) {
+                    const v8f m = select8(which == splati(s), g, splat(0.f)); /* max-pool routes to one tap */
+                    for (int ky = 0; ky < K; ky++) for (int kx = 0; kx < K; kx++)
+                        dw[ky * K + kx] += splat(corner[(s / pool + ky) * Wpad + s % pool + kx]) * m;
+                }
+            }
+            for (int k = 0; k < KK; k++) store8(w->acc + (size_t)k * C + cb, dw[k]);
+            store8(w->acc + (size_t)KK * C + cb, db);
+        }
+    }
+}
+
+static void *forward_range(void *p) {
+    const Work *w = p;
+    float *xp = malloc(sizeof(float) * (size_t)(w->H + 2 * w->P) * (w->W + 2 * w->P));
+    if (w->pool == 2 && w->K == 3) forward_body(w, xp, 3, 2);
+    else if (w->pool == 2 && w->K == 5) forward_body(w, xp, 5, 2);
+    else if (w->pool == 2 && w->K == 7) forward_body(w, xp, 7, 2);
+    else forward_body(w, xp, w->K, w->pool);
+    free(xp);
+    return NULL;
+}
+
+static void *backward_range(void *p) {
+    const Work *w = p;
+    float *xp = malloc(sizeof(float) * (size_t)(w->H + 2 * w->P) * (w->W + 2 * w->P));
+    if (w->pool == 2 && w->K == 3) backward_body(w, xp, 3, 2);
+    else if (w->pool == 2 && w->K == 5) backward_body(w, xp, 5, 2);
+    else if (w->pool == 2 && w->K == 7) backward_body(w, xp, 7, 2);
+    else backward_body(w, xp, w->K, w->pool);
+    free(xp);
+    return NULL;
+}
+
+/* Split the images over `threads` threads of OpenMP (the same runtime and pool as PyTorch's, so they do
+ * not fight its spinning workers for the cores); each keeps its own gradient sums (acc_size floats), added up
+ * in thread order afterwards so that the same thread count gives the same result. */
+static void run_split(const Work *base, float *sum, int N, int threads, void *(*fn)(void *), size_t acc_size) {
+    Work works[64];
+    if (threads > N) threads = N;
+    if (threads > 64) threads = 64;
+    if (threads < 1) threads = 1;
+    for (int t = 0; t < threads; t++) {
+        works[t] = *base;
+        works[t].n0 = (int)((long)N * t / threads);
+        works[t].n1 = (int)((long)N * (t + 1) / threads);
+        works[t].acc = acc_size ? calloc(acc_size, sizeof(float)) : NULL;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; t++) fn(&works[t]);
+    for (size_t i = 0; i < acc_size; i++) {
+        float total = 0.f;
+        for (int t = 0; t < threads; t++) total += works[t].acc[i];
+        sum[i] = total;
+    }
+    for (int t = 0; t < threads; t++) free(works[t].acc);
+}
+
+static int supported(int C, int K, int pool) { return C % 8 == 0 && K >= 1 && K <= MAX_K && pool >= 1 && pool <= MAX_POOL; }
+
+int first_stage_forward(const float *x, const float *wt, const float *b, float *y, int32_t *arg,
+                        int N, int H, int W, int C, int K, int P, int pool, int threads) {
+    if (!supported(C, K, pool)) return -1;
+    const Work w = {.x = x, .wt = wt, .b = b, .y = y, .arg = arg, .H = H, .W = W, .C = C, .K = K, .P = P, .pool = pool};
+    run_split(&w, NULL, N, threads, forward_range, 0);
+    return 0;
+}
+
+int first_stage_backward(const float *x, const float *y, const int32_t *arg, const float *g, float *dwt_db,
+                         int N, int H, int W, int C, int K, int P, int pool, int threads) {
+    if (!supported(C, K, pool)) return -1;
+    const Work w = {.x = x, .y_in = y, .arg_in = arg, .g = g, .H = H, .W = W, .C = C, .K = K, .P = P, .pool = pool};
+    run_split(&w, dwt_db, N, threads, backward_range, (size_t)(K * K + 1) * C);
+    return 0;
+}

@@ -1,0 +1,122 @@
+"""The fused first stage (C kernel) against PyTorch's own conv → max-pool → ReLU, on real images."""
+import shutil
+
+import pytest
+import torch
+from torch import nn
+
+from conftest import tiny_cnn_run
+from fmnist_core import fused, native
+from fmnist_core.models import build_model
+from fmnist_core.specs import CNNSpec
+from fmnist_core.training import as_input, fit
+
+pytestmark = pytest.mark.skipif(native._compiler() is None, reason="no C compiler on this machine")
+
+
+@pytest.fixture(autouse=True)
+def native_on(monkeypatch):
+    monkeypatch.setenv("FMNIST_NATIVE", "1")
+
+
+def _reference(images, conv, pool):
+    out = conv(images)
+    return torch.relu(nn.functional.max_pool2d(out, pool) if pool > 1 else out)
+
+
+@pytest.mark.parametrize(("channels", "kernel", "padding", "pool"), [
+    (32, 3, 0, 2), (8, 3, 0, 2), (64, 3, 1, 2), (16, 5, 2, 2), (24, 7, 0, 2), (8, 7, 3, 2), (16, 3, 0, 1),
+    (32, 3, 1, 3),
+])
+def test_matches_pytorch_forward_and_weight_gradient(small_data, channels, kernel, padding, pool):
+    assert fused.status() == "fused C kernel", fused.status()
+    torch.manual_seed(channels + kernel)
+    conv = nn.Conv2d(1, channels, kernel, padding=padding)
+    images = as_input(small_data.train_images[:96])
+    expected = _reference(images, conv, pool)
+    upstream = torch.randn_like(expected)
+    expected.backward(upstream)
+    expected_grads = conv.weight.grad.clone(), conv.bias.grad.clone()
+    conv.zero_grad()
+
+    got = fused.FirstStage.apply(images, conv.weight, conv.bias, padding, pool)
+    assert got.shape == expected.shape
+    assert torch.allclose(got, expected, atol=1e-5), (got - expected).abs().max()
+    got.backward(upstream)
+    for got_grad, want in zip((conv.weight.grad, conv.bias.grad), expected_grads, strict=True):
+        assert torch.allclose(got_grad, want, rtol=1e-4, atol=1e-3 * want.abs().max().item())
+
+
+def test_wrapped_model_gives_the_same_logits_and_every_gradient(small_data):
+    spec = CNNSpec(conv_channels=(16, 8), dense=32)
+    model = build_model(spec).module
+    runner = fused.for_cpu(model, spec, torch.device("cpu"))
+    assert isinstance(runner, fused.FusedFirstStage)
+    assert list(runner.parameters()) == list(model.parameters())  # one set of weights, trained once
+    images, labels = as_input(small_data.train_images[:64]), small_data.train_labels[:64]
+
+    def gradients(module):
+        model.zero_grad()
+        logits = module(images)
+        nn.functional.cross_entropy(logits, labels).backward()
+        return logits.detach(), [p.grad.clone() for p in model.parameters()]
+
+    want_logits, want_grads = gradients(model)
+    got_logits, got_grads = gradients(runner)
+    assert torch.allclose(got_logits, want_logits, atol=1e-5)
+    for got, want in zip(got_grads, want_grads, strict=True):
+        assert torch.allclose(got, want, rtol=1e-4, atol=1e-4 * want.abs().max().item())
+
+
+def test_inputs_the_kernel_does_not_take_go_through_the_model(small_data):
+    spec = CNNSpec(conv_channels=(8,), dense=16)
+    model = build_model(spec).module
+    runner = fused.for_cpu(model, spec, torch.device("cpu"))
+    images = as_input(small_data.test_images[:4]).requires_grad_()  # e.g. a saliency map's input gradient
+    runner(images).sum().backward()
+    assert images.grad is not None and images.grad.abs().sum() > 0
+    assert torch.allclose(runner(images), model(images))
+
+
+def test_layers_it_cannot_fuse_stay_plain():
+    cpu = torch.device("cpu")
+    for spec in (CNNSpec(conv_channels=(12, 8)), CNNSpec(conv_channels=(8,), kernel_size=9, padding=4)):
+        module = build_model(spec).module
+        assert fused.for_cpu(module, spec, cpu) is module
+    module = build_model(CNNSpec()).module
+    assert fused.for_cpu(module, CNNSpec(), torch.device("cuda")) is module
+
+
+def test_training_with_and_without_the_kernel_agrees(small_data, monkeypatch):
+    run = tiny_cnn_run(epochs=1, shuffle=True, seed=5)
+    with_kernel = fit(run, small_data).history[0]
+    monkeypatch.setenv("FMNIST_NATIVE", "0")
+    without = fit(run, small_data).history[0]
+    assert fused.status().startswith("PyTorch operators (turned off by FMNIST_NATIVE=0")
+    assert with_kernel.train_loss == pytest.approx(without.train_loss, rel=2e-3)
+    assert with_kernel.val_acc == pytest.approx(without.val_acc, abs=0.01)
+
+
+def test_no_compiler_means_pytorch_operators_and_a_reason(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("CC", shutil.which("false") or "/bin/false")
+    monkeypatch.setattr(native, "_loaded", {})
+    monkeypatch.setattr(native, "why_not", {})
+    assert native.load_library(fused.LIBRARY) is None
+    assert "could not build first_stage.c" in native.why_not[fused.LIBRARY]
+    spec = CNNSpec()
+    module = build_model(spec).module
+    assert fused.for_cpu(module, spec, torch.device("cpu")) is module
+    assert fused.status().startswith("PyTorch operators (could not build")
+
+
+def test_built_library_is_cached_per_source_and_cpu(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(native, "_loaded", {})
+    assert native.load_library(fused.LIBRARY) is not None
+    built = sorted((tmp_path / "fmnist-explorer" / "native").glob("first_stage-*.so"))
+    assert len(built) == 1
+    monkeypatch.setattr(native, "_loaded", {})
+    stamp = built[0].stat().st_mtime_ns
+    assert native.load_library(fused.LIBRARY) is not None
+    assert built[0].stat().st_mtime_ns == stamp  # loaded from the cache, not rebuilt
