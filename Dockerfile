@@ -1,9 +1,10 @@
 # Classroom server: docker build -t fmnist-explorer . && docker run -p 8501:8501 fmnist-explorer
 FROM python:3.11-slim-bookworm
 
-# The real Fashion-MNIST IDX files from Debian, in /usr/share/datasets/fashion-mnist.
+# The real Fashion-MNIST IDX files from Debian, in /usr/share/datasets/fashion-mnist; a C compiler for the
+# fused first conv stage (fmnist_core/native), built for the server's own CPU at the first training run.
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dataset-fashion-mnist curl \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dataset-fashion-mnist curl gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 explorer

@@ -14,6 +14,7 @@ DOCKERFILE = (ROOT / "Dockerfile").read_text()
 def test_dockerfile_copies_what_exists_and_runs_as_non_root():
     assert re.search(r"^FROM python:3\.11-slim-bookworm", DOCKERFILE, re.M)  # Debian-based
     assert "dataset-fashion-mnist" in DOCKERFILE
+    assert re.search(r"install .*\bgcc libc6-dev\b", DOCKERFILE)  # builds the fused first-stage kernel
     for source in re.findall(r"^COPY (\S+) ", DOCKERFILE, re.M):
         assert (ROOT / source).exists(), source
     users = re.findall(r"^USER (\S+)", DOCKERFILE, re.M)
