@@ -15,7 +15,7 @@ from .storage import CheckpointError, file_digest
 from .training import ResumePoint
 
 CHECKPOINT_FORMAT = "fmnist-explorer-checkpoint/1"
-RESUME_FORMAT = "fmnist-explorer-resume/1"
+RESUME_FORMAT = "fmnist-explorer-resume/2"  # 2: own optimizer state, no scheduler
 
 
 def save_checkpoint(path: Path, run: RunSpec, epoch: int, model: BuiltModel) -> str:
@@ -31,8 +31,7 @@ def save_checkpoint(path: Path, run: RunSpec, epoch: int, model: BuiltModel) -> 
 def save_resume_point(path: Path, key: str, point: ResumePoint) -> None:
     """Write what resuming after `point.epoch` needs (tensors moved to the CPU), atomically."""
     payload = {"format": RESUME_FORMAT, "key": key, "epoch": int(point.epoch),
-               "optimizer": _to_cpu(point.optimizer_state), "scheduler": point.scheduler_state,
-               "generator": point.generator_state}
+               "optimizer": _to_cpu(point.optimizer_state), "generator": point.generator_state}
     _write_atomically(path, payload)
 
 
@@ -42,8 +41,7 @@ def load_resume_point(path: Path, key: str) -> ResumePoint:
     if payload.get("format") != RESUME_FORMAT or payload.get("key") != key:
         raise CheckpointError(f"{path.name}: not the resume state of run {key}")
     try:
-        return ResumePoint(int(payload["epoch"]), dict(payload["optimizer"]), payload["scheduler"],
-                           payload["generator"])
+        return ResumePoint(int(payload["epoch"]), dict(payload["optimizer"]), payload["generator"])
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"{path.name}: incomplete resume state ({error})") from error
 
