@@ -1,9 +1,13 @@
-"""A CNN's first stage (conv over the one grey channel → max-pool → ReLU) as one C kernel on the CPU.
+"""Two C kernels for training a CNN on the CPU, where PyTorch's operators are slowest here.
 
-In PyTorch that stage writes, pools, scatters a gradient into and re-reads a 26×26×C map per image: memory
-traffic, not arithmetic, and a third of a seed-CNN training step here. The kernel computes the pooled output
-and the weight gradient straight from the 28×28 image (see native/first_stage.c and BENCHMARKS.md).
-The model's own modules are untouched, so hooks, checkpoints and feature maps see the same network.
+- The first stage (conv over the one grey channel → max-pool → ReLU): in PyTorch it writes, pools, scatters a
+  gradient into and re-reads a 26×26×C map per image, memory traffic rather than arithmetic, a third of a seed-CNN
+  step. The kernel computes the pooled output and the weight gradient straight from the 28×28 image.
+- The weight gradient of every later conv layer, which oneDNN computes at about 58 GFLOP/s here against about
+  95 for the input gradient; forward and input gradient stay with oneDNN.
+
+See native/*.c and BENCHMARKS.md. The model's own modules are untouched, so hooks, checkpoints and feature maps
+see the same network.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from . import native
 from .specs import CNNSpec
 
 LIBRARY = "first_stage"
+WEIGHT_GRAD_LIBRARY = "conv_weight_grad"
 _POINTER, _INT = ctypes.c_void_p, ctypes.c_int
 
 
@@ -25,6 +30,15 @@ def _library() -> ctypes.CDLL | None:
         for function in (library.first_stage_forward, library.first_stage_backward):
             function.argtypes = [_POINTER] * 5 + [_INT] * 8
             function.restype = _INT
+        library._typed = True
+    return library
+
+
+def _weight_grad_library() -> ctypes.CDLL | None:
+    library = native.load_library(WEIGHT_GRAD_LIBRARY)
+    if library is not None and not getattr(library, "_typed", False):
+        library.conv_weight_grad.argtypes = [_POINTER] * 3 + [_INT] * 8
+        library.conv_weight_grad.restype = _INT
         library._typed = True
     return library
 
@@ -72,6 +86,56 @@ class FirstStage(torch.autograd.Function):
         return None, grad_weight, sums[taps:], None, None
 
 
+class ConvWeightGradByKernel(torch.autograd.Function):
+    """conv2d(x, weight, bias, padding) with stride 1: forward and input gradient by oneDNN, the weight gradient
+    by the C kernel (channels-last memory, channel counts multiples of 8)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, padding: int):
+        ctx.save_for_backward(x, weight)
+        ctx.padding = padding
+        return nn.functional.conv2d(x, weight, bias, padding=padding)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        padding = ctx.padding
+        out_channels, in_channels, kernel, _ = weight.shape
+        grad_input = None
+        if ctx.needs_input_grad[0]:
+            grad_input = torch.ops.aten.convolution_backward(
+                grad_output, x, weight, [out_channels], [1, 1], [padding, padding], [1, 1], False, [0, 0], 1,
+                [True, False, False])[0]
+        x_last = x.permute(0, 2, 3, 1).contiguous()
+        grad_last = grad_output.permute(0, 2, 3, 1).contiguous()
+        taps = x.new_empty((kernel, kernel, in_channels, out_channels))
+        n, _, height, width = x.shape
+        status = _weight_grad_library().conv_weight_grad(
+            _address(x_last), _address(grad_last), _address(taps), n, height, width, in_channels, out_channels,
+            kernel, padding, torch.get_num_threads())
+        if status != 0:
+            raise RuntimeError(f"conv weight-gradient kernel failed ({status})")
+        return grad_input, taps.permute(3, 2, 0, 1), grad_output.sum((0, 2, 3)), None
+
+
+class KernelConv(nn.Module):
+    """Runs `conv` (shared, not copied) through ConvWeightGradByKernel for CPU float32 inputs."""
+
+    def __init__(self, conv: nn.Conv2d):
+        super().__init__()
+        self.conv = conv
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type != "cpu" or x.dtype != torch.float32:
+            return self.conv(x)
+        return ConvWeightGradByKernel.apply(x, self.conv.weight, self.conv.bias, self.conv.padding[0])
+
+
+def _weight_grad_fits(conv: nn.Module) -> bool:
+    return (isinstance(conv, nn.Conv2d) and conv.in_channels % 8 == 0 and conv.out_channels % 8 == 0
+            and conv.kernel_size[0] <= 7 and conv.stride == (1, 1) and conv.groups == 1 and conv.bias is not None)
+
+
 class FusedFirstStage(nn.Module):
     """Runs a built CNN (`nn.Sequential` named conv1, pool1, relu1, …) with its first stage fused; any input
     the kernel does not take (not on the CPU, not float32, needing its own gradient) goes through the
@@ -82,7 +146,10 @@ class FusedFirstStage(nn.Module):
         self.model = model
         self.padding, self.pool = spec.padding, spec.pool
         first_stage = {"conv1", "pool1", "relu1"}
-        self.rest = nn.Sequential(*[layer for name, layer in model.named_children() if name not in first_stage])
+        with_kernel = _weight_grad_library() is not None
+        self.rest = nn.Sequential(*[
+            KernelConv(layer) if with_kernel and _weight_grad_fits(layer) else layer
+            for name, layer in model.named_children() if name not in first_stage])
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if images.device.type != "cpu" or images.dtype != torch.float32 or images.requires_grad:
@@ -105,7 +172,9 @@ def for_cpu(module: nn.Module, spec, device: torch.device) -> nn.Module:
 
 
 def status() -> str:
-    """One line for the bench and the logs: is the fused first stage in use, and if not, why."""
-    if _library() is not None:
-        return "fused C kernel"
-    return f"PyTorch operators ({native.why_not.get(LIBRARY, 'kernel not available')})"
+    """One line for the bench and the logs: are the kernels in use, and if not, why."""
+    if _library() is None:
+        return f"PyTorch operators ({native.why_not.get(LIBRARY, 'kernel not available')})"
+    if _weight_grad_library() is None:
+        return f"fused first stage; PyTorch's conv weight gradients ({native.why_not.get(WEIGHT_GRAD_LIBRARY)})"
+    return "C kernels (fused first stage, conv weight gradients)"

@@ -1,4 +1,4 @@
-"""The fused first stage (C kernel) against PyTorch's own conv → max-pool → ReLU, on real images."""
+"""The C kernels (fused first stage, conv weight gradient) against PyTorch's own operators, on real images."""
 import shutil
 
 import pytest
@@ -29,7 +29,7 @@ def _reference(images, conv, pool):
     (32, 3, 1, 3),
 ])
 def test_matches_pytorch_forward_and_weight_gradient(small_data, channels, kernel, padding, pool):
-    assert fused.status() == "fused C kernel", fused.status()
+    assert fused.status() == "C kernels (fused first stage, conv weight gradients)", fused.status()
     torch.manual_seed(channels + kernel)
     conv = nn.Conv2d(1, channels, kernel, padding=padding)
     images = as_input(small_data.train_images[:96])
@@ -47,11 +47,32 @@ def test_matches_pytorch_forward_and_weight_gradient(small_data, channels, kerne
         assert torch.allclose(got_grad, want, rtol=1e-4, atol=1e-3 * want.abs().max().item())
 
 
+@pytest.mark.parametrize(("in_channels", "out_channels", "kernel", "padding", "size"), [
+    (32, 32, 3, 0, 13), (8, 16, 3, 1, 13), (16, 8, 5, 2, 11), (64, 64, 3, 0, 5), (24, 40, 7, 3, 9), (8, 8, 3, 0, 3),
+])
+def test_conv_weight_gradient_matches_pytorch(in_channels, out_channels, kernel, padding, size):
+    torch.manual_seed(in_channels * out_channels + kernel)
+    conv = nn.Conv2d(in_channels, out_channels, kernel, padding=padding)
+    x = torch.randn(20, in_channels, size, size).contiguous(memory_format=torch.channels_last).requires_grad_()
+    expected = conv(x)
+    upstream = torch.randn_like(expected)
+    expected.backward(upstream)
+    want = conv.weight.grad.clone(), conv.bias.grad.clone(), x.grad.clone()
+    conv.zero_grad()
+    x.grad = None
+    got = fused.KernelConv(conv)(x)
+    assert torch.equal(got, expected.detach())  # the forward is PyTorch's own
+    got.backward(upstream)
+    for got_grad, expected_grad in zip((conv.weight.grad, conv.bias.grad, x.grad), want, strict=True):
+        assert torch.allclose(got_grad, expected_grad, rtol=1e-4, atol=1e-4 * expected_grad.abs().max().item())
+
+
 def test_wrapped_model_gives_the_same_logits_and_every_gradient(small_data):
-    spec = CNNSpec(conv_channels=(16, 8), dense=32)
+    spec = CNNSpec(conv_channels=(16, 32, 8), dense=32)
     model = build_model(spec).module
     runner = fused.for_cpu(model, spec, torch.device("cpu"))
     assert isinstance(runner, fused.FusedFirstStage)
+    assert [type(layer) for layer in runner.rest if isinstance(layer, fused.KernelConv)] == [fused.KernelConv] * 2
     assert list(runner.parameters()) == list(model.parameters())  # one set of weights, trained once
     images, labels = as_input(small_data.train_images[:64]), small_data.train_labels[:64]
 
