@@ -107,7 +107,7 @@ def run_bench(quick: bool = False) -> int:
     data = get_dataset()
     print(f"device: {device.type}" + (f" ({threads} threads)" if threads else ""))
     print(f"data: {data.source}; resident after load: {peak_rss_mib():.0f} MiB peak RSS")
-    print(f"first conv stage: {fused.status() if device.type == 'cpu' else 'PyTorch operators'}")
+    print(f"CPU kernels: {fused.status() if device.type == 'cpu' else 'not used on this device'}")
     max_batches = 40 if quick else None
     max_images = 40 * 256 if quick else None
     note = " (first 40 batches, scaled to 60,000 images)" if quick else ""
@@ -120,7 +120,7 @@ def run_bench(quick: bool = False) -> int:
         "notebook (ToTensor + DataLoader x2)": lambda: _notebook_epoch(data, max_batches),
         "this trainer, PyTorch operators only":
             lambda: without_kernels_epoch_seconds(data, "seed-pytorch-cnn", max_images) * scale,
-        "this trainer, first conv stage fused":
+        "this trainer with the C kernels":
             lambda: trainer_epoch_seconds(data, "seed-pytorch-cnn", max_images)[0] * scale,
     }
     rounds = {name: [] for name in loops}
@@ -133,7 +133,7 @@ def run_bench(quick: bool = False) -> int:
         best = min(seconds)
         print(f"{name:<38}{best:>10.2f}{60_000 / best:>12,.0f}   {' / '.join(f'{s:.2f}' for s in seconds)}")
     notebook, plain, trainer = (min(seconds) for seconds in rounds.values())
-    print(f"speed-up: {notebook / trainer:.2f}x over the notebook loop; the fused first stage {plain / trainer:.2f}x")
+    print(f"speed-up: {notebook / trainer:.2f}x over the notebook loop; the C kernels {plain / trainer:.2f}x")
 
     print("\nMLP presets, one full epoch")
     for preset in ("seed-pytorch-mlp", "seed-keras-mlp"):
