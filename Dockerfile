@@ -2,7 +2,7 @@
 FROM python:3.11-slim-bookworm
 
 # The real Fashion-MNIST IDX files from Debian, in /usr/share/datasets/fashion-mnist; a C compiler for the
-# fused first conv stage (fmnist_core/native), built for the server's own CPU at the first training run.
+# C kernels of fmnist_core/native, built for the server's own CPU at the first training run.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dataset-fashion-mnist curl gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
