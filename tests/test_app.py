@@ -134,10 +134,15 @@ def test_switching_language_changes_labels():
 
 
 def test_every_preset_is_representable_by_the_widgets():
+    from fmnist_ui.widgets import spec_from_state
+
     for name, run in PRESETS.items():
-        at = app(**spec_to_state(run))
+        at = app()
         at.button(key=f"preset_{name}").click().run()
         assert not at.exception and not at.error, name
+        # Exactly the preset, not its nearest slider steps: the grid precomputed from a preset must be the run
+        # that the Train button asks for.
+        assert spec_from_state(at.session_state).key == run.key, name
 
 
 def test_missing_dataset_explains_how_to_install_it(tmp_path, monkeypatch):
