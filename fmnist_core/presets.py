@@ -30,10 +30,12 @@ PRESETS: dict[str, RunSpec] = {
         TrainConfig(epochs=2, batch_size=128, optimizer="adam", lr=8e-3, shuffle=True,
                     schedule="onecycle", label_smoothing=0.1),
     ),
-    # Longer recipe for ≥ 92 %.
+    # ≥ 92 %: the seed CNN with "same" padding (its maps stay 28×28 and 14×14, so the dense layer sees 7×7
+    # instead of 5×5 positions), five epochs. Measured: 92.31 / 92.22 / 92.24 % for seeds 0 / 1 / 2; the
+    # unpadded network needed 12 epochs to reach 92 % (see BENCHMARKS.md).
     "fast-cnn-long": RunSpec(
-        SEED_CNN,
-        TrainConfig(epochs=12, batch_size=128, optimizer="adam", lr=4e-3, shuffle=True,
+        CNNSpec(conv_channels=(32, 32), kernel_size=3, padding=1, pool=2, dense=128),
+        TrainConfig(epochs=5, batch_size=128, optimizer="adam", lr=6e-3, shuffle=True,
                     schedule="onecycle", label_smoothing=0.1),
     ),
 }

@@ -10,8 +10,8 @@ import streamlit as st
 from .i18n import t
 from .share import shared_value
 
-CONTROLS = ("presets", "model_kind", "conv_layers", "filters", "kernel_size", "dense", "hidden", "epochs",
-            "batch_size", "optimizer", "lr", "advanced")
+CONTROLS = ("presets", "model_kind", "conv_layers", "filters", "kernel_size", "padding", "dense", "hidden",
+            "epochs", "batch_size", "optimizer", "lr", "advanced")
 LESSON_PARAMS = ("lock", "hide")
 
 

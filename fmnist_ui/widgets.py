@@ -13,10 +13,12 @@ from .lesson import is_hidden, is_locked
 
 FILTER_CHOICES = (8, 16, 32, 64)
 KERNEL_CHOICES = (3, 5, 7)
+# No padding (each conv shrinks the map by kernel - 1) or "same" padding (kernel // 2: the map keeps its size).
+PADDING_CHOICES = ("valid", "same")
 DENSE_CHOICES = (16, 32, 64, 128, 256, 512)
 HIDDEN_CHOICES = (16, 32, 64, 128, 256, 512)
 BATCH_CHOICES = (32, 64, 128, 256, 512, 1024)
-LR_CHOICES = (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 8e-3, 1e-2, 3e-2, 1e-1)
+LR_CHOICES = (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 6e-3, 8e-3, 1e-2, 3e-2, 1e-1)
 MAX_CONV_WIDGETS = 4
 MAX_HIDDEN_WIDGETS = 3
 
@@ -30,7 +32,7 @@ def spec_to_state(run: RunSpec) -> dict:
     }
     if isinstance(run.model, CNNSpec):
         state.update(model_kind="cnn", conv_layers=len(run.model.conv_channels), kernel_size=run.model.kernel_size,
-                     dense=run.model.dense)
+                     padding="same" if run.model.padding else "valid", dense=run.model.dense)
         for index, channels in enumerate(run.model.conv_channels, start=1):
             state[f"filters_{index}"] = channels
     else:
@@ -44,7 +46,9 @@ def spec_from_state(state) -> RunSpec:
     """Build the RunSpec the widgets describe (not yet validated)."""
     if state["model_kind"] == "cnn":
         channels = tuple(int(state[f"filters_{index}"]) for index in range(1, int(state["conv_layers"]) + 1))
-        model = CNNSpec(conv_channels=channels, kernel_size=int(state["kernel_size"]), dense=int(state["dense"]))
+        kernel_size = int(state["kernel_size"])
+        model = CNNSpec(conv_channels=channels, kernel_size=kernel_size,
+                        padding=kernel_size // 2 if state["padding"] == "same" else 0, dense=int(state["dense"]))
     else:
         widths = tuple(int(state[f"hidden_{index}"]) for index in range(1, int(state["hidden_layers"]) + 1))
         model = MLPSpec(hidden=widths)
@@ -115,6 +119,9 @@ def model_widgets() -> None:
         if (options := _control("kernel_size")) is not None:
             st.radio(t("kernel_size"), KERNEL_CHOICES, key="kernel_size", horizontal=True,
                      format_func=lambda size: f"{size}×{size}", **options)
+        if (options := _control("padding")) is not None:
+            st.radio(t("padding"), PADDING_CHOICES, key="padding", horizontal=True,
+                     format_func=lambda mode: t(f"padding_{mode}"), help=t("padding_help"), **options)
         if (options := _control("dense")) is not None:
             st.select_slider(t("dense_width"), DENSE_CHOICES, key="dense", **options)
     elif (options := _control("hidden")) is not None:
@@ -164,8 +171,8 @@ def architecture_table(run: RunSpec) -> None:
     st.markdown(t("total_params", count=model.param_count))
 
 
-BUILD_KEYS = ("model_kind", "conv_layers", "kernel_size", "dense", "hidden_layers", "epochs", "batch_size",
-              "optimizer", "lr", "seed", "shuffle", "schedule", "label_smoothing",
+BUILD_KEYS = ("model_kind", "conv_layers", "kernel_size", "padding", "dense", "hidden_layers", "epochs",
+              "batch_size", "optimizer", "lr", "seed", "shuffle", "schedule", "label_smoothing",
               *(f"filters_{index}" for index in range(1, MAX_CONV_WIDGETS + 1)),
               *(f"hidden_{index}" for index in range(1, MAX_HIDDEN_WIDGETS + 1)))
 

@@ -39,6 +39,21 @@ def test_widgets_change_the_spec():
     assert at.dataframe[0].value["Output shape"].iloc[0] == "64 × 26 × 26"
 
 
+def test_same_padding_keeps_the_map_size_and_lets_four_conv_layers_fit():
+    at = app(conv_layers=4, kernel_size=7)
+    assert at.error and not any(button.label == "Train" for button in at.button)
+    at.radio(key="padding").set_value("same").run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert table["Output shape"].iloc[0] == "32 × 28 × 28"
+    assert any(button.label == "Train" for button in at.button)
+    at.radio(key="kernel_size").set_value(3).run()
+    at.slider(key="conv_layers").set_value(2).run()
+    # The seed CNN with "same" padding: the dense layer sees 32 × 7 × 7 numbers instead of 32 × 5 × 5.
+    assert at.dataframe[0].value["Output shape"].iloc[4] == "1568"
+    assert f"{211_690:,}" in markdown_text(at)
+
+
 def test_preset_button_loads_the_keras_cnn():
     at = app()
     at.button(key="preset_seed-keras-cnn").click().run()

@@ -12,7 +12,7 @@ EXPECTED_PARAMS = {
     "seed-keras-mlp": 784 * 128 + 128 + 1290,
     "seed-keras-cnn": 640 + 36_928 + 1600 * 128 + 128 + 1290,
     "fast-cnn": 113_386,
-    "fast-cnn-long": 113_386,
+    "fast-cnn-long": 211_690,
 }
 
 
