@@ -37,7 +37,7 @@ def _library() -> ctypes.CDLL | None:
 def _weight_grad_library() -> ctypes.CDLL | None:
     library = native.load_library(WEIGHT_GRAD_LIBRARY)
     if library is not None and not getattr(library, "_typed", False):
-        library.conv_weight_grad.argtypes = [_POINTER] * 3 + [_INT] * 8
+        library.conv_weight_grad.argtypes = [_POINTER] * 4 + [_INT] * 8
         library.conv_weight_grad.restype = _INT
         library._typed = True
     return library
@@ -87,8 +87,8 @@ class FirstStage(torch.autograd.Function):
 
 
 class ConvWeightGradByKernel(torch.autograd.Function):
-    """conv2d(x, weight, bias, padding) with stride 1: forward and input gradient by oneDNN, the weight gradient
-    by the C kernel (channels-last memory, channel counts multiples of 8)."""
+    """conv2d(x, weight, bias, padding) with stride 1: forward and input gradient by oneDNN, the weight and bias
+    gradients by the C kernel in one pass (channels-last memory, channel counts multiples of 8)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, padding: int):
@@ -109,13 +109,14 @@ class ConvWeightGradByKernel(torch.autograd.Function):
         x_last = x.permute(0, 2, 3, 1).contiguous()
         grad_last = grad_output.permute(0, 2, 3, 1).contiguous()
         taps = x.new_empty((kernel, kernel, in_channels, out_channels))
+        grad_bias = x.new_empty((out_channels,))
         n, _, height, width = x.shape
         status = _weight_grad_library().conv_weight_grad(
-            _address(x_last), _address(grad_last), _address(taps), n, height, width, in_channels, out_channels,
-            kernel, padding, torch.get_num_threads())
+            _address(x_last), _address(grad_last), _address(taps), _address(grad_bias), n, height, width,
+            in_channels, out_channels, kernel, padding, torch.get_num_threads())
         if status != 0:
             raise RuntimeError(f"conv weight-gradient kernel failed ({status})")
-        return grad_input, taps.permute(3, 2, 0, 1), grad_output.sum((0, 2, 3)), None
+        return grad_input, taps.permute(3, 2, 0, 1), grad_bias, None
 
 
 class KernelConv(nn.Module):

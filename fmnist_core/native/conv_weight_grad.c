@@ -1,7 +1,8 @@
 /* Weight gradient of a stride-1 convolution in channels-last memory, the step oneDNN is slowest at here
  * (about 58 GFLOP/s for the seed CNN's second conv, against about 95 for its input gradient):
  *   dw[ky][kx][ci][co] = sum over n, y, x of  x[n][y + ky - P][x + kx - P][ci] * g[n][y][x][co]
- * x (N, H, W, Ci), g (N, Ho, Wo, Co), dw (K, K, Ci, Co). Ci and Co are multiples of 8.
+ * and the bias gradient db[co] = sum over n, y, x of g[n][y][x][co] in the same pass over g.
+ * x (N, H, W, Ci), g (N, Ho, Wo, Co), dw (K, K, Ci, Co), db (Co). Ci and Co are multiples of 8.
  * A tile of the gradient (CI_T input channels x CO_V vectors of 8 output channels, 8 vectors in all) stays in
  * registers while it runs over one image's positions; images are split over threads, each with its own sums,
  * added up in thread order (the same thread count gives the same result).
@@ -52,11 +53,22 @@ INLINE void image_body(const float *x, const float *g, float *dw, const Shape *s
     }
 }
 
-int conv_weight_grad(const float *x, const float *g, float *dw, int N, int H, int W, int Ci, int Co, int K, int P,
-                     int threads) {
+/* One image's share of the bias gradient: the sum of its Ho x Wo rows of g, 8 channels at a time. */
+INLINE void image_bias(const float *g, float *db, const Shape *s, int n) {
+    const size_t positions = (size_t)s->Ho * s->Wo;
+    const float *rows = g + (size_t)n * positions * s->Co;
+    for (int co = 0; co < s->Co; co += 8) {
+        v8f acc = load8(db + co);
+        for (size_t p = 0; p < positions; p++) acc += load8(rows + p * s->Co + co);
+        store8(db + co, acc);
+    }
+}
+
+int conv_weight_grad(const float *x, const float *g, float *dw, float *db, int N, int H, int W, int Ci, int Co,
+                     int K, int P, int threads) {
     if (Ci % 8 || Co % 8 || K < 1 || N < 0) return -1;
     const Shape s = {N, H, W, Ci, H + 2 * P - K + 1, W + 2 * P - K + 1, Co, K, P};
-    const size_t size = (size_t)K * K * Ci * Co;
+    const size_t taps = (size_t)K * K * Ci * Co, size = taps + Co;  /* each thread's dw, then its db */
     if (threads > N) threads = N;
     if (threads > 64) threads = 64;
     if (threads < 1) threads = 1;
@@ -70,12 +82,14 @@ int conv_weight_grad(const float *x, const float *g, float *dw, int N, int H, in
             if (Co % 32 == 0) image_body(x, g, sums[t], &s, n, 4);
             else if (Co % 16 == 0) image_body(x, g, sums[t], &s, n, 2);
             else image_body(x, g, sums[t], &s, n, 1);
+            image_bias(g, sums[t] + taps, &s, n);
         }
     }
     for (size_t i = 0; i < size; i++) {
         float total = 0.f;
         for (int t = 0; t < threads; t++) total += sums[t][i];
-        dw[i] = total;
+        if (i < taps) dw[i] = total;
+        else db[i - taps] = total;
     }
     for (int t = 0; t < threads; t++) free(sums[t]);
     return 0;
