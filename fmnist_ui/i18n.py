@@ -52,12 +52,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "filters_layer": ("Filters in conv layer {index}", "Filtros en la capa conv {index}"),
     "kernel_size": ("Kernel size", "Tamaño del filtro"),
     "padding": ("Padding", "Relleno (padding)"),
-    "padding_valid": ("none (the map shrinks)", "ninguno (el mapa encoge)"),
-    "padding_same": ("same (the map keeps its size)", "same (el mapa mantiene su tamaño)"),
-    "padding_help": ("'same' adds a border of zeros around each input, so a conv layer's map is as large as its "
-                     "input: more conv layers fit, and the dense layer gets more numbers.",
-                     "'same' añade un borde de ceros alrededor de cada entrada, así el mapa de una capa conv es tan "
-                     "grande como su entrada: caben más capas conv y la capa densa recibe más números."),
+    "padding_valid": ("none", "ninguno"),
+    "padding_same": ("same", "same"),
+    "padding_help": ("none: each conv layer's map is smaller than its input (28 → 26 with a 3×3 filter). "
+                     "same: a border of zeros around the input keeps the map as large as its input, so more conv "
+                     "layers fit and the dense layer gets more numbers.",
+                     "ninguno: el mapa de cada capa conv es más pequeño que su entrada (28 → 26 con un filtro 3×3). "
+                     "same: un borde de ceros alrededor de la entrada mantiene el mapa tan grande como su entrada: "
+                     "caben más capas conv y la capa densa recibe más números."),
     "dense_width": ("Dense layer width", "Neuronas de la capa densa"),
     "hidden_layers": ("Number of hidden layers", "Número de capas ocultas"),
     "hidden_width": ("Neurons in hidden layer {index}", "Neuronas en la capa oculta {index}"),
@@ -74,7 +76,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "label_smoothing": ("Label smoothing", "Suavizado de etiquetas"),
     "architecture": ("Architecture", "Arquitectura"),
     "col_layer": ("Layer", "Capa"),
-    "col_kind": ("Kind", "Tipo"),
     "col_output": ("Output shape", "Forma de salida"),
     "col_params": ("Parameters", "Parámetros"),
     "total_params": ("Total parameters: **{count:,}**", "Parámetros totales: **{count:,}**"),

@@ -163,7 +163,8 @@ def checked_spec() -> tuple[RunSpec | None, str | None]:
 
 def architecture_table(run: RunSpec) -> None:
     model = build_model(run.model)
-    rows = [{t("col_layer"): layer.name, t("col_kind"): layer.kind,
+    # No "kind" column: the layer names already say it, and three columns fit a third of a projected page.
+    rows = [{t("col_layer"): layer.name,
              t("col_output"): " × ".join(str(size) for size in layer.output_shape),
              t("col_params"): layer.params} for layer in model.layers]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
