@@ -42,6 +42,7 @@ def build_parser() -> OneLineParser:
     train.add_argument("--model", choices=("mlp", "cnn"))
     train.add_argument("--conv-channels", type=_int_list)
     train.add_argument("--kernel-size", type=int)
+    train.add_argument("--padding", type=int, help="zeros around each conv input: 0, or kernel size // 2 for 'same'")
     train.add_argument("--dense", type=int)
     train.add_argument("--hidden", type=_int_list)
     train.add_argument("--epochs", type=int)
@@ -70,7 +71,8 @@ def run_from_args(args: argparse.Namespace) -> RunSpec:
     if kind == "cnn":
         cnn = model if isinstance(model, CNNSpec) else get_preset(DEFAULT_PRESET).model
         changes = {name: value for name, value in (
-            ("conv_channels", args.conv_channels), ("kernel_size", args.kernel_size), ("dense", args.dense),
+            ("conv_channels", args.conv_channels), ("kernel_size", args.kernel_size), ("padding", args.padding),
+            ("dense", args.dense),
         ) if value is not None}
         model = dataclasses.replace(cnn, **changes)
     else:

@@ -45,6 +45,14 @@ def test_explicit_flags_override_the_preset(isolated_home):
     assert final["spec"]["train"]["lr"] == 1e-4 and final["spec"]["train"]["shuffle"] is False
 
 
+def test_padding_flag_builds_same_padding():
+    from fmnist_core.cli import build_parser, run_from_args
+
+    run = run_from_args(build_parser().parse_args(["train", "--padding", "1", "--conv-channels", "8,8"]))
+    assert run.model.padding == 1 and run.model.conv_channels == (8, 8)
+    assert run_from_args(build_parser().parse_args(["train", "--preset", "fast-cnn-long"])).model.padding == 1
+
+
 def test_readable_output_without_json(isolated_home):
     result = cli(isolated_home, "train", "--model", "mlp", "--hidden", "16", "--epochs", "1")
     assert result.returncode == 0, result.stderr
@@ -53,6 +61,7 @@ def test_readable_output_without_json(isolated_home):
 
 @pytest.mark.parametrize("args, words", [
     (["--kernel-size", "30"], "kernel"),
+    (["--padding", "2"], "padding"),
     (["--conv-channels", "32,32,32,32"], "conv layer 4"),
     (["--lr", "-1"], "learning rate"),
     (["--epochs", "0"], "epochs"),
