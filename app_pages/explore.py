@@ -14,6 +14,7 @@ from fmnist_ui.i18n import current_language, t
 from fmnist_ui.model_files import model_file_box
 from fmnist_ui.picture import GALLERY_COLUMNS, GALLERY_SIZE, UPLOAD, gallery, image_of, thumbnail
 from fmnist_ui.share import shared_value
+from fmnist_ui.widgets import column_heading
 
 COMPARE_DEFAULT = [0, 7, 26]
 ERROR_LIST_SIZE = 24
@@ -150,14 +151,14 @@ def feature_map_view() -> None:
     with image_column:
         prediction = t("predicted", label=names[predicted], probability=probability_list[predicted])
         if true_label is None:
-            st.subheader(t("your_picture"))
+            column_heading(t("your_picture"))
             st.image(st.session_state["upload_picture"])
             st.caption(t("as_model_sees"))
             st.image(digit_image(image, size=112))
             st.markdown(t("unknown_label"))
             st.markdown(prediction)
         else:
-            st.subheader(t("selected", index=selected))
+            column_heading(t("selected", index=selected))
             st.image(thumbnail(selected, size=224), output_format="PNG")
             st.markdown(t("true_label", label=names[true_label]))
             verdict = t("correct") if predicted == true_label else t("wrong")

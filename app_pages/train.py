@@ -12,6 +12,7 @@ from fmnist_ui.share import decode_run, encode_run, shared_value
 from fmnist_ui.widgets import (
     architecture_table,
     checked_spec,
+    column_heading,
     ensure_defaults,
     model_widgets,
     preset_buttons,
@@ -50,7 +51,7 @@ with training_column:
     training_widgets()
 run, reason = checked_spec()
 with summary_column:
-    st.subheader(t("architecture"))
+    column_heading(t("architecture"))
     if run is None:
         st.error(t("invalid_spec", reason=reason))
     else:

@@ -19,6 +19,11 @@ SMALL_CNN = RunSpec(CNNSpec(conv_channels=(8, 16), dense=32),
 pytestmark = pytest.mark.usefixtures("fresh_app_resources")
 
 
+def image_headings(at) -> list[str]:
+    """Column headings (`column_heading`: level-4 markdown) on the page."""
+    return [element.value.removeprefix("#### ") for element in at.markdown if element.value.startswith("#### ")]
+
+
 def test_default_page_shows_architecture_and_train_button():
     at = app()
     assert not at.exception
@@ -104,12 +109,12 @@ def test_explore_shows_maps_for_each_conv_layer_and_follows_clicks(isolated_home
     at = app()
     at.switch_page("app_pages/explore.py").run()
     assert not at.exception
-    assert "Test image #0" in [element.value for element in at.subheader]
+    assert "Test image #0" in image_headings(at)
     captions = markdown_text(at)
     for name in ("conv1 · 8 filters · 26×26", "pool1 · 8 filters", "conv2 · 16 filters · 11×11", "pool2"):
         assert name in captions
     at.button(key="pick_7").click().run()
-    assert "Test image #7" in [element.value for element in at.subheader]
+    assert "Test image #7" in image_headings(at)
     assert "True class: **Shirt**" in markdown_text(at)
     bars = at.get("html")[0].proto.body  # the probability bars: ten rows, the true class in green
     assert bars.count("%</span>") == 10
@@ -257,7 +262,7 @@ def test_mistakes_view_drills_down_to_an_image_and_opens_its_maps(isolated_home,
     assert int(small_data.test_labels[index]) == 6
     listed[0].click().run()
     assert at.radio(key="explore_view").value == "maps"
-    assert f"Test image #{index}" in [element.value for element in at.subheader]
+    assert f"Test image #{index}" in image_headings(at)
 
 
 def test_a_link_with_a_spec_opens_that_model_and_a_bad_one_explains():
@@ -291,7 +296,7 @@ def test_a_link_with_run_and_image_opens_that_view(isolated_home, small_data):
     at.switch_page("app_pages/explore.py").run()
     assert not at.exception
     assert at.session_state["explore_run"] == SMALL_CNN.key
-    assert "Test image #26" in [element.value for element in at.subheader]
+    assert "Test image #26" in image_headings(at)
 
 
 def test_a_checkpoint_damaged_while_the_app_runs_gives_a_message_and_loses_nothing(isolated_home, small_data):
@@ -300,20 +305,20 @@ def test_a_checkpoint_damaged_while_the_app_runs_gives_a_message_and_loses_nothi
     train_run(SMALL_CNN, open_store(isolated_home), isolated_home, data=small_data)
     at = app()
     at.switch_page("app_pages/explore.py").run()
-    assert "Test image #0" in [element.value for element in at.subheader]
+    assert "Test image #0" in image_headings(at)
     checkpoint_path(isolated_home, SMALL_CNN.key, 1).write_bytes(b"\x00garbage written by another program")
     at.select_slider(key=f"epoch_{SMALL_CNN.key}").set_value(1).run()
     assert not at.exception
     assert "cannot be read" in at.error[0].value and "unreadable or unsafe" in at.error[0].value
     at.select_slider(key=f"epoch_{SMALL_CNN.key}").set_value(2).run()
-    assert not at.error and "Test image #0" in [element.value for element in at.subheader]
+    assert not at.error and "Test image #0" in image_headings(at)
 
 
 def test_gallery_shows_twenty_at_a_time_and_opens_on_the_page_of_the_selected_image(isolated_home, small_data):
     train_run(SMALL_CNN, open_store(isolated_home), isolated_home, data=small_data)
     at = app(query={"run": SMALL_CNN.key, "image": "57"})
     at.switch_page("app_pages/explore.py").run()
-    assert "Test image #57" in [element.value for element in at.subheader]
+    assert "Test image #57" in image_headings(at)
     gallery = [button.key for button in at.button if button.key and button.key.startswith("pick_")]
     assert sorted(gallery) == sorted(f"pick_{index}" for index in range(40, 60))
     at.radio(key="gallery_page").set_value(4).run()
