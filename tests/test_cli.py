@@ -80,8 +80,10 @@ def test_exercise_grid_covers_the_notebook_exercises():
     from fmnist_core.precompute import exercise_grid
 
     grid = exercise_grid()
-    channels = sorted(run.model.conv_channels for run in grid if run.model.kind == "cnn")
-    assert channels == sorted((filters,) * layers for filters in (16, 32, 64) for layers in (1, 2, 3))
+    unpadded = sorted(run.model.conv_channels for run in grid if run.model.kind == "cnn" and not run.model.padding)
+    assert unpadded == sorted((filters,) * layers for filters in (16, 32, 64) for layers in (1, 2, 3))
+    padded = sorted(run.model.conv_channels for run in grid if run.model.kind == "cnn" and run.model.padding == 1)
+    assert padded == [(32, 32), (32, 32, 32)]
     assert sum(run.model.kind == "mlp" for run in grid) == 3
     assert len({run.key for run in grid}) == len(grid)
     # The app's default model and the MLP vs CNN page's default pair answer from a precomputed grid.
