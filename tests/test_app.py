@@ -268,13 +268,15 @@ def test_mistakes_view_drills_down_to_an_image_and_opens_its_maps(isolated_home,
 def test_a_link_with_a_spec_opens_that_model_and_a_bad_one_explains():
     from fmnist_ui.share import encode_run
 
-    shared = RunSpec(CNNSpec(conv_channels=(16, 64, 32), kernel_size=3, dense=64),
+    shared = RunSpec(CNNSpec(conv_channels=(16, 64, 32), kernel_size=3, padding=1, dense=64),
                      TrainConfig(epochs=7, batch_size=64, optimizer="sgd", lr=1e-2))
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["spec"] = encode_run(shared)
     at.run()
     assert not at.exception and not at.error
     assert at.session_state["conv_layers"] == 3 and at.session_state["filters_2"] == 64
+    assert at.session_state["padding"] == "same"
+    assert at.dataframe[0].value["Output shape"].iloc[0] == "16 × 28 × 28"
     assert at.session_state["optimizer"] == "sgd" and at.session_state["epochs"] == 7
     assert list(at.dataframe[0].value["Layer"])[:6] == ["conv1", "pool1", "conv2", "pool2", "conv3", "pool3"]
 
