@@ -14,7 +14,7 @@ from .i18n import current_language, t
 
 GALLERY_SIZE = 100
 GALLERY_PAGE = 20
-GALLERY_COLUMNS = 4
+GALLERY_COLUMNS = 3  # 4 left 43-pixel buttons at 1280 px, too narrow for "#26" or a filtered "#9876"
 UPLOAD = -1  # the selection value of "your picture"
 
 
@@ -101,7 +101,7 @@ def gallery() -> None:
                           format_func=lambda n: f"#{pages[n][0]}–{pages[n][-1]}")
     shown = pages[min(number, len(pages) - 1)] if pages else []
     with st.container(height=560):
-        columns = st.columns(GALLERY_COLUMNS)
+        columns = st.columns(GALLERY_COLUMNS, gap="xsmall")
         for position, index in enumerate(shown):
             with columns[position % GALLERY_COLUMNS]:
                 st.image(thumbnail(index), width="stretch", output_format="PNG")  # as is: no re-encoding
