@@ -1,10 +1,13 @@
-"""Two C kernels for training a CNN on the CPU, where PyTorch's operators are slowest here.
+"""C kernels for training on the CPU, where PyTorch's operators are slowest here.
 
 - The first stage (conv over the one grey channel → max-pool → ReLU): in PyTorch it writes, pools, scatters a
   gradient into and re-reads a 26×26×C map per image, memory traffic rather than arithmetic, a third of a seed-CNN
   step. The kernel computes the pooled output and the weight gradient straight from the 28×28 image.
 - The weight gradient of every later conv layer, which oneDNN computes at about 58 GFLOP/s here against about
   95 for the input gradient; forward and input gradient stay with oneDNN.
+- A whole MLP chunk (images in, loss and every gradient out) in one call: a batch-32 step was about 25 PyTorch
+  operators on tiny tensors at 5-20 µs each, more than its arithmetic. Its matrix products go to the sgemm of
+  PyTorch's own BLAS (MKL in the Linux wheels), found in libtorch_cpu; where that symbol is missing, the plain path.
 
 See native/*.c and BENCHMARKS.md. The model's own modules are untouched, so hooks, checkpoints and feature maps
 see the same network.
@@ -12,15 +15,17 @@ see the same network.
 from __future__ import annotations
 
 import ctypes
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from . import native
-from .specs import CNNSpec
+from .specs import CNNSpec, MLPSpec
 
 LIBRARY = "first_stage"
 WEIGHT_GRAD_LIBRARY = "conv_weight_grad"
+DENSE_LIBRARY = "dense_step"
 _POINTER, _INT = ctypes.c_void_p, ctypes.c_int
 
 
@@ -41,6 +46,36 @@ def _weight_grad_library() -> ctypes.CDLL | None:
         library.conv_weight_grad.restype = _INT
         library._typed = True
     return library
+
+
+def _dense_library() -> ctypes.CDLL | None:
+    library = native.load_library(DENSE_LIBRARY)
+    if library is not None and not getattr(library, "_typed", False):
+        library.dense_train_chunk.argtypes = (
+            [_POINTER] * 4 + [_INT, _INT] + [_POINTER] * 5 + [ctypes.c_float, ctypes.c_float, _INT] + [_POINTER] * 2)
+        library.dense_train_chunk.restype = _INT
+        library._typed = True
+    return library
+
+
+_sgemm: list[int | None] = []
+
+
+def blas_sgemm() -> int | None:
+    """Address of the Fortran `sgemm_` that PyTorch's CPU library exports (MKL in the Linux x86 wheels), or None."""
+    if not _sgemm:
+        address = None
+        for name in ("libtorch_cpu.so", "libtorch_cpu.dylib"):
+            try:
+                address = ctypes.cast(ctypes.CDLL(str(Path(torch.__file__).parent / "lib" / name)).sgemm_,
+                                      ctypes.c_void_p).value
+                break
+            except (OSError, AttributeError):
+                continue
+        _sgemm.append(address)
+        if address is None:
+            native.why_not[DENSE_LIBRARY] = "PyTorch's CPU library exports no sgemm_ here"
+    return _sgemm[0]
 
 
 def _address(tensor: torch.Tensor) -> ctypes.c_void_p:
@@ -159,6 +194,54 @@ class FusedFirstStage(nn.Module):
         return self.rest(FirstStage.apply(images, conv.weight, conv.bias, self.padding, self.pool))
 
 
+def _pointers(tensors) -> ctypes.Array:
+    return (ctypes.c_void_p * len(tensors))(*(tensor.data_ptr() for tensor in tensors))
+
+
+class DenseStepRunner(nn.Module):
+    """Runs a built MLP unchanged (evaluation, feature capture) and also trains a chunk of it in one C call:
+    `train_chunk` adds the chunk's gradients into the parameters' `.grad` and its loss and right answers into
+    the epoch's sums, as the plain loop's forward, loss and backward would."""
+
+    def __init__(self, model: nn.Sequential):
+        super().__init__()
+        self.model = model
+        self.linears = [module for module in model.modules() if isinstance(module, nn.Linear)]
+        self.widths = (ctypes.c_int * (len(self.linears) + 1))(
+            self.linears[0].in_features, *(linear.out_features for linear in self.linears))
+        self.grad_buffers: list[torch.Tensor] | None = None
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.model(images)
+
+    def train_chunk(self, images: torch.Tensor, labels: torch.Tensor, chunk: torch.Tensor, grad_scale: float,
+                    label_smoothing: float, loss_sum: torch.Tensor, correct: torch.Tensor) -> None:
+        parameters = [parameter for linear in self.linears for parameter in (linear.weight, linear.bias)]
+        accumulate = parameters[0].grad is not None
+        if not accumulate:
+            # The optimizer's zero_grad leaves None: hand back the same buffers (the kernel overwrites them).
+            if self.grad_buffers is None:
+                self.grad_buffers = [torch.empty_like(parameter) for parameter in parameters]
+            for parameter, buffer in zip(parameters, self.grad_buffers, strict=True):
+                parameter.grad = buffer
+        grads = [parameter.grad for parameter in parameters]
+        status = _dense_library().dense_train_chunk(
+            blas_sgemm(), _address(images), _address(labels), _address(chunk), len(chunk), len(self.linears),
+            self.widths, _pointers(parameters[0::2]), _pointers(parameters[1::2]), _pointers(grads[0::2]),
+            _pointers(grads[1::2]), grad_scale, label_smoothing, int(accumulate), _address(loss_sum),
+            _address(correct))
+        if status != 0:
+            raise RuntimeError(f"MLP step kernel failed ({status})")
+
+
+def dense_steppable(module: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> bool:
+    """The kernel reads uint8 images, int64 labels and float32 parameters, contiguous, in CPU memory."""
+    parameters = list(module.parameters())
+    return (images.device.type == "cpu" and images.dtype == torch.uint8 and images.is_contiguous()
+            and labels.dtype == torch.int64 and labels.is_contiguous()
+            and all(parameter.dtype == torch.float32 and parameter.is_contiguous() for parameter in parameters))
+
+
 def fusable(spec) -> bool:
     """The kernel takes 8k filters (one vector of 8 floats per block), kernels up to 7×7, pools up to 4×4."""
     return (isinstance(spec, CNNSpec) and spec.conv_channels[0] % 8 == 0 and spec.kernel_size <= 7
@@ -166,8 +249,14 @@ def fusable(spec) -> bool:
 
 
 def for_cpu(module: nn.Module, spec, device: torch.device) -> nn.Module:
-    """`module` with its first stage fused where the kernel applies and builds here, else `module` itself."""
-    if device.type != "cpu" or not fusable(spec) or _library() is None:
+    """`module` with its first stage fused (CNN) or its training chunks in one call (MLP) where a kernel applies
+    and builds here, else `module` itself."""
+    if device.type != "cpu":
+        return module
+    if isinstance(spec, MLPSpec):
+        usable = len(spec.hidden) < 8 and blas_sgemm() is not None and _dense_library() is not None
+        return DenseStepRunner(module) if usable else module
+    if not fusable(spec) or _library() is None:
         return module
     return FusedFirstStage(module, spec)
 
@@ -178,4 +267,7 @@ def status() -> str:
         return f"PyTorch operators ({native.why_not.get(LIBRARY, 'kernel not available')})"
     if _weight_grad_library() is None:
         return f"fused first stage; PyTorch's conv weight gradients ({native.why_not.get(WEIGHT_GRAD_LIBRARY)})"
-    return "C kernels (fused first stage, conv weight gradients)"
+    if blas_sgemm() is None or _dense_library() is None:
+        return ("C kernels (fused first stage, conv weight gradients); MLPs on PyTorch's operators "
+                f"({native.why_not.get(DENSE_LIBRARY)})")
+    return "C kernels (fused first stage, conv weight gradients, MLP steps)"

@@ -1,14 +1,15 @@
-"""The C kernels (fused first stage, conv weight gradient) against PyTorch's own operators, on real images."""
+"""The C kernels (fused first stage, conv weight gradient, MLP step) against PyTorch's own operators, on real
+images."""
 import shutil
 
 import pytest
 import torch
 from torch import nn
 
-from conftest import tiny_cnn_run
+from conftest import tiny_cnn_run, tiny_mlp_run
 from fmnist_core import fused, native
 from fmnist_core.models import build_model
-from fmnist_core.specs import CNNSpec
+from fmnist_core.specs import CNNSpec, MLPSpec
 from fmnist_core.training import as_input, fit
 
 pytestmark = pytest.mark.skipif(native._compiler() is None, reason="no C compiler on this machine")
@@ -29,7 +30,7 @@ def _reference(images, conv, pool):
     (32, 3, 1, 3),
 ])
 def test_matches_pytorch_forward_and_weight_gradient(small_data, channels, kernel, padding, pool):
-    assert fused.status() == "C kernels (fused first stage, conv weight gradients)", fused.status()
+    assert fused.status() == "C kernels (fused first stage, conv weight gradients, MLP steps)", fused.status()
     torch.manual_seed(channels + kernel)
     conv = nn.Conv2d(1, channels, kernel, padding=padding)
     images = as_input(small_data.train_images[:96])
@@ -141,3 +142,57 @@ def test_built_library_is_cached_per_source_and_cpu(monkeypatch, tmp_path):
     stamp = built[0].stat().st_mtime_ns
     assert native.load_library(fused.LIBRARY) is not None
     assert built[0].stat().st_mtime_ns == stamp  # loaded from the cache, not rebuilt
+
+
+@pytest.mark.parametrize(("hidden", "smoothing", "batch", "chunk_size"), [
+    ((128,), 0.0, 32, 32), ((64, 128), 0.1, 256, 128), ((16, 24, 512), 0.2, 37, 16), ((8,), 0.0, 1, 1),
+])
+def test_mlp_step_gives_pytorch_loss_right_answers_and_gradients(small_data, hidden, smoothing, batch, chunk_size):
+    spec = MLPSpec(hidden=hidden)
+    torch.manual_seed(len(hidden) + batch)
+    model = build_model(spec).module
+    runner = fused.for_cpu(model, spec, torch.device("cpu"))
+    assert isinstance(runner, fused.DenseStepRunner)
+    images, labels = small_data.train_images, small_data.train_labels
+    index = torch.randperm(len(images))[:batch]
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=smoothing)
+    want_loss, want_right = 0.0, 0
+    for chunk in index.split(chunk_size):
+        logits = model(as_input(images[chunk]))
+        loss = loss_fn(logits, labels[chunk])
+        (loss * (len(chunk) / batch)).backward()
+        want_loss += loss.item() * len(chunk)
+        want_right += int((logits.argmax(dim=1) == labels[chunk]).sum())
+    want = [parameter.grad.clone() for parameter in model.parameters()]
+    model.zero_grad(set_to_none=True)
+    loss_sum, right = torch.zeros(()), torch.zeros((), dtype=torch.long)
+    for chunk in index.split(chunk_size):  # several chunks: the second and later add to the gradients
+        runner.train_chunk(images, labels, chunk, 1 / batch, smoothing, loss_sum, right)
+    assert loss_sum.item() == pytest.approx(want_loss, rel=1e-5)
+    assert int(right) == want_right
+    for got, expected in zip((parameter.grad for parameter in model.parameters()), want, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_mlp_training_with_and_without_the_kernel_agrees(small_data, monkeypatch):
+    run = tiny_mlp_run(epochs=2, shuffle=True, seed=3, label_smoothing=0.1, schedule="onecycle")
+    with_kernel = fit(run, small_data)
+    monkeypatch.setenv("FMNIST_NATIVE", "0")
+    without = fit(run, small_data)
+    for got, expected in zip(with_kernel.history, without.history, strict=True):
+        assert got.train_loss == pytest.approx(expected.train_loss, rel=1e-4)
+        assert got.train_acc == pytest.approx(expected.train_acc, abs=2e-3)
+    for got, expected in zip(with_kernel.model.module.parameters(), without.model.module.parameters(), strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-3, atol=1e-4)
+
+
+def test_mlp_runner_evaluates_like_the_model_and_is_left_out_without_a_blas(small_data, monkeypatch):
+    spec = MLPSpec(hidden=(32,))
+    model = build_model(spec).module
+    runner = fused.for_cpu(model, spec, torch.device("cpu"))
+    images = as_input(small_data.test_images[:50])
+    assert torch.equal(runner(images), model(images))
+    assert fused.for_cpu(model, spec, torch.device("cuda")) is model
+    monkeypatch.setattr(fused, "_sgemm", [None])
+    assert fused.for_cpu(model, spec, torch.device("cpu")) is model
+    assert "MLPs on PyTorch's operators" in fused.status()
