@@ -5,6 +5,7 @@ import streamlit as st
 from fmnist_core.metrics import early_stopping_epoch
 from fmnist_ui import charts, state
 from fmnist_ui.i18n import t
+from fmnist_ui.widgets import column_heading
 
 st.header(t("page_compare"))
 st.markdown(t("compare_intro"))
@@ -51,8 +52,13 @@ chosen = st.multiselect(
 selected = [by_key[key] for key in chosen]
 if selected:
     overlay_column, scatter_column = st.columns(2)
-    overlay_column.plotly_chart(charts.validation_overlay(selected), width="stretch", key="overlay")
-    scatter_column.plotly_chart(charts.accuracy_vs_time(selected), width="stretch", key="scatter")
+    # Titles as headings above the charts: they wrap in a half-width column, where a chart's own title is cut.
+    with overlay_column:
+        column_heading(t("overlay_title"))
+        st.plotly_chart(charts.validation_overlay(selected, title=""), width="stretch", key="overlay")
+    with scatter_column:
+        column_heading(t("scatter_title"))
+        st.plotly_chart(charts.accuracy_vs_time(selected, title=""), width="stretch", key="scatter")
     columns = st.columns(2)
     for position, record in enumerate(selected):
         column = columns[position % 2]

@@ -77,37 +77,44 @@ def train_vs_validation(record: RunRecord) -> go.Figure:
         figure.add_vline(x=best.epoch, line_dash="dash", line_color="#2ca02c")
         figure.add_scatter(x=[best.epoch], y=[best.val_acc], name=t("best_epoch"), mode="markers",
                            marker=BEST_MARKER)
-    figure.update_layout(title={"text": t("train_vs_val_title", run=f"{model_summary(record.run.model)} "
-                                          f"[{record.key[:6]}]"), "font": {"size": 15}})
+    # Two lines: in a half-width column one line of "Training vs validation: CNN 32-32 k3 p1 d128 [key]" was cut.
+    figure.update_layout(title={"text": f"{t('train_vs_val_title')}<br>{model_summary(record.run.model)} "
+                                        f"[{record.key[:6]}]", "font": {"size": 15}})
     _epoch_axis(figure, epochs)
     figure.update_yaxes(tickformat=".0%", range=_accuracy_range(train + val))
-    return _layout(figure, 340)
+    _layout(figure, 360)
+    figure.update_layout(margin={"t": 64})
+    return figure
 
 
 def validation_overlay(records: list[RunRecord], names: list[str] | None = None, title: str | None = None) -> go.Figure:
+    """Validation curves of several runs; `title` None gives the default title, "" none (a heading above it)."""
     figure = go.Figure()
     for position, record in enumerate(records):
         name = names[position] if names else f"{record.summary} [{record.key[:6]}]"
         figure.add_scatter(x=[m.epoch for m in record.history], y=[m.val_acc for m in record.history],
                            name=name, mode="lines+markers", marker={"size": 9},
                            line={"color": RUN_COLORS[position % len(RUN_COLORS)], "width": 3})
-    figure.update_layout(title=title or t("overlay_title"))
+    figure.update_layout(title=t("overlay_title") if title is None else title)
     _epoch_axis(figure, [m.epoch for record in records for m in record.history])
     accuracies = [m.val_acc for record in records for m in record.history]
     figure.update_yaxes(tickformat=".0%", title_text=t("accuracy"), range=_accuracy_range(accuracies))
     return _layout(figure, 380)
 
 
-def accuracy_vs_time(records: list[RunRecord]) -> go.Figure:
+def accuracy_vs_time(records: list[RunRecord], title: str | None = None) -> go.Figure:
+    """Final validation accuracy against training time, one labelled point per run; `title` as above."""
     figure = go.Figure()
     for record in records:
         if record.final is None:
             continue
         figure.add_scatter(x=[record.total_seconds], y=[record.final.val_acc], mode="markers+text",
                            text=[record.key[:6]], textposition="top center", name=record.summary,
-                           marker={"size": 14})
-    figure.update_layout(title=t("scatter_title"))
-    figure.update_xaxes(title_text=t("training_seconds"))
+                           marker={"size": 14}, cliponaxis=False)
+    figure.update_layout(title=t("scatter_title") if title is None else title)
+    # From zero, and a tenth more on the right: a run's label above its point is not cut at either edge.
+    longest = max((record.total_seconds for record in records if record.final), default=1.0)
+    figure.update_xaxes(title_text=t("training_seconds"), range=[0, longest * 1.12])
     finals = [record.final.val_acc for record in records if record.final]
     figure.update_yaxes(tickformat=".1%", title_text=t("accuracy"), range=_accuracy_range(finals))
     return _layout(figure, 380)

@@ -247,7 +247,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "source_live": ("live", "en vivo"),
     "select_runs": ("Runs to compare", "Entrenamientos a comparar"),
     "overlay_title": ("Validation accuracy of the selected runs", "Precisión de validación de los seleccionados"),
-    "train_vs_val_title": ("Training vs validation: {run}", "Entrenamiento frente a validación: {run}"),
+    "train_vs_val_title": ("Training vs validation", "Entrenamiento frente a validación"),
     "scatter_title": ("Final validation accuracy vs training time", "Precisión final de validación frente a tiempo"),
     "training_seconds": ("Training time (s)", "Tiempo de entrenamiento (s)"),
     "resume_button": ("Resume from epoch {epoch}", "Continuar desde la época {epoch}"),
