@@ -119,8 +119,12 @@ def train_one_epoch(
     # Sums stay on the device so there is no host sync per batch.
     loss_sum = torch.zeros((), device=images.device)
     correct = torch.zeros((), dtype=torch.long, device=images.device)
-    # An MLP on the CPU trains each chunk in one C call (fused.DenseStepRunner): same loss, same gradients.
-    train_chunk = getattr(module, "train_chunk", None) if fused.dense_steppable(module, images, labels) else None
+    # An MLP on the CPU trains each chunk in one C call (fused.DenseStepRunner): the same mean cross-entropy, the
+    # same gradients. Any other loss goes through autograd.
+    plain_cross_entropy = (isinstance(loss_fn, nn.CrossEntropyLoss) and loss_fn.reduction == "mean"
+                           and loss_fn.weight is None and loss_fn.ignore_index < 0)
+    train_chunk = getattr(module, "train_chunk", None) if (
+        plain_cross_entropy and fused.dense_steppable(module, images, labels)) else None
     smoothing = float(getattr(loss_fn, "label_smoothing", 0.0))
     for start in range(0, len(order), batch_size):
         if should_stop is not None and should_stop():

@@ -176,7 +176,12 @@ def test_mlp_step_gives_pytorch_loss_right_answers_and_gradients(small_data, hid
 
 def test_mlp_training_with_and_without_the_kernel_agrees(small_data, monkeypatch):
     run = tiny_mlp_run(epochs=2, shuffle=True, seed=3, label_smoothing=0.1, schedule="onecycle")
+    calls = []
+    kernel_chunk = fused.DenseStepRunner.train_chunk
+    monkeypatch.setattr(fused.DenseStepRunner, "train_chunk",
+                        lambda self, *args: calls.append(len(args[2])) or kernel_chunk(self, *args))
     with_kernel = fit(run, small_data)
+    assert sum(calls) == 2 * len(small_data.train_images)  # every image of both epochs went through the kernel
     monkeypatch.setenv("FMNIST_NATIVE", "0")
     without = fit(run, small_data)
     for got, expected in zip(with_kernel.history, without.history, strict=True):
