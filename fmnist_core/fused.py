@@ -3,8 +3,10 @@
 - The first stage (conv over the one grey channel → max-pool → ReLU): in PyTorch it writes, pools, scatters a
   gradient into and re-reads a 26×26×C map per image, memory traffic rather than arithmetic, a third of a seed-CNN
   step. The kernel computes the pooled output and the weight gradient straight from the 28×28 image.
-- The weight gradient of every later conv layer, which oneDNN computes at about 58 GFLOP/s here against about
-  95 for the input gradient; forward and input gradient stay with oneDNN.
+- Every later 3×3 conv layer (forward, input and weight gradients) by Winograd's F(2×2, 3×3): 2.25× fewer
+  multiplications than the direct convolution, which oneDNN already runs near what these cores do.
+- The weight gradient of the other later conv layers (5×5, 7×7), which oneDNN computes at about 58 GFLOP/s here
+  against about 95 for the input gradient; their forward and input gradient stay with oneDNN.
 - A whole MLP chunk (images in, loss and every gradient out) in one call: a batch-32 step was about 25 PyTorch
   operators on tiny tensors at 5-20 µs each, more than its arithmetic. Its matrix products go to the sgemm of
   PyTorch's own BLAS (MKL in the Linux wheels), found in libtorch_cpu; where that symbol is missing, the plain path.
@@ -26,6 +28,7 @@ from .specs import CNNSpec, MLPSpec
 LIBRARY = "first_stage"
 WEIGHT_GRAD_LIBRARY = "conv_weight_grad"
 DENSE_LIBRARY = "dense_step"
+WINOGRAD_LIBRARY = "winograd"
 _POINTER, _INT = ctypes.c_void_p, ctypes.c_int
 
 
@@ -58,6 +61,18 @@ def _dense_library() -> ctypes.CDLL | None:
     return library
 
 
+def _winograd_library() -> ctypes.CDLL | None:
+    library = native.load_library(WINOGRAD_LIBRARY)
+    if library is not None and not getattr(library, "_typed", False):
+        library.winograd_filter.argtypes = [_POINTER] * 2 + [_INT] * 3
+        library.winograd_filter.restype = None
+        for function in (library.winograd_forward, library.winograd_weight_grad):
+            function.argtypes = [_POINTER] * 4 + [_INT] * 7
+            function.restype = _INT
+        library._typed = True
+    return library
+
+
 _sgemm: list[int | None] = []
 
 
@@ -73,8 +88,6 @@ def blas_sgemm() -> int | None:
             except (OSError, AttributeError):
                 continue
         _sgemm.append(address)
-        if address is None:
-            native.why_not[DENSE_LIBRARY] = "PyTorch's CPU library exports no sgemm_ here"
     return _sgemm[0]
 
 
@@ -154,22 +167,85 @@ class ConvWeightGradByKernel(torch.autograd.Function):
         return grad_input, taps.permute(3, 2, 0, 1), grad_bias, None
 
 
-class KernelConv(nn.Module):
-    """Runs `conv` (shared, not copied) through ConvWeightGradByKernel for CPU float32 inputs."""
+def _winograd_conv(x_last: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int,
+                   for_input_grad: bool) -> torch.Tensor:
+    """conv2d of x_last (N, H, W, C) by the 3×3 `weight` in channels-last memory; with `for_input_grad`, the
+    convolution that takes an output gradient back to the layer's input."""
+    library = _winograd_library()
+    out_channels, in_channels = weight.shape[:2]
+    # Held in names until the calls return: a temporary's memory is freed as soon as its address is taken.
+    weight = weight.detach().contiguous()
+    bias = None if bias is None else bias.detach().contiguous()
+    transformed = x_last.new_empty((16, out_channels, in_channels) if for_input_grad
+                                   else (16, in_channels, out_channels))
+    library.winograd_filter(_address(weight), _address(transformed), in_channels, out_channels,
+                            int(for_input_grad))
+    if for_input_grad:
+        in_channels, out_channels = out_channels, in_channels
+    n, height, width, _ = x_last.shape
+    output = x_last.new_empty((n, height + 2 * padding - 2, width + 2 * padding - 2, out_channels))
+    status = library.winograd_forward(
+        _address(x_last), _address(transformed), None if bias is None else _address(bias), _address(output), n,
+        height, width, in_channels, out_channels, padding, torch.get_num_threads())
+    if status != 0:
+        raise RuntimeError(f"Winograd convolution kernel failed ({status})")
+    return output
 
-    def __init__(self, conv: nn.Conv2d):
+
+class WinogradConv3x3(torch.autograd.Function):
+    """conv2d(x, weight, bias, padding) for a 3×3 kernel, stride 1, by Winograd F(2×2, 3×3): forward, input
+    gradient and weight gradient (channel counts multiples of 16). Output in channels-last memory."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, padding: int):
+        x_last = x.permute(0, 2, 3, 1).contiguous()
+        ctx.save_for_backward(x_last, weight)
+        ctx.padding = padding
+        return _winograd_conv(x_last, weight, bias, padding, for_input_grad=False).permute(0, 3, 1, 2)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x_last, weight = ctx.saved_tensors
+        padding = ctx.padding
+        grad_last = grad_output.permute(0, 2, 3, 1).contiguous()
+        grad_input = None
+        if ctx.needs_input_grad[0]:
+            grad_input = _winograd_conv(grad_last, weight, None, 2 - padding, for_input_grad=True).permute(0, 3, 1, 2)
+        out_channels, in_channels = weight.shape[:2]
+        grad_weight = weight.new_empty(weight.shape)  # (Co, Ci, 3, 3) contiguous, whatever the weight's layout
+        grad_bias = weight.new_empty((out_channels,))
+        n, height, width, _ = x_last.shape
+        status = _winograd_library().winograd_weight_grad(
+            _address(x_last), _address(grad_last), _address(grad_weight), _address(grad_bias), n, height, width,
+            in_channels, out_channels, padding, torch.get_num_threads())
+        if status != 0:
+            raise RuntimeError(f"Winograd weight-gradient kernel failed ({status})")
+        return grad_input, grad_weight, grad_bias, None
+
+
+class KernelConv(nn.Module):
+    """Runs `conv` (shared, not copied) through a kernel for CPU float32 inputs: Winograd where it fits, else
+    oneDNN with the weight gradient by ConvWeightGradByKernel."""
+
+    def __init__(self, conv: nn.Conv2d, winograd: bool):
         super().__init__()
         self.conv = conv
+        self.function = WinogradConv3x3 if winograd else ConvWeightGradByKernel
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.device.type != "cpu" or x.dtype != torch.float32:
             return self.conv(x)
-        return ConvWeightGradByKernel.apply(x, self.conv.weight, self.conv.bias, self.conv.padding[0])
+        return self.function.apply(x, self.conv.weight, self.conv.bias, self.conv.padding[0])
 
 
 def _weight_grad_fits(conv: nn.Module) -> bool:
     return (isinstance(conv, nn.Conv2d) and conv.in_channels % 8 == 0 and conv.out_channels % 8 == 0
             and conv.kernel_size[0] <= 7 and conv.stride == (1, 1) and conv.groups == 1 and conv.bias is not None)
+
+
+def _winograd_fits(conv: nn.Module) -> bool:
+    return (_weight_grad_fits(conv) and conv.kernel_size == (3, 3) and conv.padding[0] == conv.padding[1] <= 2
+            and conv.in_channels % 16 == 0 and conv.out_channels % 16 == 0 and conv.dilation == (1, 1))
 
 
 class FusedFirstStage(nn.Module):
@@ -183,9 +259,17 @@ class FusedFirstStage(nn.Module):
         self.padding, self.pool = spec.padding, spec.pool
         first_stage = {"conv1", "pool1", "relu1"}
         with_kernel = _weight_grad_library() is not None
-        self.rest = nn.Sequential(*[
-            KernelConv(layer) if with_kernel and _weight_grad_fits(layer) else layer
-            for name, layer in model.named_children() if name not in first_stage])
+        with_winograd = _winograd_library() is not None
+        self.rest = nn.Sequential(*[self._kernel_layer(layer, with_kernel, with_winograd)
+                                    for name, layer in model.named_children() if name not in first_stage])
+
+    @staticmethod
+    def _kernel_layer(layer: nn.Module, with_kernel: bool, with_winograd: bool) -> nn.Module:
+        if with_winograd and _winograd_fits(layer):
+            return KernelConv(layer, winograd=True)
+        if with_kernel and _weight_grad_fits(layer):
+            return KernelConv(layer, winograd=False)
+        return layer
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if images.device.type != "cpu" or images.dtype != torch.float32 or images.requires_grad:
@@ -265,9 +349,13 @@ def status() -> str:
     """One line for the bench and the logs: are the kernels in use, and if not, why."""
     if _library() is None:
         return f"PyTorch operators ({native.why_not.get(LIBRARY, 'kernel not available')})"
-    if _weight_grad_library() is None:
-        return f"fused first stage; PyTorch's conv weight gradients ({native.why_not.get(WEIGHT_GRAD_LIBRARY)})"
-    if blas_sgemm() is None or _dense_library() is None:
-        return ("C kernels (fused first stage, conv weight gradients); MLPs on PyTorch's operators "
-                f"({native.why_not.get(DENSE_LIBRARY)})")
-    return "C kernels (fused first stage, conv weight gradients, MLP steps)"
+    no_sgemm = "PyTorch's CPU library exports no sgemm_ here"
+    why_missing = {  # part → None when in use, else why not
+        "Winograd 3×3 convolutions": None if _winograd_library() else native.why_not.get(WINOGRAD_LIBRARY),
+        "conv weight gradients": None if _weight_grad_library() else native.why_not.get(WEIGHT_GRAD_LIBRARY),
+        "MLP steps": (no_sgemm if blas_sgemm() is None
+                      else None if _dense_library() else native.why_not.get(DENSE_LIBRARY)),
+    }
+    used = ["fused first stage"] + [part for part, why in why_missing.items() if why is None]
+    missing = [f"no {part}: {why}" for part, why in why_missing.items() if why is not None]
+    return f"C kernels ({', '.join(used)})" + (f"; {'; '.join(missing)}" if missing else "")

@@ -30,7 +30,8 @@ def _reference(images, conv, pool):
     (32, 3, 1, 3),
 ])
 def test_matches_pytorch_forward_and_weight_gradient(small_data, channels, kernel, padding, pool):
-    assert fused.status() == "C kernels (fused first stage, conv weight gradients, MLP steps)", fused.status()
+    assert fused.status() == ("C kernels (fused first stage, Winograd 3×3 convolutions, conv weight gradients, "
+                              "MLP steps)"), fused.status()
     torch.manual_seed(channels + kernel)
     conv = nn.Conv2d(1, channels, kernel, padding=padding)
     images = as_input(small_data.train_images[:96])
@@ -61,19 +62,51 @@ def test_conv_weight_gradient_matches_pytorch(in_channels, out_channels, kernel,
     want = conv.weight.grad.clone(), conv.bias.grad.clone(), x.grad.clone()
     conv.zero_grad()
     x.grad = None
-    got = fused.KernelConv(conv)(x)
+    got = fused.KernelConv(conv, winograd=False)(x)
     assert torch.equal(got, expected.detach())  # the forward is PyTorch's own
     got.backward(upstream)
     for got_grad, expected_grad in zip((conv.weight.grad, conv.bias.grad, x.grad), want, strict=True):
         assert torch.allclose(got_grad, expected_grad, rtol=1e-4, atol=1e-4 * expected_grad.abs().max().item())
 
 
+@pytest.mark.parametrize(("in_channels", "out_channels", "padding", "size"), [
+    (32, 32, 0, 13), (16, 64, 1, 14), (64, 16, 0, 5), (32, 32, 1, 7), (16, 16, 0, 3), (16, 32, 2, 4),
+])
+def test_winograd_convolution_matches_pytorch(small_data, in_channels, out_channels, padding, size):
+    torch.manual_seed(in_channels + out_channels + size)
+    # the trainer holds CNN weights in channels-last memory too
+    conv = nn.Conv2d(in_channels, out_channels, 3, padding=padding).to(memory_format=torch.channels_last)
+    # real pictures' statistics: non-negative, mostly zeros at the border, like a ReLU layer's output
+    pictures = as_input(small_data.train_images[:20 * in_channels])
+    x = nn.functional.adaptive_avg_pool2d(pictures, size).reshape(20, in_channels, size, size)
+    x = x.contiguous(memory_format=torch.channels_last).requires_grad_()
+    expected = conv(x)
+    upstream = torch.randn_like(expected)
+    expected.backward(upstream)
+    want = conv.weight.grad.clone(), conv.bias.grad.clone(), x.grad.clone()
+    conv.zero_grad()
+    x.grad = None
+
+    got = fused.KernelConv(conv, winograd=True)(x)
+    assert got.shape == expected.shape
+    assert torch.allclose(got, expected, atol=1e-5 * expected.abs().max().item()), (got - expected).abs().max()
+    got.backward(upstream)
+    for got_grad, expected_grad in zip((conv.weight.grad, conv.bias.grad, x.grad), want, strict=True):
+        assert torch.allclose(got_grad, expected_grad, rtol=1e-4, atol=1e-4 * expected_grad.abs().max().item())
+    first = [grad.clone() for grad in (conv.weight.grad, conv.bias.grad, x.grad)]
+    conv.zero_grad()
+    x.grad = None
+    fused.KernelConv(conv, winograd=True)(x).backward(upstream)
+    assert all(torch.equal(a, b) for a, b in zip(first, (conv.weight.grad, conv.bias.grad, x.grad), strict=True))
+
+
 def test_wrapped_model_gives_the_same_logits_and_every_gradient(small_data):
     spec = CNNSpec(conv_channels=(16, 32, 8), dense=32)
-    model = build_model(spec).module
+    model = build_model(spec).module.to(memory_format=torch.channels_last)  # as the trainer holds it
     runner = fused.for_cpu(model, spec, torch.device("cpu"))
     assert isinstance(runner, fused.FusedFirstStage)
-    assert [type(layer) for layer in runner.rest if isinstance(layer, fused.KernelConv)] == [fused.KernelConv] * 2
+    kernels = [layer.function for layer in runner.rest if isinstance(layer, fused.KernelConv)]
+    assert kernels == [fused.WinogradConv3x3, fused.ConvWeightGradByKernel]  # 16→32 by Winograd; 32→8 not
     assert list(runner.parameters()) == list(model.parameters())  # one set of weights, trained once
     images, labels = as_input(small_data.train_images[:64]), small_data.train_labels[:64]
 
@@ -200,4 +233,4 @@ def test_mlp_runner_evaluates_like_the_model_and_is_left_out_without_a_blas(smal
     assert fused.for_cpu(model, spec, torch.device("cuda")) is model
     monkeypatch.setattr(fused, "_sgemm", [None])
     assert fused.for_cpu(model, spec, torch.device("cpu")) is model
-    assert "MLPs on PyTorch's operators" in fused.status()
+    assert "no MLP steps: PyTorch's CPU library exports no sgemm_ here" in fused.status()
