@@ -14,12 +14,17 @@
  * back. Channel counts are multiples of 16 (one product tile is 6 rows x 2 vectors of 8). Every output is
  * written by one block, and the weight gradient sums fixed blocks per thread in thread order, so the same
  * thread count gives the same result. Built and loaded by native/__init__.py, like first_stage.c. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef float v8f __attribute__((vector_size(32)));
 #define INLINE static inline __attribute__((always_inline))
 #define BT 48 /* tiles per block: a multiple of the product tile's 6 rows */
+
+/* One transformed point's BT x C block, padded by a cache line: with 16 blocks a multiple of 4 KiB apart,
+ * the 16 streams a transform writes would share a few L1 sets and evict each other. */
+INLINE size_t plane_size(int C) { return (size_t)BT * C + 16; }
 
 INLINE v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
 INLINE void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
@@ -44,34 +49,42 @@ INLINE void tile_origin(const Shape *s, long t, int *n, int *ty, int *tx) {
 }
 
 /* V[xi][b][c] = (B^T d B)[xi] for the 4x4 input tile d of each tile b of the block, 8 channels at a time;
- * rows past `count` are zeros (they feed product rows nobody reads, and must not be NaN). */
+ * rows past `count` are zeros (they feed product rows nobody reads, and must not be NaN). Tiles wholly inside
+ * the input (most of them) load without a bounds check per pixel. */
 static void input_transform(const float *x, const Shape *s, int C, int H, int W, long t0, int count, float *V) {
-    const size_t plane = (size_t)BT * C;
+    const size_t plane = plane_size(C);
     for (int b = 0; b < count; b++) {
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
         const int y0 = oy - s->P, x0 = ox - s->P;
+        const int inside = y0 >= 0 && x0 >= 0 && y0 + 4 <= H && x0 + 4 <= W;
+        int row_ok[4], col_ok[4];
+        for (int i = 0; i < 4; i++) {
+            row_ok[i] = y0 + i >= 0 && y0 + i < H;
+            col_ok[i] = x0 + i >= 0 && x0 + i < W;
+        }
+        const float *image = x + (size_t)n * H * W * C;
         for (int c = 0; c < C; c += 8) {
-            v8f d[4][4];
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) {
-                    const int y = y0 + i, xx = x0 + j;
-                    d[i][j] = (y >= 0 && y < H && xx >= 0 && xx < W)
-                                  ? load8(x + (((size_t)n * H + y) * W + xx) * C + c) : splat(0.f);
-                }
-            v8f r[4][4];
-            for (int j = 0; j < 4; j++) {
-                r[0][j] = d[0][j] - d[2][j];
-                r[1][j] = d[1][j] + d[2][j];
-                r[2][j] = d[2][j] - d[1][j];
-                r[3][j] = d[1][j] - d[3][j];
+            v8f t[4][4]; /* t = d B: each input row's four column combinations */
+            for (int i = 0; i < 4; i++) {
+                v8f d[4];
+                const float *row = image + ((ptrdiff_t)(y0 + i) * W + x0) * C + c;
+                if (inside)
+                    for (int j = 0; j < 4; j++) d[j] = load8(row + (size_t)j * C);
+                else
+                    for (int j = 0; j < 4; j++)
+                        d[j] = row_ok[i] && col_ok[j] ? load8(row + (ptrdiff_t)j * C) : splat(0.f);
+                t[i][0] = d[0] - d[2];
+                t[i][1] = d[1] + d[2];
+                t[i][2] = d[2] - d[1];
+                t[i][3] = d[1] - d[3];
             }
             float *out = V + (size_t)b * C + c;
-            for (int i = 0; i < 4; i++) {
-                store8(out + (size_t)(4 * i + 0) * plane, r[i][0] - r[i][2]);
-                store8(out + (size_t)(4 * i + 1) * plane, r[i][1] + r[i][2]);
-                store8(out + (size_t)(4 * i + 2) * plane, r[i][2] - r[i][1]);
-                store8(out + (size_t)(4 * i + 3) * plane, r[i][1] - r[i][3]);
+            for (int j = 0; j < 4; j++) {
+                store8(out + (size_t)(0 + j) * plane, t[0][j] - t[2][j]);
+                store8(out + (size_t)(4 + j) * plane, t[1][j] + t[2][j]);
+                store8(out + (size_t)(8 + j) * plane, t[2][j] - t[1][j]);
+                store8(out + (size_t)(12 + j) * plane, t[1][j] - t[3][j]);
             }
         }
     }
@@ -82,7 +95,7 @@ static void input_transform(const float *x, const Shape *s, int C, int H, int W,
 /* y (2x2 outputs, cropped at the edge) = A^T m A + bias for each tile of the block. */
 static void output_transform(const float *M, const float *bias, const Shape *s, int C, int Ho, int Wo, long t0,
                              int count, float *y) {
-    const size_t plane = (size_t)BT * C;
+    const size_t plane = plane_size(C);
     for (int b = 0; b < count; b++) {
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
@@ -108,8 +121,8 @@ static void output_transform(const float *M, const float *bias, const Shape *s, 
 /* M[xi] (BT x Co) = V[xi] (BT x Ci) . U[xi] (Ci x Co): 6 rows x 16 columns in registers at a time. */
 static void block_products(const float *V, const float *U, float *M, int Ci, int Co) {
     for (int xi = 0; xi < 16; xi++) {
-        const float *v = V + (size_t)xi * BT * Ci, *u = U + (size_t)xi * Ci * Co;
-        float *m = M + (size_t)xi * BT * Co;
+        const float *v = V + (size_t)xi * plane_size(Ci), *u = U + (size_t)xi * Ci * Co;
+        float *m = M + (size_t)xi * plane_size(Co);
         for (int co = 0; co < Co; co += 16)
             for (int b = 0; b < BT; b += 6) {
                 v8f acc[6][2];
@@ -161,7 +174,7 @@ int winograd_forward(const float *x, const float *U, const float *bias, float *y
     int failed = 0;
 #pragma omp parallel num_threads(threads > 0 ? threads : 1)
     {
-        float *V = scratch((size_t)16 * BT * Ci), *M = scratch((size_t)16 * BT * Co);
+        float *V = scratch(16 * plane_size(Ci)), *M = scratch(16 * plane_size(Co));
         if (!V || !M) {
 #pragma omp atomic write
             failed = 1;
@@ -185,7 +198,7 @@ int winograd_forward(const float *x, const float *U, const float *bias, float *y
 /* Gt[xi][b][c] = (A g A^T)[xi] for the 2x2 output-gradient block g of each tile (zeros past the edge), and
  * the block's share of the bias gradient. */
 static void grad_transform(const float *g, const Shape *s, int C, long t0, int count, float *Gt, float *db) {
-    const size_t plane = (size_t)BT * C;
+    const size_t plane = plane_size(C);
     for (int b = 0; b < count; b++) {
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
@@ -218,7 +231,7 @@ static void grad_transform(const float *g, const Shape *s, int C, long t0, int c
 /* S[xi] (Ci x Co) += V[xi]^T (Ci x BT) . Gt[xi] (BT x Co): 4 rows x 16 columns of S in registers at a time. */
 static void block_weight_sums(const float *V, const float *Gt, float *S, int Ci, int Co) {
     for (int xi = 0; xi < 16; xi++) {
-        const float *v = V + (size_t)xi * BT * Ci, *gt = Gt + (size_t)xi * BT * Co;
+        const float *v = V + (size_t)xi * plane_size(Ci), *gt = Gt + (size_t)xi * plane_size(Co);
         float *sum = S + (size_t)xi * Ci * Co;
         for (int ci = 0; ci < Ci; ci += 4)
             for (int co = 0; co < Co; co += 16) {
@@ -260,7 +273,7 @@ int winograd_weight_grad(const float *x, const float *g, float *dw, float *db, i
         /* fixed blocks per thread, summed in thread order: the result does not depend on timing */
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
         for (int t = 0; t < threads; t++) {
-            float *V = scratch((size_t)16 * BT * Ci), *Gt = scratch((size_t)16 * BT * Co);
+            float *V = scratch(16 * plane_size(Ci)), *Gt = scratch(16 * plane_size(Co));
             if (!V || !Gt) {
 #pragma omp atomic write
                 failed = 1;
