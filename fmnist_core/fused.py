@@ -3,7 +3,7 @@
 - The first stage (conv over the one grey channel → max-pool → ReLU): in PyTorch it writes, pools, scatters a
   gradient into and re-reads a 26×26×C map per image, memory traffic rather than arithmetic, a third of a seed-CNN
   step. The kernel computes the pooled output and the weight gradient straight from the 28×28 image.
-- Every later 3×3 conv layer (forward, input and weight gradients) by Winograd's F(2×2, 3×3): 2.25× fewer
+- Every later 3×3 conv layer (forward, input and weight gradients) by Winograd's F(4×4, 3×3): 4× fewer
   multiplications than the direct convolution, which oneDNN already runs near what these cores do.
 - The weight gradient of the other later conv layers (5×5, 7×7), which oneDNN computes at about 58 GFLOP/s here
   against about 95 for the input gradient; their forward and input gradient stay with oneDNN.
@@ -66,6 +66,8 @@ def _winograd_library() -> ctypes.CDLL | None:
     if library is not None and not getattr(library, "_typed", False):
         library.winograd_filter.argtypes = [_POINTER] * 2 + [_INT] * 3
         library.winograd_filter.restype = None
+        library.winograd_points.argtypes = []
+        library.winograd_points.restype = _INT
         for function in (library.winograd_forward, library.winograd_weight_grad):
             function.argtypes = [_POINTER] * 4 + [_INT] * 7
             function.restype = _INT
@@ -176,8 +178,9 @@ def _winograd_conv(x_last: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     # Held in names until the calls return: a temporary's memory is freed as soon as its address is taken.
     weight = weight.detach().contiguous()
     bias = None if bias is None else bias.detach().contiguous()
-    transformed = x_last.new_empty((16, out_channels, in_channels) if for_input_grad
-                                   else (16, in_channels, out_channels))
+    points = library.winograd_points()
+    transformed = x_last.new_empty((points, out_channels, in_channels) if for_input_grad
+                                   else (points, in_channels, out_channels))
     library.winograd_filter(_address(weight), _address(transformed), in_channels, out_channels,
                             int(for_input_grad))
     if for_input_grad:
@@ -193,7 +196,7 @@ def _winograd_conv(x_last: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
 
 
 class WinogradConv3x3(torch.autograd.Function):
-    """conv2d(x, weight, bias, padding) for a 3×3 kernel, stride 1, by Winograd F(2×2, 3×3): forward, input
+    """conv2d(x, weight, bias, padding) for a 3×3 kernel, stride 1, by Winograd F(4×4, 3×3): forward, input
     gradient and weight gradient (channel counts multiples of 16). Output in channels-last memory."""
 
     @staticmethod

@@ -1,16 +1,17 @@
-/* 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray 2015), channels-last.
- * A 2x2 block of outputs costs 16 multiplications per input/output channel pair instead of 36: the input's 4x4
- * tile and the filter are each transformed, multiplied point by point (16 small matrix products over the
+/* 3x3 stride-1 convolutions by Winograd's minimal filtering F(4x4, 3x3) (Lavin & Gray 2015), channels-last.
+ * A 4x4 block of outputs costs 36 multiplications per input/output channel pair instead of 144: the input's 6x6
+ * tile and the filter are each transformed, multiplied point by point (36 small matrix products over the
  * channels), and the product is transformed back. A direct convolution of the seed CNN's second layer sits near
- * what these cores do (oneDNN, about 115 GFLOP/s); this does the same with 2.25x fewer multiplications.
+ * what these cores do (oneDNN, about 115 GFLOP/s); this does the same with 4x fewer multiplications (2.25x with
+ * F(2x2, 3x3), tried first: BENCHMARKS.md).
  *
  *   forward:          y = conv(x, w) + b            winograd_forward with U = winograd_filter(w, 0)
  *   input gradient:   dx = conv(pad(dy, 2 - P), rot180(w) with channels swapped)
  *                                                   winograd_forward with U = winograd_filter(w, 1)
  *   weight gradient:  dw = G^T [sum over tiles of (B^T x B) * (A dy A^T)] G, db = sum of dy
  *                                                   winograd_weight_grad
- * x (N, H, W, Ci), y (N, Ho, Wo, Co) with Ho = H + 2P - 2; w (Co, Ci, 3, 3) as PyTorch holds it; U (16, Ci, Co).
- * Work goes in blocks of BT tiles that stay in L2: transform the block's inputs, 16 products against U, transform
+ * x (N, H, W, Ci), y (N, Ho, Wo, Co) with Ho = H + 2P - 2; w (Co, Ci, 3, 3) as PyTorch holds it; U (36, Ci, Co).
+ * Work goes in blocks of BT tiles that stay in L2: transform the block's inputs, 36 products against U, transform
  * back. Channel counts are multiples of 16 (one product tile is 6 rows x 2 vectors of 8). Every output is
  * written by one block, and the weight gradient sums fixed blocks per thread in thread order, so the same
  * thread count gives the same result. Built and loaded by native/__init__.py, like first_stage.c. */
@@ -20,99 +21,133 @@
 
 typedef float v8f __attribute__((vector_size(32)));
 #define INLINE static inline __attribute__((always_inline))
-#define BT 48 /* tiles per block: a multiple of the product tile's 6 rows */
+#define MT 4           /* outputs per tile side */
+#define AL 6           /* input tile side: MT + 3 - 1 */
+#define NP (AL * AL)   /* transformed points per tile */
+#define BT 24          /* tiles per block: a multiple of the product tile's 6 rows */
 
-/* One transformed point's BT x C block, padded by a cache line: with 16 blocks a multiple of 4 KiB apart,
- * the 16 streams a transform writes would share a few L1 sets and evict each other. */
+/* One transformed point's BT x C block, padded by a cache line: blocks a multiple of 4 KiB apart would make the
+ * NP streams a transform writes share a few L1 sets and evict each other. */
 INLINE size_t plane_size(int C) { return (size_t)BT * C + 16; }
 
 INLINE v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
 INLINE void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
 INLINE v8f splat(float f) { return (v8f){f, f, f, f, f, f, f, f}; }
 
+int winograd_points(void) { return NP; }
+
 typedef struct { int N, H, W, Ci, Co, P, Ho, Wo, TH, TW; long T; } Shape;
 
 static Shape shape_of(int N, int H, int W, int Ci, int Co, int P) {
     Shape s = {N, H, W, Ci, Co, P, H + 2 * P - 2, W + 2 * P - 2, 0, 0, 0};
-    s.TH = (s.Ho + 1) / 2;
-    s.TW = (s.Wo + 1) / 2;
+    s.TH = (s.Ho + MT - 1) / MT;
+    s.TW = (s.Wo + MT - 1) / MT;
     s.T = (long)N * s.TH * s.TW;
     return s;
 }
 
-/* Where tile t starts in the input (top-left, may be negative or past the edge: those pixels are zeros). */
+/* Where tile t's outputs start (top-left); its input starts P earlier (may be outside: those pixels are zeros). */
 INLINE void tile_origin(const Shape *s, long t, int *n, int *ty, int *tx) {
     const long per_image = (long)s->TH * s->TW, r = t % per_image;
     *n = (int)(t / per_image);
-    *ty = (int)(r / s->TW) * 2;
-    *tx = (int)(r % s->TW) * 2;
+    *ty = (int)(r / s->TW) * MT;
+    *tx = (int)(r % s->TW) * MT;
 }
 
-/* V[xi][b][c] = (B^T d B)[xi] for the 4x4 input tile d of each tile b of the block, 8 channels at a time;
+/* The 1-D transforms, on 6 (or 4) vectors. B^T d (input), A^T m (output), A g (output gradient). */
+INLINE void input_1d(const v8f d[6], v8f t[6]) {
+    const v8f four = splat(4.f), five = splat(5.f), two = splat(2.f);
+    const v8f a = d[4] - four * d[2], b = d[3] - four * d[1], c = d[4] - d[2], e = two * (d[3] - d[1]);
+    t[0] = four * d[0] - five * d[2] + d[4];
+    t[1] = a + b;
+    t[2] = a - b;
+    t[3] = c + e;
+    t[4] = c - e;
+    t[5] = four * d[1] - five * d[3] + d[5];
+}
+
+INLINE void output_1d(const v8f m[6], v8f y[4]) {
+    const v8f a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], e = m[3] - m[4];
+    y[0] = m[0] + a + c;
+    y[1] = b + splat(2.f) * e;
+    y[2] = a + splat(4.f) * c;
+    y[3] = b + splat(8.f) * e + m[5];
+}
+
+INLINE void grad_1d(const v8f g[4], v8f r[6]) {
+    const v8f p = g[0] + g[2], q = g[1] + g[3], p4 = g[0] + splat(4.f) * g[2], q8 = splat(2.f) * g[1] + splat(8.f) * g[3];
+    r[0] = g[0];
+    r[1] = p + q;
+    r[2] = p - q;
+    r[3] = p4 + q8;
+    r[4] = p4 - q8;
+    r[5] = g[3];
+}
+
+/* V[xi][b][c] = (B^T d B)[xi] for the 6x6 input tile d of each tile b of the block, 8 channels at a time;
  * rows past `count` are zeros (they feed product rows nobody reads, and must not be NaN). Tiles wholly inside
- * the input (most of them) load without a bounds check per pixel. */
+ * the input load without a bounds check per pixel. */
 static void input_transform(const float *x, const Shape *s, int C, int H, int W, long t0, int count, float *V) {
     const size_t plane = plane_size(C);
     for (int b = 0; b < count; b++) {
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
         const int y0 = oy - s->P, x0 = ox - s->P;
-        const int inside = y0 >= 0 && x0 >= 0 && y0 + 4 <= H && x0 + 4 <= W;
-        int row_ok[4], col_ok[4];
-        for (int i = 0; i < 4; i++) {
+        const int inside = y0 >= 0 && x0 >= 0 && y0 + AL <= H && x0 + AL <= W;
+        int row_ok[AL], col_ok[AL];
+        for (int i = 0; i < AL; i++) {
             row_ok[i] = y0 + i >= 0 && y0 + i < H;
             col_ok[i] = x0 + i >= 0 && x0 + i < W;
         }
         const float *image = x + (size_t)n * H * W * C;
         for (int c = 0; c < C; c += 8) {
-            v8f t[4][4]; /* t = d B: each input row's four column combinations */
-            for (int i = 0; i < 4; i++) {
-                v8f d[4];
+            v8f t[AL][AL]; /* t[j][i]: column combination j of input row i */
+            for (int i = 0; i < AL; i++) {
+                v8f d[AL], r[AL];
                 const float *row = image + ((ptrdiff_t)(y0 + i) * W + x0) * C + c;
                 if (inside)
-                    for (int j = 0; j < 4; j++) d[j] = load8(row + (size_t)j * C);
+                    for (int j = 0; j < AL; j++) d[j] = load8(row + (size_t)j * C);
                 else
-                    for (int j = 0; j < 4; j++)
+                    for (int j = 0; j < AL; j++)
                         d[j] = row_ok[i] && col_ok[j] ? load8(row + (ptrdiff_t)j * C) : splat(0.f);
-                t[i][0] = d[0] - d[2];
-                t[i][1] = d[1] + d[2];
-                t[i][2] = d[2] - d[1];
-                t[i][3] = d[1] - d[3];
+                input_1d(d, r);
+                for (int j = 0; j < AL; j++) t[j][i] = r[j];
             }
             float *out = V + (size_t)b * C + c;
-            for (int j = 0; j < 4; j++) {
-                store8(out + (size_t)(0 + j) * plane, t[0][j] - t[2][j]);
-                store8(out + (size_t)(4 + j) * plane, t[1][j] + t[2][j]);
-                store8(out + (size_t)(8 + j) * plane, t[2][j] - t[1][j]);
-                store8(out + (size_t)(12 + j) * plane, t[1][j] - t[3][j]);
+            for (int j = 0; j < AL; j++) {
+                v8f r[AL];
+                input_1d(t[j], r);
+                for (int i = 0; i < AL; i++) store8(out + (size_t)(AL * i + j) * plane, r[i]);
             }
         }
     }
-    for (int xi = 0; xi < 16; xi++)
+    for (int xi = 0; xi < NP; xi++)
         memset(V + xi * plane + (size_t)count * C, 0, sizeof(float) * (size_t)(BT - count) * C);
 }
 
-/* y (2x2 outputs, cropped at the edge) = A^T m A + bias for each tile of the block. */
+/* y (4x4 outputs, cropped at the edge) = A^T m A + bias for each tile of the block. */
 static void output_transform(const float *M, const float *bias, const Shape *s, int C, int Ho, int Wo, long t0,
                              int count, float *y) {
     const size_t plane = plane_size(C);
     for (int b = 0; b < count; b++) {
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
+        const int rows = Ho - oy < MT ? Ho - oy : MT, cols = Wo - ox < MT ? Wo - ox : MT;
         for (int c = 0; c < C; c += 8) {
             const float *in = M + (size_t)b * C + c;
-            v8f m[4][4], r[2][4];
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) m[i][j] = load8(in + (size_t)(4 * i + j) * plane);
-            for (int j = 0; j < 4; j++) {
-                r[0][j] = m[0][j] + m[1][j] + m[2][j];
-                r[1][j] = m[1][j] - m[2][j] - m[3][j];
+            v8f r[MT][AL]; /* r[i][j]: row combination i of column j */
+            for (int j = 0; j < AL; j++) {
+                v8f m[AL], o[MT];
+                for (int i = 0; i < AL; i++) m[i] = load8(in + (size_t)(AL * i + j) * plane);
+                output_1d(m, o);
+                for (int i = 0; i < MT; i++) r[i][j] = o[i];
             }
             const v8f b8 = bias ? load8(bias + c) : splat(0.f);
-            for (int i = 0; i < 2 && oy + i < Ho; i++) {
+            for (int i = 0; i < rows; i++) {
+                v8f o[MT];
+                output_1d(r[i], o);
                 float *row = y + (((size_t)n * Ho + oy + i) * Wo + ox) * C + c;
-                store8(row, r[i][0] + r[i][1] + r[i][2] + b8);
-                if (ox + 1 < Wo) store8(row + C, r[i][1] - r[i][2] - r[i][3] + b8);
+                for (int j = 0; j < cols; j++) store8(row + (size_t)j * C, o[j] + b8);
             }
         }
     }
@@ -120,7 +155,7 @@ static void output_transform(const float *M, const float *bias, const Shape *s, 
 
 /* M[xi] (BT x Co) = V[xi] (BT x Ci) . U[xi] (Ci x Co): 6 rows x 16 columns in registers at a time. */
 static void block_products(const float *V, const float *U, float *M, int Ci, int Co) {
-    for (int xi = 0; xi < 16; xi++) {
+    for (int xi = 0; xi < NP; xi++) {
         const float *v = V + (size_t)xi * plane_size(Ci), *u = U + (size_t)xi * Ci * Co;
         float *m = M + (size_t)xi * plane_size(Co);
         for (int co = 0; co < Co; co += 16)
@@ -143,7 +178,10 @@ static void block_products(const float *V, const float *U, float *M, int Ci, int
     }
 }
 
-static const float G[4][3] = {{1.f, 0.f, 0.f}, {.5f, .5f, .5f}, {.5f, -.5f, .5f}, {0.f, 0.f, 1.f}};
+static const float G[AL][3] = {
+    {1.f / 4, 0.f, 0.f}, {-1.f / 6, -1.f / 6, -1.f / 6}, {-1.f / 6, 1.f / 6, -1.f / 6},
+    {1.f / 24, 1.f / 12, 1.f / 6}, {1.f / 24, -1.f / 12, 1.f / 6}, {0.f, 0.f, 1.f},
+};
 
 /* U[xi][a][b] = (G g G^T)[xi]: for the forward pass (transposed = 0) a = ci, b = co and g = w[co][ci]; for the
  * input gradient (transposed = 1) a = co, b = ci and g = w[co][ci] turned by 180 degrees. */
@@ -151,15 +189,15 @@ void winograd_filter(const float *w, float *U, int Ci, int Co, int transposed) {
     for (int co = 0; co < Co; co++)
         for (int ci = 0; ci < Ci; ci++) {
             const float *g = w + ((size_t)co * Ci + ci) * 9;
-            float k[3][3], t[4][3];
+            float k[3][3], t[AL][3];
             for (int i = 0; i < 3; i++)
                 for (int j = 0; j < 3; j++) k[i][j] = transposed ? g[(2 - i) * 3 + (2 - j)] : g[i * 3 + j];
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < AL; i++)
                 for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * k[0][j] + G[i][1] * k[1][j] + G[i][2] * k[2][j];
             const size_t at = transposed ? (size_t)co * Ci + ci : (size_t)ci * Co + co;
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++)
-                    U[(size_t)(4 * i + j) * Ci * Co + at] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+            for (int i = 0; i < AL; i++)
+                for (int j = 0; j < AL; j++)
+                    U[(size_t)(AL * i + j) * Ci * Co + at] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
         }
 }
 
@@ -174,7 +212,7 @@ int winograd_forward(const float *x, const float *U, const float *bias, float *y
     int failed = 0;
 #pragma omp parallel num_threads(threads > 0 ? threads : 1)
     {
-        float *V = scratch(16 * plane_size(Ci)), *M = scratch(16 * plane_size(Co));
+        float *V = scratch(NP * plane_size(Ci)), *M = scratch(NP * plane_size(Co));
         if (!V || !M) {
 #pragma omp atomic write
             failed = 1;
@@ -195,42 +233,42 @@ int winograd_forward(const float *x, const float *U, const float *bias, float *y
     return failed ? -2 : 0;
 }
 
-/* Gt[xi][b][c] = (A g A^T)[xi] for the 2x2 output-gradient block g of each tile (zeros past the edge), and
+/* Gt[xi][b][c] = (A g A^T)[xi] for the 4x4 output-gradient block g of each tile (zeros past the edge), and
  * the block's share of the bias gradient. */
 static void grad_transform(const float *g, const Shape *s, int C, long t0, int count, float *Gt, float *db) {
     const size_t plane = plane_size(C);
     for (int b = 0; b < count; b++) {
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
+        const int rows = s->Ho - oy < MT ? s->Ho - oy : MT, cols = s->Wo - ox < MT ? s->Wo - ox : MT;
         for (int c = 0; c < C; c += 8) {
-            v8f d[2][2], r[4][2];
-            for (int i = 0; i < 2; i++)
-                for (int j = 0; j < 2; j++)
-                    d[i][j] = (oy + i < s->Ho && ox + j < s->Wo)
-                                  ? load8(g + (((size_t)n * s->Ho + oy + i) * s->Wo + ox + j) * C + c) : splat(0.f);
-            store8(db + c, load8(db + c) + d[0][0] + d[0][1] + d[1][0] + d[1][1]);
-            for (int j = 0; j < 2; j++) {
-                r[0][j] = d[0][j];
-                r[1][j] = d[0][j] + d[1][j];
-                r[2][j] = d[0][j] - d[1][j];
-                r[3][j] = -d[1][j];
+            v8f t[AL][MT], sum = load8(db + c); /* t[j][i]: combination j of output-gradient row i */
+            for (int i = 0; i < MT; i++) {
+                v8f d[MT], r[AL];
+                const float *row = g + (((size_t)n * s->Ho + oy + i) * s->Wo + ox) * C + c;
+                for (int j = 0; j < MT; j++) {
+                    d[j] = i < rows && j < cols ? load8(row + (size_t)j * C) : splat(0.f);
+                    sum += d[j];
+                }
+                grad_1d(d, r);
+                for (int j = 0; j < AL; j++) t[j][i] = r[j];
             }
+            store8(db + c, sum);
             float *out = Gt + (size_t)b * C + c;
-            for (int i = 0; i < 4; i++) {
-                store8(out + (size_t)(4 * i + 0) * plane, r[i][0]);
-                store8(out + (size_t)(4 * i + 1) * plane, r[i][0] + r[i][1]);
-                store8(out + (size_t)(4 * i + 2) * plane, r[i][0] - r[i][1]);
-                store8(out + (size_t)(4 * i + 3) * plane, -r[i][1]);
+            for (int j = 0; j < AL; j++) {
+                v8f r[AL];
+                grad_1d(t[j], r);
+                for (int i = 0; i < AL; i++) store8(out + (size_t)(AL * i + j) * plane, r[i]);
             }
         }
     }
-    for (int xi = 0; xi < 16; xi++)
+    for (int xi = 0; xi < NP; xi++)
         memset(Gt + xi * plane + (size_t)count * C, 0, sizeof(float) * (size_t)(BT - count) * C);
 }
 
 /* S[xi] (Ci x Co) += V[xi]^T (Ci x BT) . Gt[xi] (BT x Co): 4 rows x 16 columns of S in registers at a time. */
 static void block_weight_sums(const float *V, const float *Gt, float *S, int Ci, int Co) {
-    for (int xi = 0; xi < 16; xi++) {
+    for (int xi = 0; xi < NP; xi++) {
         const float *v = V + (size_t)xi * plane_size(Ci), *gt = Gt + (size_t)xi * plane_size(Co);
         float *sum = S + (size_t)xi * Ci * Co;
         for (int ci = 0; ci < Ci; ci += 4)
@@ -264,7 +302,7 @@ int winograd_weight_grad(const float *x, const float *g, float *dw, float *db, i
     const long blocks = (s.T + BT - 1) / BT;
     if (threads > 64) threads = 64;
     if (threads < 1) threads = 1;
-    const size_t sums_size = (size_t)16 * Ci * Co + Co;  /* each thread's S, then its bias sums */
+    const size_t sums_size = (size_t)NP * Ci * Co + Co;  /* each thread's S, then its bias sums */
     float *sums[64] = {0};
     int failed = 0;
     for (int t = 0; t < threads; t++)
@@ -273,7 +311,7 @@ int winograd_weight_grad(const float *x, const float *g, float *dw, float *db, i
         /* fixed blocks per thread, summed in thread order: the result does not depend on timing */
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
         for (int t = 0; t < threads; t++) {
-            float *V = scratch(16 * plane_size(Ci)), *Gt = scratch(16 * plane_size(Co));
+            float *V = scratch(NP * plane_size(Ci)), *Gt = scratch(NP * plane_size(Co));
             if (!V || !Gt) {
 #pragma omp atomic write
                 failed = 1;
@@ -283,7 +321,7 @@ int winograd_weight_grad(const float *x, const float *g, float *dw, float *db, i
                     const long t0 = k * BT;
                     const int count = (int)(s.T - t0 < BT ? s.T - t0 : BT);
                     input_transform(x, &s, Ci, H, W, t0, count, V);
-                    grad_transform(g, &s, Co, t0, count, Gt, sums[t] + (size_t)16 * Ci * Co);
+                    grad_transform(g, &s, Co, t0, count, Gt, sums[t] + (size_t)NP * Ci * Co);
                     block_weight_sums(V, Gt, sums[t], Ci, Co);
                 }
             }
@@ -296,17 +334,23 @@ int winograd_weight_grad(const float *x, const float *g, float *dw, float *db, i
         for (int t = 1; t < threads; t++)
             for (size_t i = 0; i < sums_size; i++) S[i] += sums[t][i];
         for (int co = 0; co < Co; co++) {
-            db[co] = S[(size_t)16 * Ci * Co + co];
+            db[co] = S[(size_t)NP * Ci * Co + co];
             for (int ci = 0; ci < Ci; ci++) {
-                float m[4][4], t[3][4];
-                for (int xi = 0; xi < 16; xi++) m[xi / 4][xi % 4] = S[((size_t)xi * Ci + ci) * Co + co];
+                float m[AL][AL], t[3][AL];
+                for (int xi = 0; xi < NP; xi++) m[xi / AL][xi % AL] = S[((size_t)xi * Ci + ci) * Co + co];
                 for (int i = 0; i < 3; i++)
-                    for (int j = 0; j < 4; j++)
-                        t[i][j] = G[0][i] * m[0][j] + G[1][i] * m[1][j] + G[2][i] * m[2][j] + G[3][i] * m[3][j];
+                    for (int j = 0; j < AL; j++) {
+                        float acc = 0.f;
+                        for (int k = 0; k < AL; k++) acc += G[k][i] * m[k][j];
+                        t[i][j] = acc;
+                    }
                 float *out = dw + ((size_t)co * Ci + ci) * 9;
                 for (int i = 0; i < 3; i++)
-                    for (int j = 0; j < 3; j++)
-                        out[i * 3 + j] = t[i][0] * G[0][j] + t[i][1] * G[1][j] + t[i][2] * G[2][j] + t[i][3] * G[3][j];
+                    for (int j = 0; j < 3; j++) {
+                        float acc = 0.f;
+                        for (int k = 0; k < AL; k++) acc += t[i][k] * G[k][j];
+                        out[i * 3 + j] = acc;
+                    }
             }
         }
     }
