@@ -183,21 +183,43 @@ static const float G[AL][3] = {
     {1.f / 24, 1.f / 12, 1.f / 6}, {1.f / 24, -1.f / 12, 1.f / 6}, {0.f, 0.f, 1.f},
 };
 
+/* G k for three filter taps k: G's zeros and shared sums spelled out (the full product is 3x the work). */
+INLINE void filter_1d(const float k[3], float out[AL]) {
+    const float sixth = 1.f / 6, even = k[0] + k[2], quarter = 0.25f * k[0] + k[2];
+    out[0] = 0.25f * k[0];
+    out[1] = -sixth * (even + k[1]);
+    out[2] = -sixth * (even - k[1]);
+    out[3] = sixth * (quarter + 0.5f * k[1]);
+    out[4] = sixth * (quarter - 0.5f * k[1]);
+    out[5] = k[2];
+}
+
 /* U[xi][a][b] = (G g G^T)[xi]: for the forward pass (transposed = 0) a = ci, b = co and g = w[co][ci]; for the
  * input gradient (transposed = 1) a = co, b = ci and g = w[co][ci] turned by 180 degrees. */
 void winograd_filter(const float *w, float *U, int Ci, int Co, int transposed) {
-    for (int co = 0; co < Co; co++)
-        for (int ci = 0; ci < Ci; ci++) {
-            const float *g = w + ((size_t)co * Ci + ci) * 9;
-            float k[3][3], t[AL][3];
-            for (int i = 0; i < 3; i++)
-                for (int j = 0; j < 3; j++) k[i][j] = transposed ? g[(2 - i) * 3 + (2 - j)] : g[i * 3 + j];
-            for (int i = 0; i < AL; i++)
-                for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * k[0][j] + G[i][1] * k[1][j] + G[i][2] * k[2][j];
-            const size_t at = transposed ? (size_t)co * Ci + ci : (size_t)ci * Co + co;
-            for (int i = 0; i < AL; i++)
-                for (int j = 0; j < AL; j++)
-                    U[(size_t)(AL * i + j) * Ci * Co + at] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+    const int A = transposed ? Co : Ci, B = transposed ? Ci : Co;
+    float row[NP][256]; /* one a's values for every point, copied out whole: the NP blocks are a multiple of
+                         * 4 KiB apart, and writing them a float at a time would keep evicting one L1 set */
+    for (int a = 0; a < A; a++)
+        for (int b0 = 0; b0 < B; b0 += 256) {
+            const int width = B - b0 < 256 ? B - b0 : 256;
+            for (int b = b0; b < b0 + width; b++) {
+                const int co = transposed ? a : b, ci = transposed ? b : a;
+                const float *g = w + ((size_t)co * Ci + ci) * 9;
+                float k[3][3], t[3][AL], column[3], r[AL];
+                for (int i = 0; i < 3; i++)
+                    for (int j = 0; j < 3; j++) k[i][j] = transposed ? g[(2 - i) * 3 + (2 - j)] : g[i * 3 + j];
+                for (int j = 0; j < 3; j++) { /* t[j] = G times column j of k */
+                    for (int i = 0; i < 3; i++) column[i] = k[i][j];
+                    filter_1d(column, t[j]);
+                }
+                for (int i = 0; i < AL; i++) {
+                    filter_1d((const float[3]){t[0][i], t[1][i], t[2][i]}, r);
+                    for (int j = 0; j < AL; j++) row[AL * i + j][b - b0] = r[j];
+                }
+            }
+            for (int xi = 0; xi < NP; xi++)
+                memcpy(U + (size_t)xi * A * B + (size_t)a * B + b0, row[xi], sizeof(float) * width);
         }
 }
 
@@ -333,11 +355,16 @@ int winograd_weight_grad(const float *x, const float *g, float *dw, float *db, i
         float *S = sums[0];
         for (int t = 1; t < threads; t++)
             for (size_t i = 0; i < sums_size; i++) S[i] += sums[t][i];
-        for (int co = 0; co < Co; co++) {
-            db[co] = S[(size_t)NP * Ci * Co + co];
-            for (int ci = 0; ci < Ci; ci++) {
-                float m[AL][AL], t[3][AL];
-                for (int xi = 0; xi < NP; xi++) m[xi / AL][xi % AL] = S[((size_t)xi * Ci + ci) * Co + co];
+        for (int co = 0; co < Co; co++) db[co] = S[(size_t)NP * Ci * Co + co];
+        float (*column)[AL][AL] = malloc(sizeof(float) * AL * AL * Co);
+        if (!column) failed = 1;
+        for (int ci = 0; ci < Ci && column; ci++) {
+            /* one input channel's sums for every point, read a row at a time: the NP blocks are a multiple of
+             * 4 KiB apart, and gathering them a float at a time would keep evicting one L1 set */
+            for (int xi = 0; xi < NP; xi++)
+                for (int co = 0; co < Co; co++) column[co][xi / AL][xi % AL] = S[((size_t)xi * Ci + ci) * Co + co];
+            for (int co = 0; co < Co; co++) {
+                float (*m)[AL] = column[co], t[3][AL];
                 for (int i = 0; i < 3; i++)
                     for (int j = 0; j < AL; j++) {
                         float acc = 0.f;
@@ -353,6 +380,7 @@ int winograd_weight_grad(const float *x, const float *g, float *dw, float *db, i
                     }
             }
         }
+        free(column);
     }
     for (int t = 0; t < threads; t++) free(sums[t]);
     return failed ? -2 : 0;
