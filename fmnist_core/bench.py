@@ -136,14 +136,15 @@ def run_bench(quick: bool = False) -> int:
     print(f"speed-up: {notebook / trainer:.2f}x over the notebook loop; the C kernels {plain / trainer:.2f}x")
 
     print(f"\nMLP presets, one full epoch; fastest of {ROUNDS} alternating rounds")
-    print(f"  {'preset':<20}{'C step':>10}{'PyTorch ops':>13}   ratio")
+    print(f"  {'preset':<20}{'C step':>10}{'PyTorch ops':>13}   ratio   every round (C step; PyTorch ops)")
     for preset in ("seed-pytorch-mlp", "seed-keras-mlp"):
         with_kernel, without = [], []
         for _ in range(ROUNDS):
             with_kernel.append(trainer_epoch_seconds(data, preset, None)[0])
             without.append(without_kernels_epoch_seconds(data, preset, None))
         fastest, plain = min(with_kernel), min(without)
-        print(f"  {preset:<20}{fastest:>8.2f} s{plain:>11.2f} s   {plain / fastest:.2f}x")
+        rounds_text = f"{' / '.join(f'{t:.2f}' for t in with_kernel)}; {' / '.join(f'{t:.2f}' for t in without)}"
+        print(f"  {preset:<20}{fastest:>8.2f} s{plain:>11.2f} s   {plain / fastest:.2f}x   {rounds_text}")
 
     spec = PRESETS["seed-pytorch-cnn"].model
     model = build_model(spec)
