@@ -71,6 +71,10 @@ def _winograd_library() -> ctypes.CDLL | None:
         for function in (library.winograd_forward, library.winograd_weight_grad):
             function.argtypes = [_POINTER] * 4 + [_INT] * 7
             function.restype = _INT
+        library.winograd_forward_pool_relu.argtypes = [_POINTER] * 5 + [_INT] * 7
+        library.winograd_forward_pool_relu.restype = _INT
+        library.pool_relu_backward.argtypes = [_POINTER] * 4 + [_INT] * 5
+        library.pool_relu_backward.restype = None
         library._typed = True
     return library
 
@@ -169,30 +173,63 @@ class ConvWeightGradByKernel(torch.autograd.Function):
         return grad_input, taps.permute(3, 2, 0, 1), grad_bias, None
 
 
-def _winograd_conv(x_last: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int,
-                   for_input_grad: bool) -> torch.Tensor:
-    """conv2d of x_last (N, H, W, C) by the 3×3 `weight` in channels-last memory; with `for_input_grad`, the
-    convolution that takes an output gradient back to the layer's input."""
+def _transformed_filter(weight: torch.Tensor, for_input_grad: bool) -> torch.Tensor:
+    """The 3×3 filters in Winograd's domain, (points, Ci, Co); for the input gradient turned and (points, Co, Ci)."""
     library = _winograd_library()
     out_channels, in_channels = weight.shape[:2]
-    # Held in names until the calls return: a temporary's memory is freed as soon as its address is taken.
+    # Held in a name until the call returns: a temporary's memory is freed as soon as its address is taken.
     weight = weight.detach().contiguous()
-    bias = None if bias is None else bias.detach().contiguous()
     points = library.winograd_points()
-    transformed = x_last.new_empty((points, out_channels, in_channels) if for_input_grad
+    transformed = weight.new_empty((points, out_channels, in_channels) if for_input_grad
                                    else (points, in_channels, out_channels))
     library.winograd_filter(_address(weight), _address(transformed), in_channels, out_channels,
                             int(for_input_grad))
-    if for_input_grad:
-        in_channels, out_channels = out_channels, in_channels
+    return transformed
+
+
+def _winograd_conv(x_last: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int,
+                   for_input_grad: bool, pool_relu: bool = False):
+    """conv2d of x_last (N, H, W, C) by the 3×3 `weight` in channels-last memory; with `for_input_grad`, the
+    convolution that takes an output gradient back to the layer's input. With `pool_relu`, relu(max_pool_2x2)
+    of it and the pool's choices."""
+    library = _winograd_library()
+    transformed = _transformed_filter(weight, for_input_grad)
+    _, in_channels, out_channels = transformed.shape
+    bias = None if bias is None else bias.detach().contiguous()
     n, height, width, _ = x_last.shape
-    output = x_last.new_empty((n, height + 2 * padding - 2, width + 2 * padding - 2, out_channels))
-    status = library.winograd_forward(
-        _address(x_last), _address(transformed), None if bias is None else _address(bias), _address(output), n,
-        height, width, in_channels, out_channels, padding, torch.get_num_threads())
+    out_h, out_w = height + 2 * padding - 2, width + 2 * padding - 2
+    dims = (n, height, width, in_channels, out_channels, padding, torch.get_num_threads())
+    bias_address = None if bias is None else _address(bias)
+    if pool_relu:
+        output = x_last.new_empty((n, out_h // 2, out_w // 2, out_channels))
+        choice = torch.empty(output.shape, dtype=torch.int32)
+        status = library.winograd_forward_pool_relu(_address(x_last), _address(transformed), bias_address,
+                                                    _address(output), _address(choice), *dims)
+    else:
+        output, choice = x_last.new_empty((n, out_h, out_w, out_channels)), None
+        status = library.winograd_forward(_address(x_last), _address(transformed), bias_address, _address(output),
+                                          *dims)
     if status != 0:
         raise RuntimeError(f"Winograd convolution kernel failed ({status})")
-    return output
+    return (output, choice) if pool_relu else output
+
+
+def _winograd_backward(x_last: torch.Tensor, weight: torch.Tensor, padding: int, grad_last: torch.Tensor,
+                       needs_input_grad: bool):
+    """Input (or None), weight and bias gradients of a Winograd convolution from its output gradient."""
+    grad_input = None
+    if needs_input_grad:
+        grad_input = _winograd_conv(grad_last, weight, None, 2 - padding, for_input_grad=True).permute(0, 3, 1, 2)
+    out_channels, in_channels = weight.shape[:2]
+    grad_weight = weight.new_empty(weight.shape)  # (Co, Ci, 3, 3) contiguous, whatever the weight's layout
+    grad_bias = weight.new_empty((out_channels,))
+    n, height, width, _ = x_last.shape
+    status = _winograd_library().winograd_weight_grad(
+        _address(x_last), _address(grad_last), _address(grad_weight), _address(grad_bias), n, height, width,
+        in_channels, out_channels, padding, torch.get_num_threads())
+    if status != 0:
+        raise RuntimeError(f"Winograd weight-gradient kernel failed ({status})")
+    return grad_input, grad_weight, grad_bias
 
 
 class WinogradConv3x3(torch.autograd.Function):
@@ -209,41 +246,64 @@ class WinogradConv3x3(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output):
         x_last, weight = ctx.saved_tensors
-        padding = ctx.padding
         grad_last = grad_output.permute(0, 2, 3, 1).contiguous()
-        grad_input = None
-        if ctx.needs_input_grad[0]:
-            grad_input = _winograd_conv(grad_last, weight, None, 2 - padding, for_input_grad=True).permute(0, 3, 1, 2)
-        out_channels, in_channels = weight.shape[:2]
-        grad_weight = weight.new_empty(weight.shape)  # (Co, Ci, 3, 3) contiguous, whatever the weight's layout
-        grad_bias = weight.new_empty((out_channels,))
+        return *_winograd_backward(x_last, weight, ctx.padding, grad_last, ctx.needs_input_grad[0]), None
+
+
+class WinogradConvPoolReLU(torch.autograd.Function):
+    """relu(max_pool2d(conv2d(x, weight, bias, padding), 2)) with the convolution by Winograd F(4×4, 3×3): its
+    output never goes to memory, and the pool and ReLU gradients are one pass. Output in channels-last memory."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, padding: int):
+        x_last = x.permute(0, 2, 3, 1).contiguous()
+        output, choice = _winograd_conv(x_last, weight, bias, padding, for_input_grad=False, pool_relu=True)
+        ctx.save_for_backward(x_last, weight, output, choice)
+        ctx.padding = padding
+        return output.permute(0, 3, 1, 2)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x_last, weight, output, choice = ctx.saved_tensors
         n, height, width, _ = x_last.shape
-        status = _winograd_library().winograd_weight_grad(
-            _address(x_last), _address(grad_last), _address(grad_weight), _address(grad_bias), n, height, width,
-            in_channels, out_channels, padding, torch.get_num_threads())
-        if status != 0:
-            raise RuntimeError(f"Winograd weight-gradient kernel failed ({status})")
-        return grad_input, grad_weight, grad_bias, None
+        out_h, out_w = height + 2 * ctx.padding - 2, width + 2 * ctx.padding - 2
+        pooled_grad = grad_output.permute(0, 2, 3, 1).contiguous()
+        grad_last = pooled_grad.new_empty((n, out_h, out_w, weight.shape[0]))
+        _winograd_library().pool_relu_backward(_address(pooled_grad), _address(output), _address(choice),
+                                               _address(grad_last), n, out_h, out_w, weight.shape[0],
+                                               torch.get_num_threads())
+        return *_winograd_backward(x_last, weight, ctx.padding, grad_last, ctx.needs_input_grad[0]), None
 
 
 class KernelConv(nn.Module):
     """Runs `conv` (shared, not copied) through a kernel for CPU float32 inputs: Winograd where it fits, else
-    oneDNN with the weight gradient by ConvWeightGradByKernel."""
+    oneDNN with the weight gradient by ConvWeightGradByKernel. With `pool_relu`, it stands for the model's
+    conv → 2×2 max-pool → ReLU (Winograd only)."""
 
-    def __init__(self, conv: nn.Conv2d, winograd: bool):
+    def __init__(self, conv: nn.Conv2d, winograd: bool, pool_relu: bool = False):
         super().__init__()
         self.conv = conv
-        self.function = WinogradConv3x3 if winograd else ConvWeightGradByKernel
+        self.pool_relu = pool_relu
+        self.function = (WinogradConvPoolReLU if pool_relu else WinogradConv3x3) if winograd \
+            else ConvWeightGradByKernel
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.device.type != "cpu" or x.dtype != torch.float32:
-            return self.conv(x)
+            out = self.conv(x)
+            return torch.relu(nn.functional.max_pool2d(out, 2)) if self.pool_relu else out
         return self.function.apply(x, self.conv.weight, self.conv.bias, self.conv.padding[0])
 
 
 def _weight_grad_fits(conv: nn.Module) -> bool:
     return (isinstance(conv, nn.Conv2d) and conv.in_channels % 8 == 0 and conv.out_channels % 8 == 0
             and conv.kernel_size[0] <= 7 and conv.stride == (1, 1) and conv.groups == 1 and conv.bias is not None)
+
+
+def _is_pool2(layer: nn.Module | None) -> bool:
+    """A plain 2×2 max-pool with stride 2 (what the fused Winograd output transform computes)."""
+    return (isinstance(layer, nn.MaxPool2d) and layer.kernel_size in (2, (2, 2)) and layer.stride in (2, (2, 2))
+            and layer.padding in (0, (0, 0)) and layer.dilation in (1, (1, 1)) and not layer.ceil_mode
+            and not layer.return_indices)
 
 
 def _winograd_fits(conv: nn.Module) -> bool:
@@ -263,16 +323,20 @@ class FusedFirstStage(nn.Module):
         first_stage = {"conv1", "pool1", "relu1"}
         with_kernel = _weight_grad_library() is not None
         with_winograd = _winograd_library() is not None
-        self.rest = nn.Sequential(*[self._kernel_layer(layer, with_kernel, with_winograd)
-                                    for name, layer in model.named_children() if name not in first_stage])
-
-    @staticmethod
-    def _kernel_layer(layer: nn.Module, with_kernel: bool, with_winograd: bool) -> nn.Module:
-        if with_winograd and _winograd_fits(layer):
-            return KernelConv(layer, winograd=True)
-        if with_kernel and _weight_grad_fits(layer):
-            return KernelConv(layer, winograd=False)
-        return layer
+        later = [layer for name, layer in model.named_children() if name not in first_stage]
+        rest = []
+        while later:
+            layer = later.pop(0)
+            if with_winograd and _winograd_fits(layer):
+                pool_relu = _is_pool2(later[0] if later else None) and isinstance(later[1:2] and later[1], nn.ReLU)
+                rest.append(KernelConv(layer, winograd=True, pool_relu=pool_relu))
+                if pool_relu:
+                    del later[:2]
+            elif with_kernel and _weight_grad_fits(layer):
+                rest.append(KernelConv(layer, winograd=False))
+            else:
+                rest.append(layer)
+        self.rest = nn.Sequential(*rest)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if images.device.type != "cpu" or images.dtype != torch.float32 or images.requires_grad:

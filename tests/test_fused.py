@@ -100,13 +100,38 @@ def test_winograd_convolution_matches_pytorch(small_data, in_channels, out_chann
     assert all(torch.equal(a, b) for a, b in zip(first, (conv.weight.grad, conv.bias.grad, x.grad), strict=True))
 
 
+@pytest.mark.parametrize(("in_channels", "out_channels", "padding", "size"), [
+    (32, 32, 0, 13), (16, 64, 1, 14), (32, 16, 1, 7), (64, 32, 0, 5), (16, 16, 0, 4),
+])
+def test_winograd_with_pool_and_relu_matches_pytorch(small_data, in_channels, out_channels, padding, size):
+    torch.manual_seed(in_channels * 3 + out_channels + size)
+    conv = nn.Conv2d(in_channels, out_channels, 3, padding=padding).to(memory_format=torch.channels_last)
+    pictures = as_input(small_data.train_images[:20 * in_channels])
+    x = nn.functional.adaptive_avg_pool2d(pictures, size).reshape(20, in_channels, size, size)
+    x = x.contiguous(memory_format=torch.channels_last).requires_grad_()
+    expected = torch.relu(nn.functional.max_pool2d(conv(x), 2))  # the model's conv → pool → relu
+    upstream = torch.randn_like(expected)
+    expected.backward(upstream)
+    want = conv.weight.grad.clone(), conv.bias.grad.clone(), x.grad.clone()
+    conv.zero_grad()
+    x.grad = None
+
+    got = fused.KernelConv(conv, winograd=True, pool_relu=True)(x)
+    assert got.shape == expected.shape
+    assert torch.allclose(got, expected, atol=1e-5 * expected.abs().max().item()), (got - expected).abs().max()
+    got.backward(upstream)
+    for got_grad, expected_grad in zip((conv.weight.grad, conv.bias.grad, x.grad), want, strict=True):
+        assert torch.allclose(got_grad, expected_grad, rtol=1e-4, atol=1e-4 * expected_grad.abs().max().item())
+
+
 def test_wrapped_model_gives_the_same_logits_and_every_gradient(small_data):
     spec = CNNSpec(conv_channels=(16, 32, 8), dense=32)
     model = build_model(spec).module.to(memory_format=torch.channels_last)  # as the trainer holds it
     runner = fused.for_cpu(model, spec, torch.device("cpu"))
     assert isinstance(runner, fused.FusedFirstStage)
     kernels = [layer.function for layer in runner.rest if isinstance(layer, fused.KernelConv)]
-    assert kernels == [fused.WinogradConv3x3, fused.ConvWeightGradByKernel]  # 16→32 by Winograd; 32→8 not
+    # 16→32 by Winograd with its pool and ReLU folded in; 32→8 not
+    assert kernels == [fused.WinogradConvPoolReLU, fused.ConvWeightGradByKernel]
     assert list(runner.parameters()) == list(model.parameters())  # one set of weights, trained once
     images, labels = as_input(small_data.train_images[:64]), small_data.train_labels[:64]
 

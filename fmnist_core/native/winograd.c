@@ -153,6 +153,54 @@ static void output_transform(const float *M, const float *bias, const Shape *s, 
     }
 }
 
+typedef int v8i __attribute__((vector_size(32)));
+INLINE v8f select8(v8i mask, v8f a, v8f b) { return (v8f)(((v8i)a & mask) | ((v8i)b & ~mask)); }
+INLINE v8i splati(int i) { return (v8i){i, i, i, i, i, i, i, i}; }
+
+/* The same outputs, then 2x2 max-pool and ReLU: a 4x4 tile holds four whole pool windows (tiles start at
+ * multiples of 4). Writes relu(max) to y (N, Ho/2, Wo/2, C) and which of the window's four outputs was the
+ * maximum to choice (0..3 in reading order, the first of equal values, as PyTorch's max_pool2d). */
+static void output_transform_pool_relu(const float *M, const float *bias, const Shape *s, int C, long t0,
+                                       int count, float *y, int *choice) {
+    const size_t plane = plane_size(C);
+    const int Hp = s->Ho / 2, Wp = s->Wo / 2;
+    for (int b = 0; b < count; b++) {
+        int n, oy, ox;
+        tile_origin(s, t0 + b, &n, &oy, &ox);
+        for (int c = 0; c < C; c += 8) {
+            const float *in = M + (size_t)b * C + c;
+            v8f r[MT][AL], o[MT][MT];
+            for (int j = 0; j < AL; j++) {
+                v8f m[AL], col[MT];
+                for (int i = 0; i < AL; i++) m[i] = load8(in + (size_t)(AL * i + j) * plane);
+                output_1d(m, col);
+                for (int i = 0; i < MT; i++) r[i][j] = col[i];
+            }
+            const v8f b8 = bias ? load8(bias + c) : splat(0.f);
+            for (int i = 0; i < MT; i++) {
+                output_1d(r[i], o[i]);
+                for (int j = 0; j < MT; j++) o[i][j] += b8;
+            }
+            for (int wy = 0; wy < MT / 2; wy++)
+                for (int wx = 0; wx < MT / 2; wx++) {
+                    const int py = oy / 2 + wy, px = ox / 2 + wx;
+                    if (py >= Hp || px >= Wp) continue;
+                    v8f best = o[2 * wy][2 * wx];
+                    v8i code = splati(0);
+                    for (int k = 1; k < 4; k++) {
+                        const v8f v = o[2 * wy + k / 2][2 * wx + k % 2];
+                        const v8i greater = v > best;
+                        best = select8(greater, v, best);
+                        code = (splati(k) & greater) | (code & ~greater);
+                    }
+                    const size_t at = (((size_t)n * Hp + py) * Wp + px) * C + c;
+                    store8(y + at, select8(best > splat(0.f), best, splat(0.f)));
+                    memcpy(choice + at, &code, sizeof code);
+                }
+        }
+    }
+}
+
 /* M[xi] (BT x Co) = V[xi] (BT x Ci) . U[xi] (Ci x Co): 6 rows x 16 columns in registers at a time. */
 static void block_products(const float *V, const float *U, float *M, int Ci, int Co) {
     for (int xi = 0; xi < NP; xi++) {
@@ -225,9 +273,8 @@ void winograd_filter(const float *w, float *U, int Ci, int Co, int transposed) {
 
 static float *scratch(size_t floats) { return aligned_alloc(64, ((floats * sizeof(float) + 63) / 64) * 64); }
 
-/* y = conv(x, w) + bias (bias may be NULL) with U from winograd_filter. Returns 0, or < 0 when refused. */
-int winograd_forward(const float *x, const float *U, const float *bias, float *y, int N, int H, int W, int Ci,
-                     int Co, int P, int threads) {
+static int forward_driver(const float *x, const float *U, const float *bias, float *y, int *choice, int N, int H,
+                          int W, int Ci, int Co, int P, int threads) {
     if (Ci % 16 || Co % 16 || N < 0 || P < 0 || P > 2 || H + 2 * P < 3 || W + 2 * P < 3) return -1;
     const Shape s = shape_of(N, H, W, Ci, Co, P);
     const long blocks = (s.T + BT - 1) / BT;
@@ -247,12 +294,49 @@ int winograd_forward(const float *x, const float *U, const float *bias, float *y
             const int count = (int)(s.T - t0 < BT ? s.T - t0 : BT);
             input_transform(x, &s, Ci, H, W, t0, count, V);
             block_products(V, U, M, Ci, Co);
-            output_transform(M, bias, &s, Co, s.Ho, s.Wo, t0, count, y);
+            if (choice)
+                output_transform_pool_relu(M, bias, &s, Co, t0, count, y, choice);
+            else
+                output_transform(M, bias, &s, Co, s.Ho, s.Wo, t0, count, y);
         }
         free(V);
         free(M);
     }
     return failed ? -2 : 0;
+}
+
+/* y = conv(x, w) + bias (bias may be NULL) with U from winograd_filter. Returns 0, or < 0 when refused. */
+int winograd_forward(const float *x, const float *U, const float *bias, float *y, int N, int H, int W, int Ci,
+                     int Co, int P, int threads) {
+    return forward_driver(x, U, bias, y, NULL, N, H, W, Ci, Co, P, threads);
+}
+
+/* y = relu(max_pool_2x2(conv(x, w) + bias)), (N, Ho/2, Wo/2, Co), and each pooled value's choice (see
+ * output_transform_pool_relu), without writing the convolution's own output. */
+int winograd_forward_pool_relu(const float *x, const float *U, const float *bias, float *y, int *choice, int N,
+                               int H, int W, int Ci, int Co, int P, int threads) {
+    return forward_driver(x, U, bias, y, choice, N, H, W, Ci, Co, P, threads);
+}
+
+/* The convolution's output gradient g (N, Ho, Wo, C) from the pooled output's gradient gp (N, Ho/2, Wo/2, C):
+ * each gradient goes to the window's chosen output where the pooled value passed the ReLU, zeros elsewhere. */
+void pool_relu_backward(const float *gp, const float *y, const int *choice, float *g, int N, int Ho, int Wo, int C,
+                        int threads) {
+    const int Hp = Ho / 2, Wp = Wo / 2;
+#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(static)
+    for (int n = 0; n < N; n++) {
+        float *image = g + (size_t)n * Ho * Wo * C;
+        memset(image, 0, sizeof(float) * (size_t)Ho * Wo * C);
+        for (int py = 0; py < Hp; py++)
+            for (int px = 0; px < Wp; px++) {
+                const size_t at = (((size_t)n * Hp + py) * Wp + px) * C;
+                for (int c = 0; c < C; c++) {
+                    if (!(y[at + c] > 0.f)) continue;
+                    const int k = choice[at + c];
+                    image[((size_t)(2 * py + k / 2) * Wo + 2 * px + k % 2) * C + c] = gp[at + c];
+                }
+            }
+    }
 }
 
 /* Gt[xi][b][c] = (A g A^T)[xi] for the 4x4 output-gradient block g of each tile (zeros past the edge), and
