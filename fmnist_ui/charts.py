@@ -31,7 +31,10 @@ def _epoch_axis(figure: go.Figure, epochs: list[int], **where) -> None:
 
 def _layout(figure: go.Figure, height: int) -> go.Figure:
     figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font=FONT,
-                         legend={"orientation": "h", "y": -0.2}, hovermode="x unified")
+                         # at the figure's bottom edge, in the margin: a legend of several rows placed relative to the
+                         # plot grew up over the axis title in small charts
+                         legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
+                         hovermode="x unified")
     return figure
 
 

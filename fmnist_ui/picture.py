@@ -11,6 +11,7 @@ from fmnist_core.uploads import MAX_UPLOAD_BYTES, ImageInputError, prepare_uploa
 from . import state
 from .drawing import drawing_pad, drawn_png
 from .i18n import current_language, t
+from .widgets import column_heading
 
 GALLERY_SIZE = 100
 GALLERY_PAGE = 20
@@ -83,7 +84,8 @@ def gallery() -> None:
     """Upload, drawing pad and the first 100 test images (20 at a time, filterable by class) as buttons."""
     names = class_names(current_language())
     upload_box()
-    st.subheader(t("gallery"))
+    column_heading(t("gallery"))
+    st.caption(t("gallery_hint"))
     choice = st.selectbox(t("class_filter"), [-1, *range(10)], key="class_filter",
                           format_func=lambda c: t("all_classes") if c < 0 else names[c])
     labels = state.dataset().test_labels

@@ -39,9 +39,9 @@ def test_widgets_change_the_spec():
     at.slider(key="conv_layers").set_value(1).run()
     table = at.dataframe[0].value
     assert list(table["Layer"])[:3] == ["conv1", "pool1", "flatten"]
-    assert table["Output shape"].iloc[2] == "5408"
+    assert table["Output"].iloc[2] == "5408"
     at.select_slider(key="filters_1").set_value(64).run()
-    assert at.dataframe[0].value["Output shape"].iloc[0] == "64 × 26 × 26"
+    assert at.dataframe[0].value["Output"].iloc[0] == "64×26×26"
 
 
 def test_same_padding_keeps_the_map_size_and_lets_four_conv_layers_fit():
@@ -50,12 +50,12 @@ def test_same_padding_keeps_the_map_size_and_lets_four_conv_layers_fit():
     at.radio(key="padding").set_value("same").run()
     assert not at.exception and not at.error
     table = at.dataframe[0].value
-    assert table["Output shape"].iloc[0] == "32 × 28 × 28"
+    assert table["Output"].iloc[0] == "32×28×28"
     assert any(button.label == "Train" for button in at.button)
     at.radio(key="kernel_size").set_value(3).run()
     at.slider(key="conv_layers").set_value(2).run()
     # The seed CNN with "same" padding: the dense layer sees 32 × 7 × 7 numbers instead of 32 × 5 × 5.
-    assert at.dataframe[0].value["Output shape"].iloc[4] == "1568"
+    assert at.dataframe[0].value["Output"].iloc[4] == "1568"
     assert f"{211_690:,}" in markdown_text(at)
 
 
@@ -276,7 +276,7 @@ def test_a_link_with_a_spec_opens_that_model_and_a_bad_one_explains():
     assert not at.exception and not at.error
     assert at.session_state["conv_layers"] == 3 and at.session_state["filters_2"] == 64
     assert at.session_state["padding"] == "same"
-    assert at.dataframe[0].value["Output shape"].iloc[0] == "16 × 28 × 28"
+    assert at.dataframe[0].value["Output"].iloc[0] == "16×28×28"
     assert at.session_state["optimizer"] == "sgd" and at.session_state["epochs"] == 7
     assert list(at.dataframe[0].value["Layer"])[:6] == ["conv1", "pool1", "conv2", "pool2", "conv3", "pool3"]
 

@@ -100,7 +100,7 @@ def test_main_path_in_chromium(server, tmp_path):
         shared_link = page.url
 
         page.get_by_role("link", name="Explore feature maps").first.click()
-        expect(page.get_by_text("Test images (click one)")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Click one to see what each filter sees.")).to_be_visible(timeout=60_000)
         page.get_by_role("button", name="#7", exact=True).click()
         expect(page.get_by_role("heading", name="Test image #7")).to_be_visible(timeout=20_000)
         expect(page.get_by_text("conv1 · 8 filters · 26×26 each")).to_be_visible()
