@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import native
+from . import native, optimizers
 from .specs import CNNSpec, MLPSpec
 
 LIBRARY = "first_stage"
@@ -57,6 +57,10 @@ def _dense_library() -> ctypes.CDLL | None:
         library.dense_train_chunk.argtypes = (
             [_POINTER] * 4 + [_INT, _INT] + [_POINTER] * 5 + [ctypes.c_float, ctypes.c_float, _INT] + [_POINTER] * 2)
         library.dense_train_chunk.restype = _INT
+        library.dense_train_step_adam.argtypes = (
+            [_POINTER] * 4 + [_INT, _INT] + [_POINTER] * 5 + [ctypes.c_float] + [_POINTER] * 4
+            + [ctypes.c_float] * 4 + [_INT])
+        library.dense_train_step_adam.restype = _INT
         library._typed = True
     return library
 
@@ -383,6 +387,35 @@ class DenseStepRunner(nn.Module):
             _address(correct))
         if status != 0:
             raise RuntimeError(f"MLP step kernel failed ({status})")
+
+
+    def adam_stepper(self, optimizer):
+        """A function (images, labels, batch, label_smoothing, loss_sum, correct, settings) that trains a whole
+        batch and takes its Adam step in one C call, with `optimizer`'s own moments and step count (checkpoints
+        and resumes see the same state); None where `optimizer` is not a fused Adam over exactly these
+        parameters."""
+        parameters = [parameter for linear in self.linears for parameter in (linear.weight, linear.bias)]
+        moments = optimizer.adam_moments(parameters)
+        if moments is None:
+            return None
+        if self.grad_buffers is None:
+            self.grad_buffers = [torch.empty_like(parameter) for parameter in parameters]
+        # The pointers are fixed for the epoch: parameters, gradients and moments are updated in place.
+        fixed = (self.widths, _pointers(parameters[0::2]), _pointers(parameters[1::2]),
+                 _pointers(self.grad_buffers[0::2]), _pointers(self.grad_buffers[1::2]))
+        exp_avgs, exp_avg_sqs = (_pointers(tensors) for tensors in moments)
+        step = _dense_library().dense_train_step_adam
+
+        def train_step(images, labels, batch, label_smoothing, loss_sum, correct, settings) -> None:
+            optimizer.count_adam_step()
+            status = step(blas_sgemm(), _address(images), _address(labels), _address(batch), len(batch),
+                          len(self.linears), *fixed, label_smoothing, _address(loss_sum), _address(correct),
+                          exp_avgs, exp_avg_sqs, settings.lr, settings.beta1, optimizers.ADAM_BETA2,
+                          optimizers.ADAM_EPS, optimizer.steps_taken)
+            if status != 0:
+                raise RuntimeError(f"MLP step kernel failed ({status})")
+
+        return train_step
 
 
 def dense_steppable(module: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> bool:

@@ -75,17 +75,33 @@ class Optimizer:
         grads = [param.grad for param in self.params]
         if any(grad is None for grad in grads):
             raise RuntimeError("every trained parameter needs a gradient before the optimizer step")
-        self.steps_taken += 1
         if self.kind == "sgd":
+            self.steps_taken += 1
             torch._foreach_add_(self.params, grads, alpha=-settings.lr)
             return
-        torch._foreach_add_(self.step_counts, 1)
+        self.count_adam_step()
         if self.fused:
             torch._fused_adam_(self.params, grads, self.exp_avgs, self.exp_avg_sqs, [], self.step_counts,
                                lr=settings.lr, beta1=settings.beta1, beta2=ADAM_BETA2, weight_decay=0.0,
                                eps=ADAM_EPS, amsgrad=False, maximize=False)
         else:
             self._foreach_adam(grads, settings)
+
+    def count_adam_step(self) -> None:
+        """One more Adam step: by `step`, or by a kernel that applied it itself (fused.DenseStepRunner)."""
+        self.steps_taken += 1
+        torch._foreach_add_(self.step_counts, 1)
+
+    def adam_moments(self, params) -> tuple[list[torch.Tensor], list[torch.Tensor]] | None:
+        """The first and second moments of `params` (in that order), for a kernel that runs this Adam itself;
+        None when this is not a fused Adam over exactly those parameters."""
+        if self.kind != "adam" or not self.fused:
+            return None
+        position = {id(param): index for index, param in enumerate(self.params)}
+        if len(position) != len(params) or any(id(param) not in position for param in params):
+            return None
+        order = [position[id(param)] for param in params]
+        return [self.exp_avgs[index] for index in order], [self.exp_avg_sqs[index] for index in order]
 
     def _foreach_adam(self, grads, settings: StepSettings) -> None:
         """Adam by the book with foreach operators, for devices without the fused kernel (Apple MPS)."""

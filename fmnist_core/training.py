@@ -126,12 +126,17 @@ def train_one_epoch(
     train_chunk = getattr(module, "train_chunk", None) if (
         plain_cross_entropy and fused.dense_steppable(module, images, labels)) else None
     smoothing = float(getattr(loss_fn, "label_smoothing", 0.0))
+    adam_stepper = getattr(module, "adam_stepper", None) if train_chunk is not None else None
+    train_step_adam = adam_stepper(optimizer) if adam_stepper is not None else None
     for start in range(0, len(order), batch_size):
         if should_stop is not None and should_stop():
             return None
         index = order[start:start + batch_size]
         optimizer.zero_grad()
         chunks = index.split(micro_batch or batch_size)
+        if train_step_adam is not None and len(chunks) == 1:  # the batch and its Adam step in one C call
+            train_step_adam(images, labels, index, smoothing, loss_sum, correct, settings(optimizer.steps_taken))
+            continue
         for chunk in chunks:
             if train_chunk is not None:
                 train_chunk(images, labels, chunk, 1 / len(index), smoothing, loss_sum, correct)

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from conftest import tiny_cnn_run, tiny_mlp_run
-from fmnist_core import fused, native
+from fmnist_core import fused, native, training
 from fmnist_core.models import build_model
 from fmnist_core.specs import CNNSpec, MLPSpec
 from fmnist_core.training import as_input, fit
@@ -232,14 +232,29 @@ def test_mlp_step_gives_pytorch_loss_right_answers_and_gradients(small_data, hid
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-6)
 
 
-def test_mlp_training_with_and_without_the_kernel_agrees(small_data, monkeypatch):
-    run = tiny_mlp_run(epochs=2, shuffle=True, seed=3, label_smoothing=0.1, schedule="onecycle")
-    calls = []
-    kernel_chunk = fused.DenseStepRunner.train_chunk
+@pytest.mark.parametrize(("batch_size", "optimizer"), [(256, "adam"), (32, "adam"), (32, "sgd")])
+def test_mlp_training_with_and_without_the_kernel_agrees(small_data, monkeypatch, batch_size, optimizer):
+    # batch 256: two chunks a batch, gradients by the kernel and torch's Adam; batch 32: one chunk, its Adam step
+    # in the same C call; SGD: one chunk, torch's SGD
+    run = tiny_mlp_run(epochs=2, shuffle=True, seed=3, label_smoothing=0.1, schedule="onecycle",
+                       batch_size=batch_size, optimizer=optimizer)
+    calls = {"train_chunk": [], "adam_step": []}
+    kernel_chunk, kernel_stepper = fused.DenseStepRunner.train_chunk, fused.DenseStepRunner.adam_stepper
     monkeypatch.setattr(fused.DenseStepRunner, "train_chunk",
-                        lambda self, *args: calls.append(len(args[2])) or kernel_chunk(self, *args))
+                        lambda self, *args: calls["train_chunk"].append(len(args[2])) or kernel_chunk(self, *args))
+
+    def counted_stepper(self, optimizer):
+        step = kernel_stepper(self, optimizer)
+        return None if step is None else lambda *args: calls["adam_step"].append(len(args[2])) or step(*args)
+
+    monkeypatch.setattr(fused.DenseStepRunner, "adam_stepper", counted_stepper)
     with_kernel = fit(run, small_data)
-    assert sum(calls) == 2 * len(small_data.train_images)  # every image of both epochs went through the kernel
+    # every image of both epochs went through a kernel, and batches of one chunk took their Adam step there
+    assert sum(calls["train_chunk"]) + sum(calls["adam_step"]) == 2 * len(small_data.train_images)
+    count = len(small_data.train_images)
+    one_chunk_images = sum(min(batch_size, count - start) for start in range(0, count, batch_size)
+                           if min(batch_size, count - start) <= training.CPU_MICRO_BATCH)
+    assert sum(calls["adam_step"]) == (2 * one_chunk_images if optimizer == "adam" else 0)
     monkeypatch.setenv("FMNIST_NATIVE", "0")
     without = fit(run, small_data)
     for got, expected in zip(with_kernel.history, without.history, strict=True):
