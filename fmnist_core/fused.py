@@ -10,6 +10,8 @@
 - A whole MLP chunk (images in, loss and every gradient out) in one call: a batch-32 step was about 25 PyTorch
   operators on tiny tensors at 5-20 µs each, more than its arithmetic. Its matrix products go to the sgemm of
   PyTorch's own BLAS (MKL in the Linux wheels), found in libtorch_cpu; where that symbol is missing, the plain path.
+  A batch that is one chunk (the Keras notebook's batch of 32) also takes its Adam step in that call, on the
+  optimizer's own moments.
 
 See native/*.c and BENCHMARKS.md. The model's own modules are untouched, so hooks, checkpoints and feature maps
 see the same network.
