@@ -13,7 +13,7 @@ from fmnist_ui import charts, state
 from fmnist_ui.i18n import current_language, t
 from fmnist_ui.model_files import model_file_box
 from fmnist_ui.picture import GALLERY_COLUMNS, GALLERY_SIZE, UPLOAD, gallery, image_of, thumbnail
-from fmnist_ui.share import shared_value
+from fmnist_ui.share import image_index, shared_value
 from fmnist_ui.widgets import column_heading
 
 COMPARE_DEFAULT = [0, 7, 26]
@@ -40,9 +40,9 @@ keys = [record.key for record in runs]
 if shared_value("run") in keys and not st.session_state.get("run_link_applied"):
     st.session_state["run_link_applied"] = True
     st.session_state["explore_run"] = shared_value("run")
-    image = shared_value("image") or ""
-    if image.isdigit() and int(image) < len(data.test_images):
-        st.session_state["selected_image"] = int(image)
+    image = image_index(shared_value("image"), len(data.test_images))
+    if image is not None:
+        st.session_state["selected_image"] = image
         st.session_state.pop("gallery_page", None)
 if st.session_state.get("explore_run") not in keys:
     st.session_state["explore_run"] = keys[0]

@@ -1,13 +1,14 @@
 """Build & train: widgets build a spec, Train queues a background job, a fragment shows it live."""
 import streamlit as st
 
+from fmnist_core.jobs import TEACHER
 from fmnist_core.runs import resumable_epoch
 from fmnist_core.runstore import ACTIVE, RunRecord, RunStoreError
 from fmnist_core.specs import SpecError
 from fmnist_core.storage import app_home
 from fmnist_ui import charts, state
 from fmnist_ui.i18n import t
-from fmnist_ui.lesson import CONTROLS, is_hidden, is_locked
+from fmnist_ui.lesson import CONTROLS, is_hidden, is_locked, is_teacher
 from fmnist_ui.share import decode_run, encode_run, shared_value
 from fmnist_ui.widgets import (
     architecture_table,
@@ -79,9 +80,18 @@ def status_line(record: RunRecord) -> None:
     elif record.status == "failed":
         st.error(t("status_failed", error=record.error))
     elif record.status == "cancelled":
-        st.warning(t("status_cancelled", epochs=len(history)))
+        st.warning(t("status_cancelled", epochs=len(history)) + " " + t(f"stopped_by_{stopper(record)}"))
     else:
         st.warning(t("status_interrupted", epochs=len(history)))
+
+
+def stopper(record: RunRecord) -> str:
+    """Who stopped a cancelled run, as this session sees it: you, the teacher, or another browser."""
+    if record.stopped_by == owner:
+        return "you"
+    if record.stopped_by == TEACHER:
+        return "teacher"
+    return "other" if record.stopped_by else "unknown"
 
 
 def live_view(key: str, was_active: bool) -> None:
@@ -101,10 +111,21 @@ if run is not None:
     key = run.key
     record = state.store().get(key)
     active = record is not None and record.status in ACTIVE
+    watching = active and key not in st.session_state.setdefault("unwatched", set())
     try:
         if active:
-            if buttons[0].button(t("stop_button"), type="secondary", width="stretch"):
-                manager.cancel(key)
+            who = TEACHER if is_teacher() else owner
+            if manager.can_stop(key, who):
+                if buttons[0].button(t("stop_button"), type="secondary", width="stretch"):
+                    manager.cancel(key, who=who)
+                    st.rerun()
+            elif watching:
+                summary_column.caption(t("someone_elses_job"))
+                if buttons[0].button(t("stop_watching"), width="stretch"):
+                    st.session_state["unwatched"].add(key)
+                    st.rerun()
+            elif buttons[0].button(t("watch_again"), width="stretch"):
+                st.session_state["unwatched"].discard(key)
                 st.rerun()
             if st.session_state.get("submitted", {}).get(key) == "joined":
                 st.caption(t("joined"))
@@ -124,7 +145,10 @@ if run is not None:
     if record is not None and record.history:
         st.session_state["explore_run"] = key
         summary_column.page_link("app_pages/explore.py", label=t("go_explore"), icon=":material/image_search:")
-    st.fragment(live_view, run_every=POLL_SECONDS if active else None)(key, active)
+    if active and not watching:
+        st.info(t("not_watching"))
+    else:
+        st.fragment(live_view, run_every=POLL_SECONDS if active else None)(key, active)
 
 others = [key for key in state.store().active_keys() if run is None or key != run.key]
 if others:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .runstore import RunRecord, RunStore
 from .specs import RunSpec
-from .storage import CheckpointError, app_home, checkpoint_path, discard_checkpoints, file_digest
+from .storage import CheckpointError, app_home, checkpoint_path, file_digest
 
 DATABASE_NAME = "runs.sqlite3"
 
@@ -16,10 +16,11 @@ def open_store(home: Path | None = None) -> RunStore:
 
 
 def cached_result(store: RunStore, home: Path, run: RunSpec) -> RunRecord | None:
-    """The finished record for this spec when its final checkpoint is intact (same SHA-256 as when written);
-    a damaged or missing one is discarded and the run marked failed, so asking again retrains it."""
+    """The finished record for this spec when it can answer for it: trained here (or imported with a claim its
+    weights were measured to keep) and its final checkpoint intact (same SHA-256 as when written). A lookup:
+    it deletes nothing; training the spec again replaces a damaged run."""
     record = store.get(run.key)
-    if record is None or record.status != "done":
+    if record is None or record.status != "done" or not record.verified:
         return None
     final = run.train.epochs
     path = checkpoint_path(home, run.key, final)
@@ -29,8 +30,6 @@ def cached_result(store: RunStore, home: Path, run: RunSpec) -> RunRecord | None
     if expected is None and _loads(path, run.key):  # written before digests were kept: check once, remember
         store.set_checkpoint_sha256(run.key, final, file_digest(path))
         return record
-    discard_checkpoints(home, run.key)
-    store.finish(run.key, "failed", error=f"checkpoint of epoch {final} was missing or damaged and was discarded")
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,11 +12,14 @@ import torch
 
 from .models import BuiltModel, build_model
 from .specs import RunSpec, SpecError, run_from_json
-from .storage import CheckpointError, file_digest
+from .storage import MAX_STORED_FILE_BYTES, CheckpointError, file_digest, home_error, read_stored_file
 from .training import ResumePoint
 
 CHECKPOINT_FORMAT = "fmnist-explorer-checkpoint/1"
 RESUME_FORMAT = "fmnist-explorer-resume/2"  # 2: own optimizer state, no scheduler
+# torch.save writes its zip entries uncompressed; the pickle of our dicts (spec, keys, a training curve) is a few
+# KB. A compressed entry, or declared sizes past these, cannot be ours and would cost memory to unpack.
+MAX_PICKLE_BYTES = 2**20
 
 
 def save_checkpoint(path: Path, run: RunSpec, epoch: int, model: BuiltModel) -> str:
@@ -56,14 +60,34 @@ def _to_cpu(value):
     return value
 
 
-def read_payload(source: Path | bytes, name: str | None = None) -> dict:
-    """The dict inside a file we wrote, from a path or raw bytes, loaded with `weights_only=True`."""
-    name = name or (source.name if isinstance(source, Path) else "file")
-    if isinstance(source, Path) and not source.is_file():
-        raise CheckpointError(f"{name}: no such file")
+def check_archive(raw: bytes, name: str, limit: int = MAX_STORED_FILE_BYTES) -> None:
+    """Measure a torch.save zip before torch.load unpacks it: every entry stored (not compressed), inside the
+    file, the pickle small and the declared sizes together within `limit`. CheckpointError otherwise."""
     try:
-        payload = torch.load(source if isinstance(source, Path) else io.BytesIO(source), map_location="cpu",
-                             weights_only=True)
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, RecursionError):
+        raise CheckpointError(f"{name}: unreadable or unsafe checkpoint (not a PyTorch zip file)") from None
+    declared = 0
+    for entry in entries:
+        if (entry.compress_type != zipfile.ZIP_STORED or entry.compress_size != entry.file_size
+                or entry.header_offset + entry.file_size > len(raw)):
+            raise CheckpointError(f"{name}: unreadable or unsafe checkpoint (compressed or oversized entry)")
+        if entry.filename.endswith(".pkl") and entry.file_size > MAX_PICKLE_BYTES:
+            raise CheckpointError(f"{name}: unreadable or unsafe checkpoint (oversized description)")
+        declared += entry.file_size
+    if declared > limit or not entries:
+        raise CheckpointError(f"{name}: unreadable or unsafe checkpoint (declared sizes too large)")
+
+
+def read_payload(source: Path | bytes, name: str | None = None) -> dict:
+    """The dict inside a file we wrote, from a path or raw bytes, loaded with `weights_only=True` after its
+    size and zip entries were measured."""
+    name = name or (source.name if isinstance(source, Path) else "file")
+    raw = read_stored_file(source) if isinstance(source, Path) else source
+    check_archive(raw, name)
+    try:
+        payload = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except Exception as error:  # truncated zip, garbage, or a pickle that is not plain weights
         raise CheckpointError(f"{name}: unreadable or unsafe checkpoint ({type(error).__name__})") from error
     if not isinstance(payload, dict):
@@ -72,17 +96,36 @@ def read_payload(source: Path | bytes, name: str | None = None) -> dict:
 
 
 def _write_atomically(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pt")
+    """Temp file in the same folder, then rename: a full disk or a kill leaves the old file or none, never half
+    of one. A full or read-only disk is a HomeError that says so."""
+    temp_name = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pt")
         with os.fdopen(handle, "wb") as file:
             torch.save(payload, file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+    except BaseException as error:
+        if temp_name is not None:
+            Path(temp_name).unlink(missing_ok=True)
+        cause = error if isinstance(error, OSError) else error.__cause__ or error.__context__
+        if isinstance(cause, OSError):  # torch.save wraps write errors in a RuntimeError
+            raise home_error(cause, path.parent) from error
+        if isinstance(error, RuntimeError) and "write" in str(error).lower():
+            free = _free_bytes(path.parent)
+            if free is not None and free < 2**20:
+                raise home_error(OSError(28, "No space left on device"), path.parent) from error
         raise
+
+
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return None
+    return info.f_bavail * info.f_frsize
 
 
 @dataclass
@@ -110,10 +153,26 @@ def checkpoint_from_payload(payload: dict, name: str, expected_key: str | None =
         raise CheckpointError(f"{name}: belongs to another run")
     if not 1 <= epoch <= run.train.epochs:
         raise CheckpointError(f"{name}: epoch {epoch} is not one of the run's {run.train.epochs} epochs")
-    model = build_model(run.model)
-    try:
-        model.module.load_state_dict(payload["state_dict"], strict=True)
+    state = payload.get("state_dict")
+    with torch.device("meta"):  # the spec's layers and shapes, without allocating a single weight
+        model = build_model(run.model)
+    _check_weights(state, model.module.state_dict(), name)
+    try:  # the file's own tensors become the weights: nothing is allocated twice
+        model.module.load_state_dict({key: value.contiguous() for key, value in state.items()}, strict=True,
+                                     assign=True)
     except (RuntimeError, KeyError, TypeError, AttributeError) as error:
         raise CheckpointError(f"{name}: weights do not match the spec ({error})") from error
     model.module.eval()
     return Checkpoint(run=run, epoch=epoch, model=model)
+
+
+def _check_weights(state, expected: dict, name: str) -> None:
+    """The file's weights have exactly the names, shapes and dtype the spec's layers need."""
+    if not isinstance(state, dict) or set(state) != set(expected):
+        raise CheckpointError(f"{name}: weights do not match the spec (other layer names)")
+    for key, want in expected.items():
+        tensor = state[key]
+        if not isinstance(tensor, torch.Tensor) or tensor.shape != want.shape or tensor.dtype != want.dtype:
+            shape = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+            raise CheckpointError(f"{name}: weights do not match the spec ({key}: {shape}, "
+                                  f"expected {tuple(want.shape)})")

@@ -11,7 +11,7 @@ import time
 from .cache import cached_result, open_store
 from .metrics import EpochMetrics
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
-from .specs import CNNSpec, MLPSpec, RunSpec, SpecError, validate
+from .specs import DEVICES, OPTIMIZERS, CNNSpec, MLPSpec, RunSpec, SpecError, validate
 from .storage import app_home
 
 
@@ -47,10 +47,10 @@ def build_parser() -> OneLineParser:
     train.add_argument("--hidden", type=_int_list)
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
-    train.add_argument("--optimizer", choices=("adam", "sgd"))
+    train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument("--lr", type=float)
     train.add_argument("--seed", type=int)
-    train.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    train.add_argument("--device", choices=DEVICES, default="auto")
     train.add_argument("--no-cache", action="store_true", help="train even when a finished run exists")
     train.add_argument("--json", action="store_true", help="one JSON object per epoch, then a summary")
     bench = commands.add_parser("bench", help="time the notebook-style loop against this trainer")
@@ -94,13 +94,31 @@ def progress_line(metrics: EpochMetrics, total: int) -> str:
             f"{metrics.images_per_second:,.0f} img/s")
 
 
+class StopOnSignal:
+    """SIGTERM or SIGINT (Ctrl+C) asks training to stop after the current batch; the run is then recorded as
+    interrupted (resumable), never left "running" for pages to wait on."""
+
+    def __init__(self):
+        self.received: list[int] = []
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda signum, _frame: self.received.append(signum))
+
+    def __call__(self) -> bool:
+        return bool(self.received)
+
+    def record_interrupted(self, store, key: str) -> None:
+        record = store.get(key)
+        if self.received and record is not None and record.status in ("cancelled", "queued", "running"):
+            name = signal.Signals(self.received[0]).name
+            store.finish(key, "interrupted", error=f"the command stopped on {name}")
+
+
 def command_train(args: argparse.Namespace) -> int:
     run = run_from_args(args)
     home = app_home()
     store = open_store(home)
     started = time.perf_counter()
-    stop_requested = []
-    signal.signal(signal.SIGTERM, lambda *_: stop_requested.append(True))
+    stop_requested = StopOnSignal()
 
     def on_epoch(metrics: EpochMetrics) -> None:
         if args.json:
@@ -120,10 +138,12 @@ def command_train(args: argparse.Namespace) -> int:
 
         try:
             record = train_run(run, store, home, use_cache=False, on_epoch=on_epoch,
-                               should_stop=lambda: bool(stop_requested)).record
+                               should_stop=stop_requested).record
         except DatasetError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
+        stop_requested.record_interrupted(store, run.key)
+        record = store.get(run.key) or record
     if args.json:
         print(json.dumps({
             "done": True, "cached": cached, "run_id": record.key, "status": record.status,
@@ -137,6 +157,8 @@ def command_train(args: argparse.Namespace) -> int:
         if final:
             print(f"final validation accuracy {final.val_acc:.2%} after {final.epoch} epochs, "
                   f"{record.total_seconds:.1f} s of training")
+    if stop_requested():
+        return 130
     return 0 if record.status in ("done", "cancelled") else 1
 
 

@@ -5,22 +5,35 @@ A worker crash or cancel cannot take the server down, and a server restart leave
 """
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import cached_result, open_store
 from .models import build_model
 from .runs import resumable_epoch, train_run
+from .runstore import RunStoreError
 from .specs import RunSpec
-from .storage import check_run_key, run_folder
+from .storage import check_run_key, home_error, run_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 POLL_SECONDS = 0.25
+# How often the monitor looks for runs whose worker is gone although no manager of this server started it
+# (a killed CLI or precompute), and how long it waits out a store error before trying again.
+ORPHAN_CHECK_SECONDS = 2.0
+ORPHAN_GRACE_SECONDS = 30.0
+TEACHER = "teacher"
+log = logging.getLogger(__name__)
+
+
+class NotYourJob(PermissionError):
+    """Stop asked by a session that neither started the job nor is the teacher's."""
 
 
 def default_max_jobs() -> int:
@@ -43,7 +56,11 @@ def _pid_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # a zombie (exited, not yet reaped by its parent) trains nothing
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            return stat_file.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 class JobManager:
@@ -57,17 +74,24 @@ class JobManager:
         self._waiting: list[str] = []
         self._running: dict[str, subprocess.Popen] = {}
         self._resuming: set[str] = set()
+        self._owners: dict[str, str] = {}  # key → the session that started the job (only it may stop it)
+        self._exited: dict[str, int] = {}  # workers that ended and whose end is not yet recorded in the store
         self._closed = threading.Event()
+        self._last_orphan_check = 0.0
         self.mark_orphans_interrupted()
         self._monitor = threading.Thread(target=self._watch, name="fmnist-jobs", daemon=True)
         self._monitor.start()
 
     def mark_orphans_interrupted(self) -> None:
-        """Runs left queued/running by a server that stopped are marked interrupted, not left hanging."""
-        for key in self.store.active_keys():
-            record = self.store.get(key)
-            if record is not None and not _pid_alive(record.pid):
-                self.store.finish(key, "interrupted", error="the server stopped before this run finished")
+        """Runs left queued/running whose worker is gone (a server, CLI or precompute that stopped or was killed)
+        are marked interrupted, resumable, instead of showing "training" forever."""
+        with self._lock:
+            ours = set(self._running) | set(self._waiting) | set(self._exited)
+        now = time.time()
+        for key, pid, queued_at in self.store.active_workers():
+            # A CLI run is queued a moment before it records its pid: give it that moment.
+            if key not in ours and not _pid_alive(pid) and (pid or now - queued_at > ORPHAN_GRACE_SECONDS):
+                self.store.finish(key, "interrupted", error="its worker stopped before this run finished")
 
     def submit(self, run: RunSpec, owner: str | None = None, resume: bool = False) -> Submission:
         """Answer from the cache, join the job already training this spec, or queue a new one (with `resume`,
@@ -83,6 +107,8 @@ class JobManager:
                 self.store.queue(run, build_model(run.model).param_count, owner=owner, keep_history=resuming)
                 if resuming:
                     self._resuming.add(key)
+                if owner:
+                    self._owners[key] = owner
                 self._waiting.append(key)
                 self._start_waiting()
                 state = "queued"
@@ -90,13 +116,29 @@ class JobManager:
             self.store.post(key, owner)
         return Submission(key, state)
 
-    def cancel(self, key: str) -> None:
-        """Stop a queued or running job; a running worker stops within one batch (SIGTERM)."""
+    def job_owner(self, key: str) -> str | None:
+        """The session that started the job training `key` (None when none of this manager's jobs is)."""
+        with self._lock:
+            return self._owners.get(key) if key in self._running or key in self._waiting else None
+
+    def can_stop(self, key: str, who: str | None) -> bool:
+        """The session that started a job may stop it, and the teacher may stop any."""
+        owner = self.job_owner(key)
+        return who == TEACHER or owner is None or owner == who
+
+    def cancel(self, key: str, who: str | None = None) -> None:
+        """Stop a queued or running job for `who` (the session that started it, or TEACHER); a running worker
+        stops within one batch (SIGTERM). NotYourJob for anyone else: they can stop watching, not stop it."""
         check_run_key(key)
+        if not self.can_stop(key, who):
+            raise NotYourJob(f"run {key} was started by another session")
+        if who:
+            self.store.mark_stopped_by(key, who)
         with self._lock:
             if key in self._waiting:
                 self._waiting.remove(key)
                 self._resuming.discard(key)
+                self._owners.pop(key, None)
                 self.store.finish(key, "cancelled", error="cancelled before it started")
             process = self._running.get(key)
         if process is not None and process.poll() is None:
@@ -133,8 +175,16 @@ class JobManager:
         # Caller holds the lock.
         while self._waiting and len(self._running) < self.max_jobs:
             key = self._waiting.pop(0)
-            self._running[key] = self._launch(key, resume=key in self._resuming)
-            self._resuming.discard(key)
+            try:
+                self._running[key] = self._launch(key, resume=key in self._resuming)
+            except OSError as error:  # a full disk or an unwritable home: this job fails, the queue goes on
+                self._owners.pop(key, None)
+                try:
+                    self.store.finish(key, "failed", error=str(home_error(error, self.home)))
+                except RunStoreError:
+                    log.warning("job monitor: cannot record that run %s could not start", key)
+            finally:
+                self._resuming.discard(key)
 
     def _launch(self, key: str, resume: bool = False) -> subprocess.Popen:
         folder = run_folder(self.home, key)
@@ -152,16 +202,35 @@ class JobManager:
             )
 
     def _watch(self) -> None:
+        """The monitor: free the slots of ended workers, start waiting jobs, record ends. It survives any error
+        (a full disk, a store locked for long): it logs, and tries the same again at its next poll."""
         while not self._closed.wait(POLL_SECONDS):
-            with self._lock:
-                finished = [(key, process) for key, process in self._running.items() if process.poll() is not None]
-                for key, _ in finished:
-                    del self._running[key]
+            try:
+                self._poll()
+            except Exception:  # noqa: BLE001 - whatever happens, the queue must keep moving
+                log.exception("job monitor: error while polling; retrying")
+
+    def _poll(self) -> None:
+        with self._lock:
+            finished = [(key, process) for key, process in self._running.items() if process.poll() is not None]
             for key, process in finished:
-                self._record_exit(key, process.returncode)
+                del self._running[key]
+                self._owners.pop(key, None)
+                self._exited[key] = process.returncode
             if finished:
-                with self._lock:
-                    self._start_waiting()
+                self._start_waiting()
+            exited = dict(self._exited)
+        for key, returncode in exited.items():
+            try:
+                self._record_exit(key, returncode)
+            except RunStoreError:
+                log.warning("job monitor: cannot record the end of run %s yet; will retry", key)
+                continue
+            with self._lock:
+                self._exited.pop(key, None)
+        if time.monotonic() - self._last_orphan_check >= ORPHAN_CHECK_SECONDS:
+            self._last_orphan_check = time.monotonic()
+            self.mark_orphans_interrupted()
 
     def _record_exit(self, key: str, returncode: int) -> None:
         """A worker that died without recording a final status (crash, kill) is marked failed."""

@@ -5,7 +5,7 @@ import dataclasses
 import time
 
 from .cache import cached_result, open_store
-from .cli import progress_line
+from .cli import StopOnSignal, progress_line
 from .presets import PRESETS, mlp_vs_cnn
 from .runs import train_run
 from .specs import RunSpec
@@ -36,14 +36,19 @@ def run_precompute(recipe: str = "fast-cnn", runs: list[RunSpec] | None = None) 
     store = open_store(home)
     runs = runs if runs is not None else exercise_grid(recipe)
     started = time.perf_counter()
+    stop = StopOnSignal()
     for position, run in enumerate(runs, start=1):
         label = f"[{position}/{len(runs)}] {run.summary()}"
         if cached_result(store, home, run) is not None:
             print(f"{label}: cached", flush=True)
             continue
-        result = train_run(run, store, home, owner="precompute",
+        result = train_run(run, store, home, owner="precompute", should_stop=stop, resume=True,
                            on_epoch=lambda metrics, total=run.train.epochs: print(
                                f"    {progress_line(metrics, total)}", flush=True))
+        if stop():
+            stop.record_interrupted(store, run.key)
+            print(f"{label}: interrupted; run precompute again to go on from the last finished epoch", flush=True)
+            return 130
         final = result.record.final
         print(f"{label}: {result.record.status}, val acc {final.val_acc:.2%}, "
               f"{result.record.total_seconds:.0f} s", flush=True)

@@ -1,6 +1,7 @@
 """Train a run or answer it from the cache: the store, checkpoints and `fit` wired together."""
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ def train_run(
     should_stop: Callable[[], bool] | None = None,
     data: FashionMNIST | None = None,
     owner: str | None = None,
-    pid: int = 0,
+    pid: int | None = None,
     resume: bool = False,
 ) -> RunResult:
     """Return the cached run when it is done, else train it, saving a checkpoint after every epoch.
@@ -50,7 +51,7 @@ def train_run(
         store.queue(run, build_model(run.model).param_count, owner=owner, keep_history=start is not None)
     if start is None:
         discard_checkpoints(home, run.key)
-    store.mark_running(run.key, device.type, pid)
+    store.mark_running(run.key, device.type, os.getpid() if pid is None else pid)
 
     def record_resume_point(point: ResumePoint) -> None:
         save_resume_point(resume_path(home, run.key), run.key, point)

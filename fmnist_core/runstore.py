@@ -1,6 +1,7 @@
 """SQLite record of every run and its per-epoch metrics; the one source of truth for every page."""
 from __future__ import annotations
 
+import errno
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -9,11 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .metrics import EpochMetrics
-from .specs import RunSpec, run_from_json
-from .storage import check_run_key
+from .specs import RunSpec, SpecError, run_from_json
+from .storage import check_run_key, home_error
 
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 ACTIVE = ("queued", "running")
+ORIGINS = ("trained", "imported")  # trained on this server, or brought in as a model file
+# An imported run is trusted as a cached answer only when the accuracy its weights score here matches the one
+# its file claims (evaluation is deterministic; other hardware moves it by a few images at most).
+IMPORT_TOLERANCE = 0.005
+SCHEMA_VERSION = 2  # 1: checkpoint digests; 2: origin, measured accuracy, who stopped a run
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -29,7 +35,10 @@ CREATE TABLE IF NOT EXISTS runs (
     error TEXT,
     created_at REAL NOT NULL,
     started_at REAL,
-    finished_at REAL
+    finished_at REAL,
+    origin TEXT NOT NULL DEFAULT 'trained',
+    measured_acc REAL,
+    stopped_by TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
@@ -50,7 +59,32 @@ CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)
 
 
 class RunStoreError(RuntimeError):
-    """The run store cannot be read or written (for example: locked by another process for too long)."""
+    """The run store cannot be read or written. `code` names why for translated messages: locked (another
+    process held it for too long), disk_full, read_only, damaged."""
+
+    def __init__(self, message: str, code: str = "locked"):
+        super().__init__(message)
+        self.code = code
+
+
+def _store_error(path: Path, error: sqlite3.DatabaseError) -> RunStoreError:
+    text = str(error)
+    if "disk is full" in text or "disk I/O" in text:
+        return RunStoreError(str(home_error(OSError(errno.ENOSPC, text), path.parent)), "disk_full")
+    if "readonly" in text or "unable to open" in text:
+        return RunStoreError(str(home_error(OSError(errno.EACCES, text), path.parent)), "read_only")
+    if isinstance(error, sqlite3.OperationalError):
+        return RunStoreError(f"run store {path.name}: {text}", "locked")
+    return RunStoreError(f"run store {path.name} is damaged: {text}", "damaged")
+
+
+# Columns added after the first release, by schema version: (table, column, declaration).
+MIGRATIONS = {
+    1: [("epochs", "checkpoint_sha256", "TEXT")],
+    2: [("runs", "origin", "TEXT NOT NULL DEFAULT 'trained'"), ("runs", "measured_acc", "REAL"),
+        ("runs", "stopped_by", "TEXT")],
+}
+EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds", "images_per_second")
 
 
 @dataclass
@@ -69,6 +103,18 @@ class RunRecord:
     started_at: float | None
     finished_at: float | None
     history: list[EpochMetrics] = field(default_factory=list)
+    origin: str = "trained"
+    measured_acc: float | None = None  # imports: accuracy of the file's weights on the test set, measured here
+    stopped_by: str | None = None  # who pressed Stop: a session id, "teacher", or "signal"
+
+    @property
+    def verified(self) -> bool:
+        """Trained here, or imported with a claimed final accuracy that its weights really score here."""
+        if self.origin != "imported":
+            return True
+        final = self.final
+        return (self.measured_acc is not None and final is not None
+                and abs(self.measured_acc - final.val_acc) <= IMPORT_TOLERANCE)
 
     @property
     def total_seconds(self) -> float:
@@ -96,27 +142,41 @@ class RunStore:
     def __init__(self, path: Path, timeout: float = 10.0):
         self.path = Path(path)
         self.timeout = timeout
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise home_error(error, self.path.parent) from None
         with self._connect() as connection:
             connection.executescript(SCHEMA)
-            columns = {row[1] for row in connection.execute("PRAGMA table_info(epochs)")}
-            if "checkpoint_sha256" not in columns:  # a store written before digests were recorded
-                connection.execute("ALTER TABLE epochs ADD COLUMN checkpoint_sha256 TEXT")
+            self._migrate(connection)
+
+    @staticmethod
+    def _migrate(connection: sqlite3.Connection) -> None:
+        """Bring a store written by an earlier version up to SCHEMA_VERSION (CREATE TABLE IF NOT EXISTS does not
+        add columns to a table that is already there)."""
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for table, column, declaration in MIGRATIONS[step]:
+                columns = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+        if version < SCHEMA_VERSION:
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         try:
             with closing(sqlite3.connect(self.path, timeout=self.timeout)) as connection:
+                connection.row_factory = sqlite3.Row
                 connection.execute("PRAGMA foreign_keys = ON")
                 connection.execute("PRAGMA journal_mode = WAL")
                 with connection:  # commit on success, roll back on error
                     yield connection
-        except sqlite3.OperationalError as error:
-            raise RunStoreError(f"run store {self.path.name}: {error}") from error
         except sqlite3.DatabaseError as error:
-            raise RunStoreError(f"run store {self.path.name} is damaged: {error}") from error
+            raise _store_error(self.path, error) from error
 
-    def queue(self, run: RunSpec, params: int, owner: str | None = None, keep_history: bool = False) -> None:
+    def queue(self, run: RunSpec, params: int, owner: str | None = None, keep_history: bool = False,
+              origin: str = "trained") -> None:
         """Record (or reset) the run as queued, dropping metrics of an earlier unfinished attempt unless
         `keep_history` (a resume goes on from them)."""
         key = run.key
@@ -124,12 +184,17 @@ class RunStore:
             if not keep_history:
                 connection.execute("DELETE FROM epochs WHERE key = ?", (key,))
             connection.execute(
-                """INSERT INTO runs (key, spec_json, summary, model_kind, params, status, owner, created_at)
-                   VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)
+                """INSERT INTO runs (key, spec_json, summary, model_kind, params, status, owner, created_at, origin)
+                   VALUES (:key, :spec_json, :summary, :model_kind, :params, 'queued', :owner, :created_at,
+                           :origin)
                    ON CONFLICT(key) DO UPDATE SET status='queued', error=NULL, pid=NULL, device=NULL,
                        started_at=NULL, finished_at=NULL, owner=COALESCE(excluded.owner, runs.owner),
-                       created_at=excluded.created_at""",
-                (key, run.canonical_json(), run.summary(), run.model.kind, params, owner, time.time()),
+                       created_at=excluded.created_at, spec_json=excluded.spec_json, summary=excluded.summary,
+                       model_kind=excluded.model_kind, params=excluded.params, origin=excluded.origin,
+                       measured_acc=NULL, stopped_by=NULL""",
+                {"key": key, "spec_json": run.canonical_json(), "summary": run.summary(),
+                 "model_kind": run.model.kind, "params": params, "owner": owner, "created_at": time.time(),
+                 "origin": origin},
             )
 
     def mark_running(self, key: str, device: str, pid: int) -> None:
@@ -142,9 +207,9 @@ class RunStore:
     def add_epoch(self, key: str, metrics: EpochMetrics, checkpoint_sha256: str | None = None) -> None:
         with self._connect() as connection:
             connection.execute(
-                """INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (key, metrics.epoch, metrics.train_loss, metrics.train_acc, metrics.val_loss,
-                 metrics.val_acc, metrics.epoch_seconds, metrics.images_per_second, checkpoint_sha256),
+                f"""INSERT OR REPLACE INTO epochs (key, {", ".join(EPOCH_COLUMNS)}, checkpoint_sha256)
+                    VALUES (:key, {", ".join(":" + name for name in EPOCH_COLUMNS)}, :checkpoint_sha256)""",
+                {"key": check_run_key(key), **metrics.to_dict(), "checkpoint_sha256": checkpoint_sha256},
             )
 
     def set_checkpoint_sha256(self, key: str, epoch: int, digest: str | None) -> None:
@@ -157,18 +222,31 @@ class RunStore:
         with self._connect() as connection:
             row = connection.execute("SELECT checkpoint_sha256 FROM epochs WHERE key=? AND epoch=?",
                                      (check_run_key(key), int(epoch))).fetchone()
-        return row[0] if row else None
+        return row["checkpoint_sha256"] if row else None
 
     def finish(self, key: str, status: str, error: str | None = None) -> None:
         if status not in STATUSES or status in ACTIVE:
             raise ValueError(f"not a final status: {status}")
         with self._connect() as connection:
             connection.execute(
-                "UPDATE runs SET status=?, error=?, finished_at=?, pid=NULL WHERE key=?",
-                (status, error, time.time(), check_run_key(key)),
+                "UPDATE runs SET status=:status, error=:error, finished_at=:now, pid=NULL WHERE key=:key",
+                {"status": status, "error": error, "now": time.time(), "key": check_run_key(key)},
             )
 
+    def mark_imported(self, key: str, measured_acc: float) -> None:
+        """Record that run `key` came from a model file, and what its weights really score on the test set."""
+        with self._connect() as connection:
+            connection.execute("UPDATE runs SET origin='imported', measured_acc=:measured WHERE key=:key",
+                               {"measured": float(measured_acc), "key": check_run_key(key)})
+
+    def mark_stopped_by(self, key: str, who: str) -> None:
+        """Remember who asked an active run to stop, before the worker records it as cancelled."""
+        with self._connect() as connection:
+            connection.execute("UPDATE runs SET stopped_by=:who WHERE key=:key AND status IN ('queued','running')",
+                               {"who": who, "key": check_run_key(key)})
+
     def get(self, key: str) -> RunRecord | None:
+        """The run, or None when there is none (or its row holds a spec this version cannot read)."""
         with self._connect() as connection:
             row = connection.execute("SELECT * FROM runs WHERE key=?", (check_run_key(key),)).fetchone()
             if row is None:
@@ -176,17 +254,24 @@ class RunStore:
             return self._record(connection, row)
 
     def all(self) -> list[RunRecord]:
-        """Every run, newest first."""
+        """Every readable run, newest first."""
         with self._connect() as connection:
             rows = connection.execute("SELECT * FROM runs ORDER BY created_at DESC").fetchall()
-            return [self._record(connection, row) for row in rows]
+            return [record for row in rows if (record := self._record(connection, row)) is not None]
 
     def active_keys(self) -> list[str]:
         with self._connect() as connection:
             rows = connection.execute(
                 "SELECT key FROM runs WHERE status IN ('queued','running') ORDER BY created_at"
             ).fetchall()
-        return [row[0] for row in rows]
+        return [row["key"] for row in rows]
+
+    def active_workers(self) -> list[tuple[str, int | None, float]]:
+        """(key, worker pid, queued at) of every queued or running run."""
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT key, pid, created_at FROM runs WHERE status IN ('queued','running')").fetchall()
+        return [(row["key"], row["pid"], row["created_at"]) for row in rows]
 
     def post(self, key: str, owner: str) -> None:
         """Put run `key` on the class board for `owner` (a session that trained or fetched it)."""
@@ -203,33 +288,39 @@ class RunStore:
         """Runs with at least one epoch that were trained or fetched since the board was last cleared."""
         with self._connect() as connection:
             row = connection.execute("SELECT value FROM settings WHERE name='board_cleared_at'").fetchone()
-            cleared_at = float(row[0]) if row else 0.0
+            cleared_at = float(row["value"]) if row else 0.0
             posts = connection.execute("SELECT key, owner FROM board_posts WHERE posted_at > ?",
                                        (cleared_at,)).fetchall()
             owners: dict[str, set[str]] = {}
-            for key, owner in posts:
-                owners.setdefault(key, set()).add(owner)
+            for post in posts:
+                owners.setdefault(post["key"], set()).add(post["owner"])
             rows = connection.execute("SELECT * FROM runs ORDER BY created_at").fetchall()
             entries = []
             for row in rows:
-                key, owner, created_at = row[0], row[7], row[10]
+                key, owner, created_at = row["key"], row["owner"], row["created_at"]
                 if created_at <= cleared_at and key not in owners:
                     continue
                 record = self._record(connection, row)
-                if record.history:
+                # A model file's unverified claim never reaches the class's board.
+                if record is not None and record.history and record.verified:
                     run_owners = owners.get(key, set()) | ({owner} if owner and created_at > cleared_at else set())
                     entries.append(BoardEntry(record, frozenset(run_owners)))
         return entries
 
-    def _record(self, connection: sqlite3.Connection, row: tuple) -> RunRecord:
-        (key, spec_json, summary, model_kind, params, status, device, owner, pid, error,
-         created_at, started_at, finished_at) = row
+    def _record(self, connection: sqlite3.Connection, row: sqlite3.Row) -> RunRecord | None:
+        """The record of a row, or None when its spec cannot be read (a damaged row, or one from a version with
+        other limits): one bad row must not take every page down."""
+        try:
+            run = run_from_json(row["spec_json"])
+        except SpecError:
+            return None
         epochs = connection.execute(
-            "SELECT epoch, train_loss, train_acc, val_loss, val_acc, epoch_seconds, images_per_second "
-            "FROM epochs WHERE key=? ORDER BY epoch", (key,),
+            f"SELECT {', '.join(EPOCH_COLUMNS)} FROM epochs WHERE key=? ORDER BY epoch", (row["key"],),
         ).fetchall()
         return RunRecord(
-            key=key, run=run_from_json(spec_json), summary=summary, model_kind=model_kind, params=params,
-            status=status, device=device, owner=owner, pid=pid, error=error, created_at=created_at,
-            started_at=started_at, finished_at=finished_at, history=[EpochMetrics(*epoch) for epoch in epochs],
+            key=row["key"], run=run, summary=row["summary"], model_kind=row["model_kind"], params=row["params"],
+            status=row["status"], device=row["device"], owner=row["owner"], pid=row["pid"], error=row["error"],
+            created_at=row["created_at"], started_at=row["started_at"], finished_at=row["finished_at"],
+            history=[EpochMetrics(**{name: epoch[name] for name in EPOCH_COLUMNS}) for epoch in epochs],
+            origin=row["origin"], measured_acc=row["measured_acc"], stopped_by=row["stopped_by"],
         )

@@ -1,28 +1,54 @@
 """Declarative descriptions of a run: the model spec plus its training config.
 
 Widgets build these, the core consumes them, checkpoints store them and the cache
-keys on the hash of their canonical JSON.
+keys on the hash of their canonical JSON. This module is also the one place for every limit and every list
+of choices: the widgets, link decoding, model-file import, charts and the CLI all read them from here.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
 
-MAX_CONV_LAYERS = 6
-MAX_CHANNELS = 512
-MAX_DENSE = 4096
-MAX_HIDDEN_LAYERS = 6
-MAX_EPOCHS = 200
-MAX_BATCH = 8192
+# Limits and choices. Ranges are inclusive (low, high). A value outside them is refused wherever it comes from,
+# so whatever the core accepts a page can show (and a model file can hold at most a few tens of MB of weights).
+CONV_LAYER_RANGE = (1, 4)
+FILTER_CHOICES = (8, 16, 32, 64)
+KERNEL_CHOICES = (3, 5, 7)
+PADDING_MODES = ("valid", "same")  # no padding, or kernel // 2 zeros so each conv keeps its map's size
+POOL_CHOICES = (2,)
+DENSE_CHOICES = (16, 32, 64, 128, 256, 512)
+HIDDEN_LAYER_RANGE = (1, 3)
+HIDDEN_CHOICES = (16, 32, 64, 128, 256, 512)
+EPOCH_RANGE = (1, 30)
+BATCH_CHOICES = (32, 64, 128, 256, 512, 1024)
+LR_CHOICES = (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 6e-3, 8e-3, 1e-2, 3e-2, 1e-1)
+LABEL_SMOOTHING_CHOICES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+SEED_RANGE = (0, 2**31 - 1)
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "onecycle")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+MAX_SPEC_TEXT = 4096  # characters of spec JSON (or of a link's encoded spec): a real one is about 300
+
+
+def padding_for(mode: str, kernel_size: int) -> int:
+    """Zeros around each conv input for a padding mode of PADDING_MODES."""
+    return kernel_size // 2 if mode == "same" else 0
+
+
+def padding_mode(padding: int) -> str:
+    return "same" if padding else "valid"
+
+
+def snap_label_smoothing(value: float) -> float:
+    """A slider's float (0.15000000000000002) as the choice it means."""
+    return min(LABEL_SMOOTHING_CHOICES, key=lambda choice: abs(choice - value))
 
 
 class SpecError(ValueError):
@@ -109,39 +135,102 @@ def _model_to_dict(model: ModelSpec) -> dict:
     return data
 
 
+def _show(value) -> str:
+    """A value inside a message, cut short: a hostile link may hold megabytes."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _whole(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(f"{name} must be a whole number, got {_show(value)}")
+    return value
+
+
+def _number(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SpecError(f"{name} must be a finite number, got {_show(value)}")
+    return float(value)
+
+
+def _whole_list(name: str, value) -> tuple[int, ...]:
+    if not isinstance(value, list | tuple):
+        raise SpecError(f"{name} must be a list of whole numbers, got {_show(value)}")
+    return tuple(_whole(f"{name} {index}", item) for index, item in enumerate(value, start=1))
+
+
+def _mapping(name: str, value) -> dict:
+    if not isinstance(value, dict):
+        raise SpecError(f"{name} must be an object, got {_show(value)}")
+    return value
+
+
 def model_from_dict(data: dict) -> ModelSpec:
-    """Rebuild a model spec from its dict form (as stored in checkpoints and the run store)."""
+    """Rebuild a model spec from its dict form (as stored in checkpoints, links and the run store); no value is
+    cast, so a wrong type is a SpecError, never a crash."""
+    data = _mapping("model", data)
     kind = data.get("kind")
-    if kind == "cnn":
-        return CNNSpec(
-            conv_channels=tuple(int(c) for c in data["conv_channels"]),
-            kernel_size=int(data["kernel_size"]),
-            padding=int(data.get("padding", 0)),
-            pool=int(data.get("pool", 2)),
-            dense=int(data["dense"]),
-        )
-    if kind == "mlp":
-        return MLPSpec(hidden=tuple(int(h) for h in data["hidden"]))
-    raise SpecError(f"unknown model kind {kind!r} (expected 'mlp' or 'cnn')")
+    try:
+        if kind == "cnn":
+            return CNNSpec(
+                conv_channels=_whole_list("conv layer filters", data["conv_channels"]),
+                kernel_size=_whole("kernel size", data["kernel_size"]),
+                padding=_whole("padding", data.get("padding", 0)),
+                pool=_whole("pool size", data.get("pool", 2)),
+                dense=_whole("dense width", data["dense"]),
+            )
+        if kind == "mlp":
+            return MLPSpec(hidden=_whole_list("hidden layer widths", data["hidden"]))
+    except KeyError as missing:
+        raise SpecError(f"malformed run spec: the model has no {missing}") from None
+    raise SpecError(f"unknown model kind {_show(kind)} (expected 'mlp' or 'cnn')")
+
+
+TRAIN_FIELD_TYPES = {"epochs": _whole, "batch_size": _whole, "seed": _whole, "lr": _number,
+                     "label_smoothing": _number}
+
+
+def train_from_dict(data: dict, device: str = "auto") -> TrainConfig:
+    """A TrainConfig from its dict form; missing fields take their defaults, unknown ones are ignored."""
+    values = {}
+    for field_info in dataclasses.fields(TrainConfig):
+        name = field_info.name
+        if name == "device" or name not in _mapping("train", data):
+            continue
+        value = data[name]
+        if name in TRAIN_FIELD_TYPES:
+            value = TRAIN_FIELD_TYPES[name](name.replace("_", " "), value)
+        elif name == "shuffle" and not isinstance(value, bool):
+            raise SpecError(f"shuffle must be true or false, got {_show(value)}")
+        elif name in ("optimizer", "schedule") and not isinstance(value, str):
+            raise SpecError(f"{name} must be a name, got {_show(value)}")
+        values[name] = value
+    return TrainConfig(**values, device=device)
 
 
 def run_from_dict(data: dict, device: str = "auto") -> RunSpec:
-    """Rebuild a RunSpec from `RunSpec.to_dict()` output, validating it."""
-    try:
-        model = model_from_dict(data["model"])
-        train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
-        train = TrainConfig(**{k: v for k, v in data["train"].items() if k in train_fields}, device=device)
-    except (KeyError, TypeError, ValueError) as error:
-        if isinstance(error, SpecError):
-            raise
-        raise SpecError(f"malformed run spec: {error}") from error
-    run = RunSpec(model, train)
+    """Rebuild a RunSpec from `RunSpec.to_dict()` output, validating it; SpecError for anything else."""
+    data = _mapping("run spec", data)
+    if "model" not in data or "train" not in data:
+        raise SpecError("malformed run spec: it needs a model and a train part")
+    run = RunSpec(model_from_dict(data["model"]), train_from_dict(data["train"], device=device))
     validate(run)
     return run
 
 
+def _no_constant(name: str):
+    raise SpecError(f"{name} is not a number a spec can hold")
+
+
 def run_from_json(text: str, device: str = "auto") -> RunSpec:
-    return run_from_dict(json.loads(text), device=device)
+    """Parse and validate spec JSON of any origin; SpecError for anything that is not a valid spec."""
+    if not isinstance(text, str) or len(text) > MAX_SPEC_TEXT:
+        raise SpecError("the model description is too long to be one of this app's specs")
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # JSONDecodeError, ints of thousands of digits, deep nesting
+        raise SpecError("the model description is not valid JSON") from None
+    return run_from_dict(data, device=device)
 
 
 def conv_output_sizes(spec: CNNSpec) -> list[tuple[int, int]]:
@@ -156,11 +245,18 @@ def conv_output_sizes(spec: CNNSpec) -> list[tuple[int, int]]:
     return sizes
 
 
-def _check_range(name: str, value, low, high) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(f"{name} must be a number, got {value!r}")
+def _check_range(name: str, value, bounds: tuple) -> None:
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(f"{name} must be a whole number, got {_show(value)}")
     if not low <= value <= high:
         raise SpecError(f"{name} must be between {low} and {high}, got {value}")
+
+
+def _check_choice(name: str, value, choices: tuple) -> None:
+    if isinstance(value, bool) or value not in choices:
+        shown = ", ".join(f"{choice:g}" if isinstance(choice, float) else str(choice) for choice in choices)
+        raise SpecError(f"{name} must be one of {shown}, got {_show(value)}")
 
 
 def validate_model(model: ModelSpec) -> None:
@@ -168,23 +264,24 @@ def validate_model(model: ModelSpec) -> None:
     if isinstance(model, MLPSpec):
         if not model.hidden:
             raise SpecError("an MLP needs at least one hidden layer")
-        if len(model.hidden) > MAX_HIDDEN_LAYERS:
-            raise SpecError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(model.hidden)}")
+        if len(model.hidden) > HIDDEN_LAYER_RANGE[1]:
+            raise SpecError(f"at most {HIDDEN_LAYER_RANGE[1]} hidden layers, got {len(model.hidden)}")
         for index, width in enumerate(model.hidden, start=1):
-            _check_range(f"hidden layer {index} width", width, 1, MAX_DENSE)
+            _check_choice(f"hidden layer {index} width", width, HIDDEN_CHOICES)
         return
     if not isinstance(model, CNNSpec):
         raise SpecError(f"unknown model spec {type(model).__name__}")
     if not model.conv_channels:
         raise SpecError("a CNN needs at least one conv layer")
-    if len(model.conv_channels) > MAX_CONV_LAYERS:
-        raise SpecError(f"at most {MAX_CONV_LAYERS} conv layers, got {len(model.conv_channels)}")
+    if len(model.conv_channels) > CONV_LAYER_RANGE[1]:
+        raise SpecError(f"at most {CONV_LAYER_RANGE[1]} conv layers, got {len(model.conv_channels)}")
     for index, channels in enumerate(model.conv_channels, start=1):
-        _check_range(f"conv layer {index} filters", channels, 1, MAX_CHANNELS)
-    _check_range("kernel size", model.kernel_size, 1, IMAGE_SIZE)
-    _check_range("padding", model.padding, 0, model.kernel_size // 2)
-    _check_range("pool size", model.pool, 1, 4)
-    _check_range("dense width", model.dense, 1, MAX_DENSE)
+        _check_choice(f"conv layer {index} filters", channels, FILTER_CHOICES)
+    _check_choice("kernel size", model.kernel_size, KERNEL_CHOICES)
+    allowed_padding = tuple(padding_for(mode, model.kernel_size) for mode in PADDING_MODES)
+    _check_choice("padding", model.padding, allowed_padding)
+    _check_choice("pool size", model.pool, POOL_CHOICES)
+    _check_choice("dense width", model.dense, DENSE_CHOICES)
     size = IMAGE_SIZE
     for index, (conv_size, pool_size) in enumerate(conv_output_sizes(model), start=1):
         if conv_size < 1:
@@ -202,22 +299,16 @@ def validate_model(model: ModelSpec) -> None:
 
 
 def validate_train(train: TrainConfig) -> None:
-    _check_range("epochs", train.epochs, 1, MAX_EPOCHS)
-    if not isinstance(train.epochs, int):
-        raise SpecError(f"epochs must be a whole number, got {train.epochs!r}")
-    _check_range("batch size", train.batch_size, 1, MAX_BATCH)
-    if train.optimizer not in OPTIMIZERS:
-        raise SpecError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {train.optimizer!r}")
-    if isinstance(train.lr, bool) or not isinstance(train.lr, (int, float)) or not train.lr > 0:
-        raise SpecError(f"learning rate must be greater than 0, got {train.lr!r}")
-    if train.lr > 10:
-        raise SpecError(f"learning rate {train.lr} is far too large (at most 10)")
-    _check_range("seed", train.seed, 0, 2**31 - 1)
-    if train.schedule not in SCHEDULES:
-        raise SpecError(f"schedule must be one of {', '.join(SCHEDULES)}, got {train.schedule!r}")
-    _check_range("label smoothing", train.label_smoothing, 0.0, 0.5)
-    if train.device not in DEVICES:
-        raise SpecError(f"device must be one of {', '.join(DEVICES)}, got {train.device!r}")
+    _check_range("epochs", train.epochs, EPOCH_RANGE)
+    _check_choice("batch size", train.batch_size, BATCH_CHOICES)
+    _check_choice("optimizer", train.optimizer, OPTIMIZERS)
+    _check_choice("learning rate", train.lr, LR_CHOICES)
+    _check_range("seed", train.seed, SEED_RANGE)
+    if not isinstance(train.shuffle, bool):
+        raise SpecError(f"shuffle must be true or false, got {_show(train.shuffle)}")
+    _check_choice("schedule", train.schedule, SCHEDULES)
+    _check_choice("label smoothing", train.label_smoothing, LABEL_SMOOTHING_CHOICES)
+    _check_choice("device", train.device, DEVICES)
 
 
 def validate(run: RunSpec) -> None:

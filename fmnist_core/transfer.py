@@ -1,8 +1,10 @@
 """Take a model home and bring it back: one `.pt` file with spec, weights and training curve.
 
 The file is a checkpoint (same format, plain tensors and numbers, read with `weights_only=True`) plus the
-epoch metrics. A file that comes back is untrusted input: size, format, spec, key, weight shapes, finite
-values and metrics are all checked before anything is written."""
+epoch metrics. A file that comes back is untrusted input: its size and zip entries are measured before it is
+unpacked, its spec and weight shapes checked before any model is built, its values and curve checked, and its
+weights evaluated on the test set: the curve it claims is trusted as a cached answer only when the weights score
+what it says. An import never replaces a run that is already on this server."""
 from __future__ import annotations
 
 import io
@@ -13,14 +15,16 @@ from pathlib import Path
 import torch
 
 from .cache import cached_result
-from .checkpoints import CHECKPOINT_FORMAT, checkpoint_from_payload, read_payload, save_checkpoint
+from .checkpoints import CHECKPOINT_FORMAT, check_archive, checkpoint_from_payload, read_payload, save_checkpoint
+from .data import FashionMNIST, get_dataset
 from .metrics import EpochMetrics
 from .runs import load_run_checkpoint
-from .runstore import ACTIVE, RunRecord, RunStore
-from .storage import CheckpointError, checkpoint_path, discard_checkpoints
+from .runstore import ACTIVE, EPOCH_COLUMNS, RunRecord, RunStore
+from .storage import CheckpointError, checkpoint_path, discard_checkpoints, saved_epochs
+from .training import evaluate, memory_format_for
 
-MAX_MODEL_BYTES = 32 * 1024 * 1024  # the largest model the widgets can build is about 22 MB
-METRIC_FIELDS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds", "images_per_second")
+MAX_MODEL_BYTES = 32 * 1024 * 1024  # the largest model within the spec limits is about 26 MB
+METRIC_FIELDS = EPOCH_COLUMNS
 DEVICES = ("cpu", "cuda", "mps")
 
 
@@ -58,13 +62,16 @@ def export_run(home: Path, store: RunStore, key: str) -> bytes:
     return buffer.getvalue()
 
 
-def import_run(home: Path, store: RunStore, raw: bytes, owner: str | None = None) -> ImportResult:
-    """Validate an uploaded model file and add it to this server's runs (a finished run with the same
-    spec that is already here is kept as it is)."""
+def import_run(home: Path, store: RunStore, raw: bytes, owner: str | None = None,
+               data: FashionMNIST | None = None) -> ImportResult:
+    """Validate an uploaded model file, measure its weights on the test set and add it to this server's runs.
+    A finished run with the same spec that is already here is kept as it is; any other run of that spec (a
+    stopped one with its resume state, an earlier import) is never replaced: the file is refused."""
     if len(raw) > MAX_MODEL_BYTES:
         raise ModelFileError("file_size", f"the file is {len(raw) / 1e6:.1f} MB; a model file is at most "
                              f"{MAX_MODEL_BYTES // 2**20} MB")
     try:
+        check_archive(raw, "the file", limit=MAX_MODEL_BYTES)  # before torch.load unpacks anything
         payload = read_payload(raw, "the file")
     except CheckpointError as error:
         raise ModelFileError("not_model", str(error)) from None
@@ -84,15 +91,32 @@ def import_run(home: Path, store: RunStore, raw: bytes, owner: str | None = None
     existing = cached_result(store, home, run)
     if existing is not None:
         return ImportResult(existing, already_here=True)
-    discard_checkpoints(home, key)
-    store.queue(run, checkpoint.model.param_count, owner=owner)
+    if current is not None and (current.history or saved_epochs(home, key)):
+        raise ModelFileError("exists", f"this server already has a run of this model ({current.status}, "
+                             f"{len(current.history)} epoch(s)); open it in Explore or resume it on Build & train")
+    measured = _measured_accuracy(checkpoint, data or get_dataset())
+    discard_checkpoints(home, key)  # files of a run with no recorded epoch: nothing anyone can lose
+    store.queue(run, checkpoint.model.param_count, owner=owner, origin="imported")
     device = payload.get("device") if payload.get("device") in DEVICES else "cpu"
-    store.mark_running(key, device, pid=0)
-    digest = save_checkpoint(checkpoint_path(home, key, checkpoint.epoch), run, checkpoint.epoch, checkpoint.model)
-    for metrics in history:
-        store.add_epoch(key, metrics, checkpoint_sha256=digest if metrics.epoch == checkpoint.epoch else None)
-    store.finish(key, "done" if checkpoint.epoch == run.train.epochs else "cancelled")
+    try:
+        store.mark_running(key, device, pid=0)
+        digest = save_checkpoint(checkpoint_path(home, key, checkpoint.epoch), run, checkpoint.epoch,
+                                 checkpoint.model)
+        for metrics in history:
+            store.add_epoch(key, metrics, checkpoint_sha256=digest if metrics.epoch == checkpoint.epoch else None)
+        store.mark_imported(key, measured)
+        store.finish(key, "done" if checkpoint.epoch == run.train.epochs else "cancelled")
+    except BaseException:
+        store.finish(key, "failed", error="the model file could not be stored")
+        raise
     return ImportResult(store.get(key), already_here=False)
+
+
+def _measured_accuracy(checkpoint, data: FashionMNIST) -> float:
+    """Test-set accuracy of the file's weights, measured here: what an import's claim is checked against."""
+    memory_format = memory_format_for(checkpoint.run.model)
+    module = checkpoint.model.module.to(memory_format=memory_format)
+    return evaluate(module, data.test_images, data.test_labels, memory_format=memory_format)[1]
 
 
 def _history(rows, last_epoch: int) -> list[EpochMetrics]:

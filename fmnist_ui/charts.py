@@ -8,7 +8,7 @@ from plotly.subplots import make_subplots
 
 from fmnist_core.metrics import early_stopping_epoch
 from fmnist_core.runstore import BoardEntry, RunRecord
-from fmnist_core.specs import CNNSpec, model_summary
+from fmnist_core.specs import CONV_LAYER_RANGE, HIDDEN_LAYER_RANGE, CNNSpec, model_summary
 
 from .i18n import t
 
@@ -158,9 +158,13 @@ def confusion(matrix: list[list[int]], labels: tuple[str, ...]) -> go.Figure:
     return _layout(figure, 520)
 
 
-# Fixed colours per architecture family, so a family keeps its colour as the board fills up.
-FAMILIES = (("mlp", 1), ("mlp", 2), ("mlp", 3), ("cnn", 1), ("cnn", 2), ("cnn", 3), ("cnn", 4))
-FAMILY_COLORS = ("#9edae5", "#17becf", "#1f77b4", "#ffbb78", "#ff7f0e", "#d62728", "#8c564b")
+# Every architecture family the core accepts, each with a fixed colour (Okabe-Ito, safe for colour-blind
+# students) and marker, so a family keeps both as the board fills up.
+FAMILIES = (*(("mlp", layers) for layers in range(HIDDEN_LAYER_RANGE[0], HIDDEN_LAYER_RANGE[1] + 1)),
+            *(("cnn", layers) for layers in range(CONV_LAYER_RANGE[0], CONV_LAYER_RANGE[1] + 1)))
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+FAMILY_COLORS = tuple(OKABE_ITO[index % len(OKABE_ITO)] for index in range(len(FAMILIES)))
+FAMILY_SYMBOLS = {"mlp": "square", "cnn": "circle"}
 
 
 def architecture_family(record: RunRecord) -> tuple[str, int]:
@@ -183,7 +187,8 @@ def class_board(entries: list[BoardEntry], owner: str, axis: str) -> go.Figure:
             figure.add_scatter(
                 x=[record.params if axis == "params" else record.total_seconds for record in group],
                 y=[record.best.val_acc for record in group], mode="markers", name=label, legendgroup=str(family),
-                marker={"color": color, "size": 22 if mine else 13, "symbol": "star" if mine else "circle",
+                marker={"color": color, "size": 22 if mine else 13,
+                        "symbol": "star" if mine else FAMILY_SYMBOLS[family[0]],
                         "opacity": 1.0 if mine else 0.75, "line": {"width": 2 if mine else 0.5, "color": "#222"}},
                 hovertext=[f"{record.summary} [{record.key[:6]}]<br>{record.params:,} · "
                            f"{record.total_seconds:.0f} s" for record in group],

@@ -80,8 +80,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_params": ("Parameters", "Parámetros"),
     "total_params": ("Total parameters: **{count:,}**", "Parámetros totales: **{count:,}**"),
     "invalid_spec": ("This model cannot be built: {reason}", "Este modelo no se puede construir: {reason}"),
-    "link_error": ("This link's model cannot be used ({reason}); showing the default model instead.",
-                   "El modelo de este enlace no se puede usar ({reason}); se muestra el modelo por defecto."),
+    "link_error": ("This link's model cannot be used: it is damaged or outside what this app can build. "
+                   "The default model is shown instead.",
+                   "El modelo de este enlace no se puede usar: está dañado o fuera de lo que esta aplicación puede "
+                   "construir. Se muestra el modelo por defecto."),
+    "someone_elses_job": ("Another student started this training: only they or the teacher can stop it.",
+                          "Otro estudiante empezó este entrenamiento: solo esa persona o el profesor pueden "
+                          "detenerlo."),
+    "stop_watching": ("Stop watching", "Dejar de mirar"),
+    "watch_again": ("Watch again", "Volver a mirar"),
+    "not_watching": ("You stopped watching this training; it goes on for the student who started it.",
+                     "Has dejado de mirar este entrenamiento; sigue para quien lo empezó."),
+    "stopped_by_you": ("You stopped it.", "Lo detuviste tú."),
+    "stopped_by_teacher": ("The teacher stopped it.", "Lo detuvo el profesor."),
+    "stopped_by_other": ("It was stopped from another browser.", "Se detuvo desde otro navegador."),
+    "stopped_by_unknown": ("", ""),
     "train_button": ("Train", "Entrenar"),
     "stop_button": ("Stop", "Detener"),
     "retrain_button": ("Train again", "Entrenar de nuevo"),
@@ -341,6 +354,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "model_error_values": ("its weights contain invalid numbers (NaN or infinity).",
                            "sus pesos contienen números no válidos (NaN o infinito)."),
     "model_error_curve": ("its training curve is damaged.", "su curva de entrenamiento está dañada."),
+    "model_error_exists": ("this server already has a run of this model (stopped, or brought in before); open it "
+                           "in Explore, or resume it on Build & train.",
+                           "este servidor ya tiene un entrenamiento de este modelo (detenido o traído antes); "
+                           "ábrelo en Explorar o reanúdalo en Construir y entrenar."),
     "model_error_busy": ("this model is training on this server right now; try again when it ends.",
                          "este modelo se está entrenando ahora en este servidor; inténtalo cuando termine."),
     "model_added": ("Model added: {summary}. It is selected above.",

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 
 import streamlit as st
 
-from fmnist_core.specs import RunSpec, SpecError, run_from_dict
+from fmnist_core.specs import MAX_SPEC_TEXT, RunSpec, SpecError, run_from_json
 
 
 def encode_run(run: RunSpec) -> str:
@@ -17,14 +16,21 @@ def encode_run(run: RunSpec) -> str:
 
 def decode_run(text: str) -> RunSpec:
     """The spec in a link; SpecError when the text is damaged or describes an impossible run."""
+    if not isinstance(text, str) or len(text) > MAX_SPEC_TEXT:  # measured before anything is decoded
+        raise SpecError("the link's model description is damaged")
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        data = json.loads(raw)
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise SpecError("the link's model description is damaged") from None
-    if not isinstance(data, dict):
-        raise SpecError("the link's model description is damaged")
-    return run_from_dict(data)
+    return run_from_json(raw)
+
+
+def image_index(text: str | None, count: int) -> int | None:
+    """A link's test-image number when it is one (ASCII digits, below `count`), else None."""
+    if not text or len(text) > 6 or not text.isascii() or not text.isdigit():
+        return None
+    index = int(text)
+    return index if index < count else None
 
 
 def shared_value(name: str) -> str | None:

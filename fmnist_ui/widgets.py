@@ -6,21 +6,39 @@ import streamlit as st
 
 from fmnist_core.models import build_model
 from fmnist_core.presets import DEFAULT_PRESET, PRESETS
-from fmnist_core.specs import CNNSpec, MLPSpec, RunSpec, SpecError, TrainConfig, validate
+from fmnist_core.specs import (
+    BATCH_CHOICES,
+    CONV_LAYER_RANGE,
+    DENSE_CHOICES,
+    EPOCH_RANGE,
+    FILTER_CHOICES,
+    HIDDEN_CHOICES,
+    HIDDEN_LAYER_RANGE,
+    KERNEL_CHOICES,
+    LABEL_SMOOTHING_CHOICES,
+    LR_CHOICES,
+    OPTIMIZERS,
+    PADDING_MODES,
+    SCHEDULES,
+    SEED_RANGE,
+    CNNSpec,
+    MLPSpec,
+    RunSpec,
+    SpecError,
+    TrainConfig,
+    padding_for,
+    padding_mode,
+    snap_label_smoothing,
+    validate,
+)
 
 from .i18n import t
 from .lesson import is_hidden, is_locked
 
-FILTER_CHOICES = (8, 16, 32, 64)
-KERNEL_CHOICES = (3, 5, 7)
-# No padding (each conv shrinks the map by kernel - 1) or "same" padding (kernel // 2: the map keeps its size).
-PADDING_CHOICES = ("valid", "same")
-DENSE_CHOICES = (16, 32, 64, 128, 256, 512)
-HIDDEN_CHOICES = (16, 32, 64, 128, 256, 512)
-BATCH_CHOICES = (32, 64, 128, 256, 512, 1024)
-LR_CHOICES = (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 6e-3, 8e-3, 1e-2, 3e-2, 1e-1)
-MAX_CONV_WIDGETS = 4
-MAX_HIDDEN_WIDGETS = 3
+# Every range and list of choices below comes from the core's specs: a spec the core accepts is one the
+# widgets can show, so a shared link never meets a slider it does not fit.
+MAX_CONV_WIDGETS = CONV_LAYER_RANGE[1]
+MAX_HIDDEN_WIDGETS = HIDDEN_LAYER_RANGE[1]
 
 
 def column_heading(text: str) -> None:
@@ -38,7 +56,7 @@ def spec_to_state(run: RunSpec) -> dict:
     }
     if isinstance(run.model, CNNSpec):
         state.update(model_kind="cnn", conv_layers=len(run.model.conv_channels), kernel_size=run.model.kernel_size,
-                     padding="same" if run.model.padding else "valid", dense=run.model.dense)
+                     padding=padding_mode(run.model.padding), dense=run.model.dense)
         for index, channels in enumerate(run.model.conv_channels, start=1):
             state[f"filters_{index}"] = channels
     else:
@@ -54,14 +72,14 @@ def spec_from_state(state) -> RunSpec:
         channels = tuple(int(state[f"filters_{index}"]) for index in range(1, int(state["conv_layers"]) + 1))
         kernel_size = int(state["kernel_size"])
         model = CNNSpec(conv_channels=channels, kernel_size=kernel_size,
-                        padding=kernel_size // 2 if state["padding"] == "same" else 0, dense=int(state["dense"]))
+                        padding=padding_for(state["padding"], kernel_size), dense=int(state["dense"]))
     else:
         widths = tuple(int(state[f"hidden_{index}"]) for index in range(1, int(state["hidden_layers"]) + 1))
         model = MLPSpec(hidden=widths)
     train = TrainConfig(
         epochs=int(state["epochs"]), batch_size=int(state["batch_size"]), optimizer=state["optimizer"],
         lr=float(state["lr"]), seed=int(state["seed"]), shuffle=bool(state["shuffle"]),
-        schedule=state["schedule"], label_smoothing=float(state["label_smoothing"]),
+        schedule=state["schedule"], label_smoothing=snap_label_smoothing(float(state["label_smoothing"])),
     )
     return RunSpec(model, train)
 
@@ -103,6 +121,7 @@ def _control(control: str) -> dict | None:
 def snap_to_choices() -> None:
     """Values from links or old sessions that are not on a slider's steps go to the nearest step."""
     choices = {"kernel_size": KERNEL_CHOICES, "dense": DENSE_CHOICES, "batch_size": BATCH_CHOICES, "lr": LR_CHOICES,
+               "label_smoothing": LABEL_SMOOTHING_CHOICES,
                **{f"filters_{index}": FILTER_CHOICES for index in range(1, MAX_CONV_WIDGETS + 1)},
                **{f"hidden_{index}": HIDDEN_CHOICES for index in range(1, MAX_HIDDEN_WIDGETS + 1)}}
     for key, allowed in choices.items():
@@ -117,7 +136,7 @@ def model_widgets() -> None:
                  format_func=lambda kind: t(f"kind_{kind}"), **options)
     if st.session_state["model_kind"] == "cnn":
         if (options := _control("conv_layers")) is not None:
-            st.slider(t("conv_layers"), 1, MAX_CONV_WIDGETS, key="conv_layers", **options)
+            st.slider(t("conv_layers"), *CONV_LAYER_RANGE, key="conv_layers", **options)
         if (options := _control("filters")) is not None:
             for index in range(1, int(st.session_state["conv_layers"]) + 1):
                 key = f"filters_{index}"
@@ -126,12 +145,12 @@ def model_widgets() -> None:
             st.radio(t("kernel_size"), KERNEL_CHOICES, key="kernel_size", horizontal=True,
                      format_func=lambda size: f"{size}×{size}", **options)
         if (options := _control("padding")) is not None:
-            st.radio(t("padding"), PADDING_CHOICES, key="padding", horizontal=True,
+            st.radio(t("padding"), PADDING_MODES, key="padding", horizontal=True,
                      format_func=lambda mode: t(f"padding_{mode}"), help=t("padding_help"), **options)
         if (options := _control("dense")) is not None:
             st.select_slider(t("dense_width"), DENSE_CHOICES, key="dense", **options)
     elif (options := _control("hidden")) is not None:
-        st.slider(t("hidden_layers"), 1, MAX_HIDDEN_WIDGETS, key="hidden_layers", **options)
+        st.slider(t("hidden_layers"), *HIDDEN_LAYER_RANGE, key="hidden_layers", **options)
         for index in range(1, int(st.session_state["hidden_layers"]) + 1):
             key = f"hidden_{index}"
             st.select_slider(t("hidden_width", index=index), HIDDEN_CHOICES, key=key, **options)
@@ -140,21 +159,22 @@ def model_widgets() -> None:
 def training_widgets() -> None:
     column_heading(t("training_section"))
     if (options := _control("epochs")) is not None:
-        st.slider(t("epochs"), 1, 30, key="epochs", **options)
+        st.slider(t("epochs"), *EPOCH_RANGE, key="epochs", **options)
     if (options := _control("batch_size")) is not None:
         st.select_slider(t("batch_size"), BATCH_CHOICES, key="batch_size", **options)
     if (options := _control("optimizer")) is not None:
-        st.radio(t("optimizer"), ("adam", "sgd"), key="optimizer", horizontal=True,
+        st.radio(t("optimizer"), OPTIMIZERS, key="optimizer", horizontal=True,
                  format_func={"adam": "Adam", "sgd": "SGD"}.get, **options)
     if (options := _control("lr")) is not None:
         st.select_slider(t("learning_rate"), LR_CHOICES, key="lr", format_func=lambda lr: f"{lr:g}", **options)
     if (options := _control("advanced")) is not None:
         with st.expander(t("advanced")):
-            st.number_input(t("seed"), 0, 2**31 - 1, step=1, key="seed", **options)
+            st.number_input(t("seed"), *SEED_RANGE, step=1, key="seed", **options)
             st.checkbox(t("shuffle"), key="shuffle", **options)
-            st.radio(t("schedule"), ("constant", "onecycle"), key="schedule",
+            st.radio(t("schedule"), SCHEDULES, key="schedule",
                      format_func=lambda name: t(f"schedule_{name}"), **options)
-            st.slider(t("label_smoothing"), 0.0, 0.3, step=0.05, key="label_smoothing", **options)
+            st.select_slider(t("label_smoothing"), LABEL_SMOOTHING_CHOICES, key="label_smoothing",
+                             format_func=lambda value: f"{value:g}", **options)
 
 
 def checked_spec() -> tuple[RunSpec | None, str | None]:

@@ -25,10 +25,11 @@ def test_canonical_json_round_trip():
 
 @pytest.mark.parametrize("model, message", [
     (CNNSpec(conv_channels=(32, 32, 32, 32)), "conv layer 4"),
-    (CNNSpec(conv_channels=(8, 8), kernel_size=13), "conv layer 2"),
+    (CNNSpec(conv_channels=(8, 8, 8), kernel_size=7), "conv layer 3"),
     (CNNSpec(conv_channels=()), "at least one conv layer"),
     (CNNSpec(conv_channels=(0,)), "conv layer 1 filters"),
     (CNNSpec(dense=10**6), "dense width"),
+    (CNNSpec(conv_channels=(12,)), "conv layer 1 filters"),
     (MLPSpec(hidden=()), "at least one hidden layer"),
 ])
 def test_impossible_models_say_which_layer_and_why(model, message):
@@ -53,3 +54,98 @@ def test_bad_training_config(changes, message):
 
 def test_three_conv_layers_of_3x3_are_valid():
     validate(RunSpec(CNNSpec(conv_channels=(16, 32, 64)), TrainConfig()))
+
+
+# Every limit lives in specs.py; links, model files, widgets and the CLI all go through these parsers.
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fmnist_core import specs  # noqa: E402
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+FIELD_NAMES = ("kind", "conv_channels", "kernel_size", "padding", "pool", "dense", "hidden", "epochs", "batch_size",
+               "optimizer", "lr", "seed", "shuffle", "schedule", "label_smoothing")
+
+
+@st.composite
+def spec_like_dicts(draw):
+    """Dicts shaped like a run spec whose fields hold any JSON value: the inputs that reach the typed parsers."""
+    model = draw(st.dictionaries(st.sampled_from(FIELD_NAMES[:7]), json_values, max_size=7))
+    if draw(st.booleans()):
+        model["kind"] = draw(st.sampled_from(["cnn", "mlp"]))
+    train = draw(st.dictionaries(st.sampled_from(FIELD_NAMES[7:]), json_values, max_size=8))
+    return {"model": model, "train": train}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(json_values, spec_like_dicts()))
+def test_any_json_value_is_a_spec_or_a_spec_error(value):
+    import json
+    import math
+
+    def has_nan(item):
+        return (isinstance(item, float) and not math.isfinite(item)) or (
+            isinstance(item, list) and any(map(has_nan, item))) or (
+            isinstance(item, dict) and any(map(has_nan, item.values())))
+
+    text = json.dumps(value)  # Infinity and NaN as JavaScript writes them
+    try:
+        run = run_from_json(text)
+    except SpecError:
+        return
+    assert not has_nan(value)
+    validate(run)
+    assert run_from_json(run.canonical_json()) == run
+
+
+@pytest.mark.parametrize("text", [
+    "[" * 50_000 + "]" * 50_000,  # RecursionError inside json
+    '{"model": {"kind": "cnn", "conv_channels": [32], "kernel_size": 1e400, "dense": 128}, "train": {}}',
+    '{"model": {"kind": "cnn", "conv_channels": [32], "kernel_size": Infinity, "dense": 128}, "train": {}}',
+    '{"model": {"kind": "cnn", "conv_channels": 32, "kernel_size": 3, "dense": 128}, "train": {}}',
+    '{"model": [], "train": []}', '{"model": {"kind": "mlp", "hidden": [64]}, "train": 7}',
+    '{"model": {"kind": "mlp", "hidden": [64]}, "train": {"shuffle": "yes"}}',
+    '{"model": {"kind": "mlp", "hidden": [64]}, "train": {"epochs": 8.5}}',
+    '{"model": {"kind": "mlp", "hidden": [true]}, "train": {}}',
+    '{"model": {"kind": "mlp", "hidden": [64]}, "train": {"lr": "0.001"}}',
+    '{"model": {"kind": "cnn", "conv_channels": [' + "9" * 5000 + '], "kernel_size": 3, "dense": 128}, "train": {}}',
+])
+def test_hostile_spec_json_is_a_spec_error(text):
+    with pytest.raises(SpecError):
+        run_from_json(text)
+
+
+@pytest.mark.parametrize("model, train", [
+    # the core's old limits, each past what a widget can show: refused now, as the page cannot show them
+    ({"conv_channels": (512,), "kernel_size": 3, "pool": 2, "dense": 4096}, {}),
+    ({"conv_channels": (32,), "kernel_size": 1, "pool": 1, "dense": 128}, {}),
+    ({"conv_channels": (32,) * 5, "kernel_size": 3, "padding": 1, "dense": 128}, {}),
+    ({"conv_channels": (32,), "kernel_size": 5, "padding": 1, "dense": 128}, {}),
+    ({}, {"epochs": 31}), ({}, {"label_smoothing": 0.35}), ({}, {"lr": 0.05}), ({}, {"batch_size": 100}),
+])
+def test_values_no_widget_can_show_are_refused(model, train):
+    with pytest.raises(SpecError):
+        validate(RunSpec(dataclasses.replace(CNNSpec(), **model), dataclasses.replace(TrainConfig(), **train)))
+    with pytest.raises(SpecError):
+        validate(RunSpec(MLPSpec(hidden=(64,) * (specs.HIDDEN_LAYER_RANGE[1] + 1)), TrainConfig()))
+
+
+def largest_models():
+    """The models at the limits with the most weights: the widest maps into the widest dense layer."""
+    for kernel in specs.KERNEL_CHOICES:
+        for mode in specs.PADDING_MODES:
+            yield CNNSpec(conv_channels=(max(specs.FILTER_CHOICES),), kernel_size=kernel,
+                          padding=specs.padding_for(mode, kernel), dense=max(specs.DENSE_CHOICES))
+    yield MLPSpec(hidden=(max(specs.HIDDEN_CHOICES),) * specs.HIDDEN_LAYER_RANGE[1])
+
+
+def test_every_model_within_the_limits_fits_a_model_file():
+    from fmnist_core.models import build_model
+    from fmnist_core.transfer import MAX_MODEL_BYTES
+
+    largest = max(build_model(model).param_count for model in largest_models())
+    assert 4 * largest < MAX_MODEL_BYTES

@@ -1,0 +1,51 @@
+"""A link at every limit the core accepts opens on Build & train exactly as it was shared (no red box)."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import APP
+from fmnist_core import specs
+from fmnist_core.specs import CNNSpec, MLPSpec, RunSpec, TrainConfig
+
+pytestmark = pytest.mark.usefixtures("fresh_app_resources")
+
+
+def at_the_limits() -> list[RunSpec]:
+    lowest = TrainConfig(epochs=specs.EPOCH_RANGE[0], batch_size=min(specs.BATCH_CHOICES), optimizer="sgd",
+                         lr=min(specs.LR_CHOICES), seed=specs.SEED_RANGE[0], shuffle=False, schedule="constant",
+                         label_smoothing=min(specs.LABEL_SMOOTHING_CHOICES))
+    highest = TrainConfig(epochs=specs.EPOCH_RANGE[1], batch_size=max(specs.BATCH_CHOICES), optimizer="adam",
+                          lr=max(specs.LR_CHOICES), seed=specs.SEED_RANGE[1], shuffle=True, schedule="onecycle",
+                          label_smoothing=max(specs.LABEL_SMOOTHING_CHOICES))
+    kernel_low, kernel_high = min(specs.KERNEL_CHOICES), max(specs.KERNEL_CHOICES)
+    return [
+        RunSpec(CNNSpec(conv_channels=(min(specs.FILTER_CHOICES),) * specs.CONV_LAYER_RANGE[0],
+                        kernel_size=kernel_high, padding=0, dense=min(specs.DENSE_CHOICES)), lowest),
+        RunSpec(CNNSpec(conv_channels=(max(specs.FILTER_CHOICES),) * specs.CONV_LAYER_RANGE[1],
+                        kernel_size=kernel_low, padding=specs.padding_for("same", kernel_low),
+                        dense=max(specs.DENSE_CHOICES)), highest),
+        RunSpec(MLPSpec(hidden=(min(specs.HIDDEN_CHOICES),) * specs.HIDDEN_LAYER_RANGE[0]), highest),
+        RunSpec(MLPSpec(hidden=(max(specs.HIDDEN_CHOICES),) * specs.HIDDEN_LAYER_RANGE[1]), lowest),
+    ]
+
+
+@pytest.mark.parametrize("shared", at_the_limits(), ids=lambda run: run.summary())
+def test_a_link_at_the_limits_shows_exactly_that_spec(shared):
+    from fmnist_ui.share import encode_run
+    from fmnist_ui.widgets import spec_from_state
+
+    specs.validate(shared)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["spec"] = encode_run(shared)
+    at.run()
+    assert not at.exception and not at.error
+    assert spec_from_state(at.session_state) == shared
+    at.run()  # and on every later rerun
+    assert not at.exception and spec_from_state(at.session_state) == shared
+
+
+def test_the_class_board_has_a_family_for_every_depth_the_core_accepts():
+    from fmnist_ui.charts import FAMILIES
+
+    for kind, depth_range in (("mlp", specs.HIDDEN_LAYER_RANGE), ("cnn", specs.CONV_LAYER_RANGE)):
+        for depth in range(depth_range[0], depth_range[1] + 1):
+            assert (kind, depth) in FAMILIES
