@@ -17,6 +17,12 @@ if not records:
     st.info(t("no_runs"))
     st.stop()
 
+def source_name(record) -> str:
+    if record.origin == "imported":
+        return t("source_imported") if record.verified else t("claimed_by_file")
+    return t("source_live") if record.status in ("queued", "running") else t("source_cached")
+
+
 rows = []
 for record in records:
     best, final = record.best, record.final
@@ -32,7 +38,7 @@ for record in records:
         t("col_total"): record.total_seconds,
         t("col_device"): (record.device or "").upper(),
         t("col_status"): t("status_name_" + record.status),
-        t("col_source"): t("source_live") if record.status in ("queued", "running") else t("source_cached"),
+        t("col_source"): source_name(record),
     })
 percent = st.column_config.NumberColumn(format="%.2f %%")
 seconds = st.column_config.NumberColumn(format="%.1f")

@@ -48,10 +48,14 @@ if st.session_state.get("explore_run") not in keys:
     st.session_state["explore_run"] = keys[0]
 records = {record.key: record for record in runs}
 run_column, epoch_column = st.columns([2, 1])
-key = run_column.selectbox(
-    t("run"), keys, key="explore_run",
-    format_func=lambda k: f"{records[k].summary} · {records[k].best.val_acc:.1%} [{k[:6]}]",
-)
+def run_label(record) -> str:
+    """A run's name in the picker; an unverified import shows what its weights scored here, not its claim."""
+    if not record.verified:
+        return f"{record.summary} · {record.measured_acc:.1%} {t('measured_here')} [{record.key[:6]}]"
+    return f"{record.summary} · {record.best.val_acc:.1%} [{record.key[:6]}]"
+
+
+key = run_column.selectbox(t("run"), keys, key="explore_run", format_func=lambda k: run_label(records[k]))
 epochs = saved_epochs(home, key)
 epoch = epochs[-1]
 if len(epochs) > 1:

@@ -41,7 +41,8 @@ def _layout(figure: go.Figure, height: int) -> go.Figure:
 def curves(record: RunRecord) -> go.Figure:
     """Training and validation accuracy (left) and loss (right) per epoch, best validation epoch marked."""
     epochs = [metrics.epoch for metrics in record.history]
-    figure = make_subplots(rows=1, cols=2, subplot_titles=(t("accuracy"), t("loss")))
+    claimed = f" ({t('claimed_by_file')})" if record.origin == "imported" else ""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=(t("accuracy") + claimed, t("loss") + claimed))
     figure.add_scatter(x=epochs, y=[m.train_acc for m in record.history], name=t("train_acc"),
                        mode="lines+markers", line={"color": TRAIN_COLOR}, row=1, col=1)
     figure.add_scatter(x=epochs, y=[m.val_acc for m in record.history], name=t("val_acc"),
@@ -81,8 +82,9 @@ def train_vs_validation(record: RunRecord) -> go.Figure:
         figure.add_scatter(x=[best.epoch], y=[best.val_acc], name=t("best_epoch"), mode="markers",
                            marker=BEST_MARKER)
     # Two lines: in a half-width column one line of "Training vs validation: CNN 32-32 k3 p1 d128 [key]" was cut.
+    claimed = f" ({t('claimed_by_file')})" if record.origin == "imported" else ""
     figure.update_layout(title={"text": f"{t('train_vs_val_title')}<br>{model_summary(record.run.model)} "
-                                        f"[{record.key[:6]}]", "font": {"size": 15}})
+                                        f"[{record.key[:6]}]{claimed}", "font": {"size": 15}})
     _epoch_axis(figure, epochs)
     figure.update_yaxes(tickformat=".0%", range=_accuracy_range(train + val))
     _layout(figure, 360)

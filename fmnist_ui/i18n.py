@@ -354,6 +354,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "model_error_values": ("its weights contain invalid numbers (NaN or infinity).",
                            "sus pesos contienen números no válidos (NaN o infinito)."),
     "model_error_curve": ("its training curve is damaged.", "su curva de entrenamiento está dañada."),
+    "model_verified": ("Its weights score {measured:.2%} on the test set here, as the file claims ({claimed:.2%}).",
+                       "Sus pesos aciertan un {measured:.2%} en el conjunto de prueba aquí, como dice el archivo "
+                       "({claimed:.2%})."),
+    "model_unverified": ("The file claims {claimed:.2%}, but its weights score {measured:.2%} on the test set here. "
+                         "Its curve is shown as claimed by the file; it never answers for this model and is not "
+                         "on the class board.",
+                         "El archivo dice {claimed:.2%}, pero sus pesos aciertan un {measured:.2%} en el conjunto "
+                         "de prueba aquí. Su curva se muestra como la declara el archivo; nunca responde por este "
+                         "modelo y no aparece en el tablero de la clase."),
+    "source_imported": ("model file (verified)", "archivo de modelo (verificado)"),
+    "claimed_by_file": ("claimed by the file", "según el archivo"),
+    "measured_here": ("measured here", "medido aquí"),
     "model_error_exists": ("this server already has a run of this model (stopped, or brought in before); open it "
                            "in Explore, or resume it on Build & train.",
                            "este servidor ya tiene un entrenamiento de este modelo (detenido o traído antes); "

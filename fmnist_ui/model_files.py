@@ -45,5 +45,12 @@ def model_file_box(key: str | None) -> None:
         if kind == "error":
             st.error(t("model_rejected", reason=t(f"model_error_{first}")))
             st.caption(second)
-        else:
-            st.success(t(f"model_{kind}", summary=second))
+            return
+        st.success(t(f"model_{kind}", summary=second))
+        record = state.store().get(first)
+        if record is not None and record.origin == "imported" and record.final is not None:
+            claim = {"claimed": record.final.val_acc, "measured": record.measured_acc or 0.0}
+            if record.verified:
+                st.caption(t("model_verified", **claim))
+            else:
+                st.warning(t("model_unverified", **claim))

@@ -100,3 +100,107 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint_after_a_restart(iso
     record = store.get(run.key)
     assert [m.epoch for m in record.history] == [1, 2, 3] and record.history[:2] == finished
     assert "resuming after epoch 2" in (isolated_home / "runs" / run.key / "worker.log").read_text()
+
+
+# Issue 14: a class shares one server. Each test below is one of the reproduced ways to break it.
+
+def test_the_queue_survives_a_store_error_while_recording_a_workers_end(manager):
+    """#14.3: a RunStoreError (a store locked for long, a full disk) in the monitor used to kill it for good."""
+    import signal
+    import sqlite3
+
+    manager.store.timeout = 0.2
+    stuck = tiny_cnn_run(epochs=30)
+    manager.submit(stuck, owner="a")
+    assert wait_for(lambda: (manager.store.get(stuck.key).pid or 0) > 0, 60)
+    locker = sqlite3.connect(manager.store.path)
+    locker.execute("BEGIN EXCLUSIVE")  # writers wait, and give up after 0.2 s
+    try:
+        os.kill(manager.store.get(stuck.key).pid, signal.SIGKILL)
+        time.sleep(1.5)  # the monitor meets the locked store several times
+        assert manager._monitor.is_alive()
+    finally:
+        locker.rollback()
+        locker.close()
+    assert wait_for(lambda: manager.store.get(stuck.key).status == "failed", 10)
+    after = tiny_mlp_run(epochs=1, seed=21)
+    assert manager.submit(after, owner="b").state == "queued"
+    assert wait_for(lambda: manager.store.get(after.key).status == "done")
+
+
+def test_only_the_student_who_started_a_job_or_the_teacher_can_stop_it(manager):
+    """#14.6: B joined A's job and pressed Stop: A's run stopped and A was not told why."""
+    from fmnist_core.jobs import TEACHER, NotYourJob
+
+    run = tiny_cnn_run(epochs=30, seed=3)
+    assert manager.submit(run, owner="student-a").state == "queued"
+    assert manager.submit(run, owner="student-b").state == "joined"
+    assert manager.can_stop(run.key, "student-a") and manager.can_stop(run.key, TEACHER)
+    assert not manager.can_stop(run.key, "student-b")
+    with pytest.raises(NotYourJob):
+        manager.cancel(run.key, who="student-b")
+    assert wait_for(lambda: manager.store.get(run.key).status == "running", 60)
+    time.sleep(0.5)
+    assert manager.store.get(run.key).status == "running"
+    manager.cancel(run.key, who=TEACHER)
+    assert wait_for(lambda: manager.store.get(run.key).status == "cancelled", 30)
+    assert manager.store.get(run.key).stopped_by == TEACHER
+
+
+def cli_training(home, *flags):
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    return subprocess.Popen([sys.executable, "-m", "fmnist_core", "train", "--model", "cnn", "--conv-channels",
+                             "8", "--dense", "32", "--epochs", "30", "--no-cache", *flags],
+                            env=subprocess_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_a_killed_cli_run_is_marked_interrupted_while_the_server_runs(manager, isolated_home):
+    """#14.7: a CLI or precompute killed during a run left it "running" (pid 0) for every page, for ever."""
+    import signal
+
+    process = cli_training(isolated_home, "--seed", "31")
+    store = manager.store
+    assert wait_for(lambda: any(record.status == "running" for record in store.all()), 60)
+    [record] = store.all()
+    assert record.pid == process.pid
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    assert wait_for(lambda: store.get(record.key).status == "interrupted", 10)
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_a_stopped_cli_run_records_itself_interrupted(isolated_home, signal_name):
+    import signal
+
+    process = cli_training(isolated_home, "--seed", "32")
+    store = open_store(isolated_home)
+    assert wait_for(lambda: any(record.history for record in store.all()), 90)
+    process.send_signal(getattr(signal, signal_name))
+    assert process.wait(60) == 130
+    [record] = store.all()
+    assert record.status == "interrupted" and signal_name in record.error
+
+
+def test_a_stopped_precompute_records_its_run_interrupted_and_resumes_it(isolated_home):
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    script = ("from fmnist_core.precompute import run_precompute\n"
+              "from fmnist_core.specs import CNNSpec, RunSpec, TrainConfig\n"
+              "raise SystemExit(run_precompute(runs=[RunSpec(CNNSpec(conv_channels=(8,), dense=32), "
+              "TrainConfig(epochs=30, lr=3e-3, seed=33))]))")
+    process = subprocess.Popen([sys.executable, "-c", script], env=subprocess_env(isolated_home),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    store = open_store(isolated_home)
+    assert wait_for(lambda: any(record.history for record in store.all()), 90)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == 130
+    [record] = store.all()
+    assert record.status == "interrupted" and "go on from the last finished epoch" in process.stdout.read()

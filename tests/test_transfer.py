@@ -81,3 +81,166 @@ def test_weights_with_nan_are_refused(exported, tmp_path):
     with pytest.raises(ModelFileError) as refused:
         import_run(tmp_path / "elsewhere", open_store(tmp_path / "elsewhere"), tampered(raw, **payload))
     assert refused.value.code == "values"
+
+
+# Issue 14: model files are untrusted. Measured before anything is allocated, verified before they are trusted.
+
+def peak_memory_mb(script: str, home) -> float:
+    """Peak resident memory (MB) of a fresh Python process that runs `script` (after the app's imports)."""
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    prelude = ("import resource, sys\n"
+               "from fmnist_core.cache import open_store\n"
+               "from fmnist_core.transfer import ModelFileError, import_run\n")
+    report = "\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    done = subprocess.run([sys.executable, "-c", prelude + script + report], env=subprocess_env(home),
+                          capture_output=True, text=True, timeout=300, check=True)
+    return float(done.stdout.split()[-1])
+
+
+def refusal_memory(path, home) -> float:
+    """Extra peak memory (MB) of refusing the model file at `path`, over reading it alone."""
+    read_only = f"raw = open({str(path)!r}, 'rb').read()"
+    refuse = read_only + ("\ntry:\n    import_run(open_store(), open_store(), raw)\n"
+                          "except ModelFileError as error:\n    print(error.code)\n")
+    refuse = refuse.replace("import_run(open_store(), open_store(), raw)",
+                            f"import_run(__import__('pathlib').Path({str(home)!r}), open_store(), raw)")
+    return peak_memory_mb(refuse, home) - peak_memory_mb(read_only, home)
+
+
+def spec_at_the_old_limits_without_weights() -> bytes:
+    """#14.1: 2 KB whose spec the core used to accept (512 filters, kernel 1, pool 1, dense 4096): building it
+    took 6.5 GB before its (absent) weights were checked."""
+    run = ('{"model":{"conv_channels":[512],"dense":4096,"kernel_size":1,"kind":"cnn","padding":0,"pool":1},'
+           '"train":{"batch_size":256,"epochs":8,"label_smoothing":0.0,"lr":0.0001,"optimizer":"adam",'
+           '"schedule":"constant","seed":0,"shuffle":false}}')
+    import hashlib
+    key = hashlib.sha256(run.encode()).hexdigest()[:16]
+    buffer = io.BytesIO()
+    torch.save({"format": "fmnist-explorer-checkpoint/1", "run": run, "key": key, "epoch": 1, "state_dict": {},
+                "history": [[1, 0.5, 0.8, 0.5, 0.8, 1.0, 100.0]]}, buffer)
+    return buffer.getvalue()
+
+
+def zip_bomb(exported_raw: bytes, inflated_bytes: int) -> bytes:
+    """#14.2: a real model file whose data.pkl is replaced by a deflated entry of `inflated_bytes` zeros."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(exported_raw))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bomb:
+        for entry in source.infolist():
+            if entry.filename.endswith("data.pkl"):
+                info = zipfile.ZipInfo(entry.filename, date_time=entry.date_time)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with bomb.open(info, "w", force_zip64=True) as sink:
+                    chunk = bytes(2**20)
+                    for _ in range(inflated_bytes // 2**20):
+                        sink.write(chunk)
+            else:
+                bomb.writestr(entry, source.read(entry.filename))
+    return buffer.getvalue()
+
+
+def test_a_spec_past_the_limits_is_refused_before_any_model_is_built(tmp_path):
+    raw = spec_at_the_old_limits_without_weights()
+    assert len(raw) < 4096
+    classroom = tmp_path / "server"
+    with pytest.raises(ModelFileError) as refused:
+        import_run(classroom, open_store(classroom), raw)
+    assert refused.value.code == "mismatch" and "filters must be one of" in str(refused.value)
+    path = tmp_path / "limits.pt"
+    path.write_bytes(raw)
+    assert refusal_memory(path, classroom) < 100
+
+
+def test_declared_weights_are_checked_against_the_spec_before_the_model_is_built(exported, tmp_path):
+    _, raw = exported
+    payload = torch.load(io.BytesIO(raw), weights_only=True)
+    # A 4-byte storage that claims to be a (4096, 50176) matrix: a view costs nothing until something copies it.
+    payload["state_dict"]["dense.0.weight"] = torch.zeros(1).expand(4096, 50176)
+    with pytest.raises(ModelFileError) as refused:
+        import_run(tmp_path / "s", open_store(tmp_path / "s"), tampered(raw, **payload))
+    assert refused.value.code == "mismatch" and "expected" in str(refused.value)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(exported, tmp_path):
+    _, raw = exported
+    bomb = zip_bomb(raw, 256 * 2**20)
+    assert len(bomb) < 2 * 2**20
+    path = tmp_path / "bomb.pt"
+    path.write_bytes(bomb)
+    classroom = tmp_path / "server"
+    with pytest.raises(ModelFileError) as refused:
+        import_run(classroom, open_store(classroom), bomb)
+    assert refused.value.code == "not_model" and "compressed" in str(refused.value)
+    assert refusal_memory(path, classroom) < 100
+
+
+def test_a_claimed_curve_is_never_the_cached_answer_unless_the_weights_score_it(exported, tmp_path, small_data):
+    """#14.4: random weights with a claimed 99.9 % became the cached answer for everyone."""
+    from fmnist_core.cache import cached_result
+
+    run, raw = exported
+    payload = torch.load(io.BytesIO(raw), weights_only=True)
+    torch.manual_seed(0)
+    payload["state_dict"] = {name: torch.randn_like(tensor) for name, tensor in payload["state_dict"].items()}
+    payload["history"][-1][4] = 0.999  # val_acc of the last epoch
+    classroom = tmp_path / "server"
+    store = open_store(classroom)
+    record = import_run(classroom, store, tampered(raw, **payload), data=small_data).record
+    assert record.origin == "imported" and not record.verified
+    assert record.measured_acc < 0.5 and record.final.val_acc == 0.999
+    assert cached_result(store, classroom, run) is None
+    store.post(run.key, "someone")
+    assert store.board() == []  # an unverified claim never reaches the class board
+
+    honest = tmp_path / "honest"
+    kept = import_run(honest, open_store(honest), raw, data=small_data).record
+    assert kept.verified and kept.measured_acc == pytest.approx(kept.final.val_acc, abs=1e-9)
+    assert cached_result(open_store(honest), honest, run) is not None
+
+
+def test_the_cli_trains_a_spec_whose_only_record_is_an_unverified_import(exported, tmp_path, small_data):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    run, raw = exported
+    payload = torch.load(io.BytesIO(raw), weights_only=True)
+    payload["history"][-1][4] = 0.999
+    classroom = tmp_path / "server"
+    import_run(classroom, open_store(classroom), tampered(raw, **payload), data=small_data)
+    flags = ["--preset", "seed-pytorch-cnn", "--conv-channels", "8", "--dense", "32", "--epochs",
+             str(run.train.epochs), "--lr", "3e-3", "--json"]
+    done = subprocess.run([sys.executable, "-m", "fmnist_core", "train", *flags], env=subprocess_env(classroom),
+                          capture_output=True, text=True, timeout=300)
+    summary = json.loads(done.stdout.splitlines()[-1])
+    assert summary["run_id"] == run.key and summary["cached"] is False
+    assert open_store(classroom).get(run.key).history[-1].val_acc < 0.99
+
+
+def test_an_upload_never_replaces_a_stopped_run_or_its_resume_state(exported, tmp_path, small_data):
+    """#14.5: a run stopped at epoch 1 of 2 lost its epochs and resume state to an upload of the same spec."""
+    from fmnist_core.runs import resumable_epoch
+    from fmnist_core.storage import resume_path
+
+    run, raw = exported
+    classroom = tmp_path / "server"
+    store = open_store(classroom)
+    finished = []
+    train_run(run, store, classroom, data=small_data, on_epoch=finished.append,
+              should_stop=lambda: len(finished) >= 1)
+    assert resumable_epoch(classroom, store, run.key) == 1
+    before = resume_path(classroom, run.key).read_bytes()
+    with pytest.raises(ModelFileError) as refused:
+        import_run(classroom, store, raw, data=small_data)
+    assert refused.value.code == "exists"
+    assert store.get(run.key).history == finished and store.get(run.key).status == "cancelled"
+    assert resume_path(classroom, run.key).read_bytes() == before
+    assert resumable_epoch(classroom, store, run.key) == 1
