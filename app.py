@@ -3,6 +3,7 @@ import streamlit as st
 
 from fmnist_core.data import DatasetError
 from fmnist_core.runstore import RunStoreError
+from fmnist_core.storage import HomeError
 from fmnist_ui import state
 from fmnist_ui.i18n import LANGUAGES, current_language, t
 from fmnist_ui.lesson import apply_lesson_settings, teacher_panel
@@ -41,6 +42,21 @@ except DatasetError as error:
     st.stop()
 
 try:
+    state.job_manager()  # opens the home folder and the run store: a broken home is said once, plainly
+except HomeError as error:
+    st.error(t(f"home_{error.code}", path=error.path))
+    st.caption(str(error))
+    st.stop()
+except RunStoreError as error:
+    st.error(t(f"store_error_{error.code}"))
+    st.caption(str(error))
+    st.stop()
+
+try:
     navigation.run()
-except RunStoreError as error:  # e.g. the database is locked by another process for too long
-    st.error(f"{t('store_error')}: {error}")
+except RunStoreError as error:  # e.g. the database is locked by another process for too long, or the disk is full
+    st.error(t(f"store_error_{error.code}"))
+    st.caption(str(error))
+except HomeError as error:
+    st.error(t(f"home_{error.code}", path=error.path))
+    st.caption(str(error))

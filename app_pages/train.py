@@ -141,7 +141,7 @@ if run is not None:
                 st.session_state.setdefault("submitted", {})[key] = submission.state
                 st.rerun()
     except RunStoreError as error:  # the database is locked by another process: say so, lose nothing
-        summary_column.error(f"{t('store_error')}: {error}")
+        summary_column.error(t(f"store_error_{error.code}"))
     if record is not None and record.history:
         st.session_state["explore_run"] = key
         summary_column.page_link("app_pages/explore.py", label=t("go_explore"), icon=":material/image_search:")

@@ -11,8 +11,9 @@ import time
 from .cache import cached_result, open_store
 from .metrics import EpochMetrics
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
+from .runstore import RunStoreError
 from .specs import DEVICES, OPTIMIZERS, CNNSpec, MLPSpec, RunSpec, SpecError, validate
-from .storage import app_home
+from .storage import HomeError, app_home
 
 
 class UsageError(Exception):
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "worker":
             from .jobs import run_worker
             return run_worker(args.run_id, resume=args.resume)
-    except (UsageError, SpecError, KeyError) as error:
+    except (UsageError, SpecError, KeyError, HomeError, RunStoreError) as error:
         message = error.args[0] if error.args else str(error)
         print(f"error: {message}", file=sys.stderr)
         return 2

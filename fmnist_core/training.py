@@ -230,8 +230,8 @@ def fit(
             images_per_second=len(train_images) / train_seconds,
         )
         history.append(metrics)
+        if on_epoch is not None:  # the checkpoint first: a resume state never outlives the epoch it follows
+            on_epoch(metrics, model)
         if on_resume_point is not None:
             on_resume_point(ResumePoint(epoch, optimizer.state_dict(), generator.get_state()))
-        if on_epoch is not None:
-            on_epoch(metrics, model)
     return FitResult(model, history, cancelled=False, device=device.type)

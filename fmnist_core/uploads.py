@@ -9,8 +9,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse before decoding: 40 megapixels is already a large phone photo
+# What decoding may cost, from the header's size and mode, before a byte is decoded. A JPEG is decoded at an
+# eighth of its size (draft), so a 40-megapixel photo stays small; a PNG or WebP is decoded whole.
+MAX_DECODED_BYTES = 48 * 2**20
 MIN_SIDE = 8
 ACCEPTED = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+# Bytes per pixel of the decoded image and of what turning it gray costs (16- and 32-bit modes go through numpy).
+DECODE_COST = {"1": 1, "L": 1, "P": 1, "I;16": 11, "I;16B": 11, "I;16L": 11, "I": 12, "F": 12}
+DEFAULT_DECODE_COST = 4
+SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I")
 
 
 class ImageInputError(ValueError):
@@ -31,16 +38,27 @@ def _open(raw: bytes) -> Image.Image:
                               megabytes=megabytes, limit=limit)
     try:
         image = Image.open(io.BytesIO(raw))
-    except (UnidentifiedImageError, OSError):
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours: a header that declares gigapixels
+        raise ImageInputError("too_large", "the image declares a size far beyond any photo", width=0, height=0,
+                              limit=MAX_PIXELS // 1_000_000) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise ImageInputError("not_image", "this is not an image we can read (use PNG, JPEG, WebP or GIF)") from None
     if image.format not in ACCEPTED:
         raise ImageInputError("format", f"{image.format} images are not accepted (use PNG, JPEG, WebP or GIF)",
                               format=image.format)
     width, height = image.size
+    too_large = ImageInputError("too_large", f"the image is {width}×{height} pixels; at most "
+                                f"{MAX_PIXELS // 1_000_000} megapixels", width=width, height=height,
+                                limit=MAX_PIXELS // 1_000_000)
     if width * height > MAX_PIXELS:
-        raise ImageInputError("too_large", f"the image is {width}×{height} pixels; at most "
-                              f"{MAX_PIXELS // 1_000_000} megapixels", width=width, height=height,
-                              limit=MAX_PIXELS // 1_000_000)
+        raise too_large
+    try:
+        image.draft("L", (256, 256))  # JPEG: decode at reduced size, much faster and smaller for big photos
+    except (OSError, ValueError):
+        pass
+    decoded_width, decoded_height = image.size
+    if decoded_width * decoded_height * DECODE_COST.get(image.mode, DEFAULT_DECODE_COST) > MAX_DECODED_BYTES:
+        raise too_large
     if min(width, height) < MIN_SIDE:
         raise ImageInputError("too_small", f"the image is only {width}×{height} pixels; at least "
                               f"{MIN_SIDE}×{MIN_SIDE}", width=width, height=height, side=MIN_SIDE)
@@ -49,7 +67,7 @@ def _open(raw: bytes) -> Image.Image:
 
 def _to_gray(image: Image.Image) -> Image.Image:
     """Any mode (16-bit, palette, transparency, CMYK…) → 8-bit grayscale; transparency becomes white."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+    if image.mode in SIXTEEN_BIT_MODES or image.mode == "F":
         values = np.asarray(image, dtype=np.float64)
         high = values.max() or 1.0
         return Image.fromarray((values / high * 255).astype(np.uint8), mode="L")
@@ -66,10 +84,11 @@ def prepare_upload(raw: bytes) -> tuple[torch.Tensor, Image.Image]:
     image = _open(raw)
     try:
         image.seek(0)  # first frame of an animated GIF or WebP
+        if image.mode not in SIXTEEN_BIT_MODES and image.mode != "F":
+            image.thumbnail((512, 512))  # shrink before any copy: turning, graying and padding stay small
         image = ImageOps.exif_transpose(image)
-        image.draft("L", (256, 256))  # JPEG: decode at reduced size, much faster for big photos
         gray = _to_gray(image)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as error:
         raise ImageInputError("damaged", f"the image file is damaged or truncated ({type(error).__name__})") from None
     gray.thumbnail((512, 512))
     as_uploaded = gray.copy()

@@ -17,6 +17,38 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_board": ("Class board", "Tablero de la clase"),
     "dataset_missing": ("The Fashion-MNIST data set could not be loaded.", "No se pudo cargar el conjunto Fashion-MNIST."),
     "store_error": ("The run store cannot be used right now", "El registro de entrenamientos no está disponible ahora"),
+    "store_error_locked": ("The run store is busy (another program holds it). Try again in a moment: nothing was lost.",
+                           "El registro de entrenamientos está ocupado (otro programa lo usa). Inténtalo de nuevo en "
+                           "un momento: no se perdió nada."),
+    "store_error_disk_full": ("The server's disk is full, so no result can be saved. Ask the teacher or the "
+                              "administrator to free some space; training works again as soon as there is room.",
+                              "El disco del servidor está lleno y no se puede guardar ningún resultado. Pide al "
+                              "profesor o al administrador que libere espacio; el entrenamiento vuelve a funcionar en "
+                              "cuanto haya sitio."),
+    "store_error_read_only": ("The server cannot write its run store (read-only folder). Ask the administrator to "
+                              "give the app a folder it can write (FMNIST_HOME).",
+                              "El servidor no puede escribir su registro de entrenamientos (carpeta de solo lectura). "
+                              "Pide al administrador una carpeta con permiso de escritura (FMNIST_HOME)."),
+    "store_error_damaged": ("The server's run store is damaged. Ask the administrator to move runs.sqlite3 away; "
+                            "the app starts a new one.",
+                            "El registro de entrenamientos del servidor está dañado. Pide al administrador que aparte "
+                            "runs.sqlite3; la aplicación empezará uno nuevo."),
+    "home_not_a_folder": ("The app's data folder {path} is a file, not a folder. Ask the administrator to move it "
+                          "away or to set FMNIST_HOME to a folder.",
+                          "La carpeta de datos de la aplicación {path} es un archivo, no una carpeta. Pide al "
+                          "administrador que lo aparte o que apunte FMNIST_HOME a una carpeta."),
+    "home_read_only": ("The app cannot write its data folder {path}. Ask the administrator to give it write access "
+                       "or to set FMNIST_HOME to a folder it can write.",
+                       "La aplicación no puede escribir en su carpeta de datos {path}. Pide al administrador permiso "
+                       "de escritura o que apunte FMNIST_HOME a una carpeta con permiso."),
+    "home_disk_full": ("The disk holding the app's data ({path}) is full. Ask the teacher or the administrator to "
+                       "free some space; training works again as soon as there is room.",
+                       "El disco con los datos de la aplicación ({path}) está lleno. Pide al profesor o al "
+                       "administrador que libere espacio; el entrenamiento vuelve a funcionar en cuanto haya sitio."),
+    "home_unusable": ("The app's data folder {path} cannot be used. Ask the administrator to set FMNIST_HOME to a "
+                      "folder the app can write.",
+                      "La carpeta de datos de la aplicación {path} no se puede usar. Pide al administrador que apunte "
+                      "FMNIST_HOME a una carpeta con permiso de escritura."),
     # build & train
     "train_intro": (
         "Choose an architecture and how to train it, press **Train**, and watch the accuracy grow epoch by epoch.",

@@ -49,3 +49,30 @@ def test_the_class_board_has_a_family_for_every_depth_the_core_accepts():
     for kind, depth_range in (("mlp", specs.HIDDEN_LAYER_RANGE), ("cnn", specs.CONV_LAYER_RANGE)):
         for depth in range(depth_range[0], depth_range[1] + 1):
             assert (kind, depth) in FAMILIES
+
+
+@pytest.mark.parametrize("query", [
+    {"spec": "eyJtb2RlbCI6eyJraW5kIjoibWxwIiwiaGlkZGVuIjpbNjRdfSwidHJhaW4iOnsic2h1ZmZsZSI6InllcyJ9fQ"},
+    {"spec": "A" * 100_000}, {"spec": "%%%"},
+])
+def test_a_link_the_core_refuses_is_the_apps_message_in_both_languages(query):
+    for lang, words in (("en", "cannot be used"), ("es", "no se puede usar")):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params.update({"lang": lang, **query})
+        at.run()
+        assert not at.exception and words in at.error[0].value
+
+
+@pytest.mark.parametrize("image", ["²", "٣", "99999999999999999999", "-1", "7.5"])
+def test_an_odd_image_number_in_a_link_opens_the_default_image(isolated_home, small_data, image):
+    from conftest import tiny_cnn_run
+    from fmnist_core.cache import open_store
+    from fmnist_core.runs import train_run
+
+    run = tiny_cnn_run()
+    train_run(run, open_store(isolated_home), isolated_home, data=small_data)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"run": run.key, "image": image})
+    at.switch_page("app_pages/explore.py").run()
+    assert not at.exception
+    assert any(element.value == "#### Test image #0" for element in at.markdown)

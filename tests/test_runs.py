@@ -122,3 +122,32 @@ def test_resume_without_its_state_restarts_from_scratch(isolated_home, small_dat
     restarted = []
     record = train_run(run, store, isolated_home, data=small_data, resume=True, on_epoch=restarted.append).record
     assert record.status == "done" and [m.epoch for m in restarted] == [1, 2]
+
+
+def test_a_store_written_by_the_first_schema_opens_and_migrates(isolated_home):
+    """Columns are read by name, so a migrated store (columns appended) reads like a fresh one."""
+    import sqlite3
+
+    from fmnist_core.runstore import SCHEMA_VERSION, RunStore
+
+    run = tiny_mlp_run(epochs=1)
+    path = isolated_home / "old.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.executescript("""
+            CREATE TABLE runs (key TEXT PRIMARY KEY, spec_json TEXT NOT NULL, summary TEXT NOT NULL,
+                model_kind TEXT NOT NULL, params INTEGER NOT NULL, status TEXT NOT NULL, device TEXT, owner TEXT,
+                pid INTEGER, error TEXT, created_at REAL NOT NULL, started_at REAL, finished_at REAL);
+            CREATE TABLE epochs (key TEXT NOT NULL, epoch INTEGER NOT NULL, train_loss REAL, train_acc REAL,
+                val_loss REAL, val_acc REAL, epoch_seconds REAL, images_per_second REAL, PRIMARY KEY (key, epoch));
+        """)
+        connection.execute("INSERT INTO runs VALUES (?, ?, 's', 'mlp', 10, 'done', 'cpu', 'me', NULL, NULL, 1.0, "
+                           "2.0, 3.0)", (run.key, run.canonical_json()))
+        connection.execute("INSERT INTO epochs VALUES (?, 1, 0.5, 0.8, 0.4, 0.85, 1.5, 40000.0)", (run.key,))
+    store = RunStore(path)
+    record = store.get(run.key)
+    assert record.run == run and record.origin == "trained" and record.verified and record.owner == "me"
+    assert record.history[0].val_acc == 0.85 and record.history[0].images_per_second == 40000.0
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    store.add_epoch(run.key, record.history[0], checkpoint_sha256="ab" * 32)
+    assert store.checkpoint_sha256(run.key, 1) == "ab" * 32
