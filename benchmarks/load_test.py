@@ -206,6 +206,9 @@ class AppSocket:
                 self.radios[element.radio.label] = (element.radio.id, where, list(element.radio.options))
             elif element_kind == "heading":
                 self.headings.append(element.heading.body)
+            elif element_kind == "markdown" and element.markdown.body.startswith("#"):
+                # column headings are markdown ("#### Test image #7"), rendered as <h4> in the page
+                self.headings.append(element.markdown.body.lstrip("#").strip())
             elif element_kind == "imgs":
                 media.extend(image.url for image in element.imgs.imgs)
             elif element_kind == "exception":

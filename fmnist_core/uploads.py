@@ -29,6 +29,12 @@ class ImageInputError(ValueError):
         self.values = values
 
 
+def _too_large(width: int, height: int, pixel_limit: int) -> ImageInputError:
+    limit = max(1, pixel_limit // 1_000_000)
+    return ImageInputError("too_large", f"the image is {width}×{height} pixels; at most {limit} megapixels for "
+                           "a picture like this", width=width, height=height, limit=limit)
+
+
 def _open(raw: bytes) -> Image.Image:
     if not raw:
         raise ImageInputError("empty", "the file is empty")
@@ -39,26 +45,25 @@ def _open(raw: bytes) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(raw))
     except Image.DecompressionBombError:  # Pillow's own limit, far above ours: a header that declares gigapixels
-        raise ImageInputError("too_large", "the image declares a size far beyond any photo", width=0, height=0,
-                              limit=MAX_PIXELS // 1_000_000) from None
+        raise ImageInputError("declared_too_large", "the image declares a size far beyond any photo") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise ImageInputError("not_image", "this is not an image we can read (use PNG, JPEG, WebP or GIF)") from None
     if image.format not in ACCEPTED:
         raise ImageInputError("format", f"{image.format} images are not accepted (use PNG, JPEG, WebP or GIF)",
                               format=image.format)
     width, height = image.size
-    too_large = ImageInputError("too_large", f"the image is {width}×{height} pixels; at most "
-                                f"{MAX_PIXELS // 1_000_000} megapixels", width=width, height=height,
-                                limit=MAX_PIXELS // 1_000_000)
     if width * height > MAX_PIXELS:
-        raise too_large
+        raise _too_large(width, height, MAX_PIXELS)
     try:
         image.draft("L", (256, 256))  # JPEG: decode at reduced size, much faster and smaller for big photos
     except (OSError, ValueError):
         pass
     decoded_width, decoded_height = image.size
-    if decoded_width * decoded_height * DECODE_COST.get(image.mode, DEFAULT_DECODE_COST) > MAX_DECODED_BYTES:
-        raise too_large
+    cost = DECODE_COST.get(image.mode, DEFAULT_DECODE_COST)
+    if decoded_width * decoded_height * cost > MAX_DECODED_BYTES:
+        # the most pixels a picture of this format and mode may have (a JPEG is decoded at an eighth per side)
+        scale = (width * height) / (decoded_width * decoded_height)
+        raise _too_large(width, height, int(MAX_DECODED_BYTES / cost * scale))
     if min(width, height) < MIN_SIDE:
         raise ImageInputError("too_small", f"the image is only {width}×{height} pixels; at least "
                               f"{MIN_SIDE}×{MIN_SIDE}", width=width, height=height, side=MIN_SIDE)
