@@ -76,6 +76,7 @@ class JobManager:
         self._resuming: set[str] = set()
         self._owners: dict[str, str] = {}  # key → the session that started the job (only it may stop it)
         self._exited: dict[str, int] = {}  # workers that ended and whose end is not yet recorded in the store
+        self._stopping: set[str] = set()  # jobs someone asked to stop: a worker killed then was cancelled
         self._closed = threading.Event()
         self._last_orphan_check = 0.0
         self.mark_orphans_interrupted()
@@ -141,6 +142,8 @@ class JobManager:
                 self._owners.pop(key, None)
                 self.store.finish(key, "cancelled", error="cancelled before it started")
             process = self._running.get(key)
+            if process is not None:
+                self._stopping.add(key)
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
 
@@ -228,6 +231,7 @@ class JobManager:
                 continue
             with self._lock:
                 self._exited.pop(key, None)
+                self._stopping.discard(key)
         if time.monotonic() - self._last_orphan_check >= ORPHAN_CHECK_SECONDS:
             self._last_orphan_check = time.monotonic()
             self.mark_orphans_interrupted()
@@ -236,6 +240,11 @@ class JobManager:
         """A worker that died without recording a final status (crash, kill) is marked failed."""
         record = self.store.get(key)
         if record is None or record.status not in ("queued", "running"):
+            return
+        with self._lock:
+            asked_to_stop = key in self._stopping
+        if asked_to_stop:  # stopped before the worker could record it (its first second, say)
+            self.store.finish(key, "cancelled", error="stopped before the worker recorded it")
             return
         log_tail = _tail(run_folder(self.home, key) / "worker.log")
         self.store.finish(key, "failed", error=f"worker exited with status {returncode}: {log_tail}")

@@ -328,3 +328,31 @@ def test_gallery_shows_twenty_at_a_time_and_opens_on_the_page_of_the_selected_im
     at.selectbox(key="class_filter").set_value(1).run()  # trousers: the first 100 of them, 5 pages again
     trousers = [button.key for button in at.button if button.key and button.key.startswith("pick_")]
     assert len(trousers) == 20 and not at.exception
+
+
+def test_a_student_watching_someone_elses_job_can_stop_watching_and_the_teacher_can_stop_it():
+    """#14.6: B joined A's job and pressed Stop: A's run stopped and A was not told why."""
+    run = RunSpec(CNNSpec(conv_channels=(8,), dense=32), TrainConfig(epochs=30, lr=3e-3, seed=7))
+    student_a = app(**spec_to_state(run))
+    [train] = [button for button in student_a.button if button.label == "Train"]
+    train.click().run()
+    store = state.store()
+    assert store.get(run.key).status in ("queued", "running")
+    student_b = app(**spec_to_state(run))
+    labels = [button.label for button in student_b.button]
+    assert "Stop" not in labels and "Stop watching" in labels
+    assert any("only they or the teacher can stop it" in element.value for element in student_b.caption)
+    [leave] = [button for button in student_b.button if button.label == "Stop watching"]
+    leave.click().run()
+    assert any("You stopped watching" in element.value for element in student_b.info)
+    assert store.get(run.key).status in ("queued", "running")  # A's job goes on
+    teacher = app(query={"teacher": "1"}, **spec_to_state(run))
+    [stop] = [button for button in teacher.button if button.label == "Stop"]
+    stop.click().run()
+    deadline = time.time() + 60
+    while store.get(run.key).status in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.3)
+    student_a.run()
+    record = store.get(run.key)
+    assert record.status == "cancelled" and record.stopped_by == "teacher", (record.status, record.error)
+    assert any("The teacher stopped it." in element.value for element in student_a.warning), student_a.warning

@@ -76,3 +76,29 @@ def test_an_odd_image_number_in_a_link_opens_the_default_image(isolated_home, sm
     at.switch_page("app_pages/explore.py").run()
     assert not at.exception
     assert any(element.value == "#### Test image #0" for element in at.markdown)
+
+
+QUERY_VALUES = ["", "0", "-1", "²", "1e400", "Infinity", "null", "%00", "../../etc/passwd", "a" * 5000,
+                "0123456789abcdef", "eyJtb2RlbCI6IDF9", "cnn,mlp,epochs", "es", "fr", "1"]
+
+
+@pytest.mark.parametrize("page", ["app_pages/train.py", "app_pages/explore.py", "app_pages/pair.py",
+                                  "app_pages/compare.py", "app_pages/board.py"])
+def test_no_query_a_student_can_type_shows_a_red_box(isolated_home, small_data, page):
+    """Any value of any query parameter the app reads: the page shows, or says in its own words what is wrong."""
+    import random
+
+    from conftest import tiny_cnn_run
+    from fmnist_core.cache import open_store
+    from fmnist_core.runs import train_run
+
+    run = tiny_cnn_run()
+    train_run(run, open_store(isolated_home), isolated_home, data=small_data)
+    chooser = random.Random(page)
+    for _ in range(6):
+        query = {name: chooser.choice(QUERY_VALUES + [run.key])
+                 for name in ("spec", "run", "image", "lang", "lock", "hide", "teacher")}
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params.update(query)
+        at.switch_page(page).run()
+        assert not at.exception, (query, [element.value for element in at.exception])

@@ -149,3 +149,17 @@ def test_every_model_within_the_limits_fits_a_model_file():
 
     largest = max(build_model(model).param_count for model in largest_models())
     assert 4 * largest < MAX_MODEL_BYTES
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=600) | st.builds(
+    lambda value: __import__("base64").urlsafe_b64encode(__import__("json").dumps(value).encode()).decode(),
+    spec_like_dicts()))
+def test_any_share_link_text_is_a_spec_or_the_links_own_refusal(text):
+    from fmnist_ui.share import decode_run, encode_run
+
+    try:
+        run = decode_run(text)
+    except SpecError:
+        return
+    assert decode_run(encode_run(run)) == run

@@ -244,3 +244,45 @@ def test_an_upload_never_replaces_a_stopped_run_or_its_resume_state(exported, tm
     assert store.get(run.key).history == finished and store.get(run.key).status == "cancelled"
     assert resume_path(classroom, run.key).read_bytes() == before
     assert resumable_epoch(classroom, store, run.key) == 1
+
+
+_EXPORTED_FOR_PROPERTIES = {}
+
+
+def _exported_bytes(small_data) -> bytes:
+    """One real exported model file for the property test (trained once per test session)."""
+    import tempfile
+    from pathlib import Path
+
+    if "raw" not in _EXPORTED_FOR_PROPERTIES:
+        home = Path(tempfile.mkdtemp(prefix="fmnist-export-"))
+        run = tiny_cnn_run(epochs=1)
+        train_run(run, open_store(home), home, data=small_data)
+        _EXPORTED_FOR_PROPERTIES["raw"] = export_run(home, open_store(home), run.key)
+    return _EXPORTED_FOR_PROPERTIES["raw"]
+
+
+def test_any_mutation_of_a_model_file_is_imported_or_refused_in_the_apps_own_words(small_data, tmp_path):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    raw = _exported_bytes(small_data)
+    codes = ("file_size", "not_model", "mismatch", "values", "curve", "busy", "exists")
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.one_of(
+        st.binary(max_size=4096),
+        st.builds(lambda cut: raw[:cut], st.integers(0, len(raw))),
+        st.builds(lambda position, value: raw[:position] + bytes([value]) + raw[position + 1:],
+                  st.integers(0, len(raw) - 1), st.integers(0, 255)),
+    ))
+    def check(candidate):
+        import shutil
+        home = tmp_path / "server"
+        shutil.rmtree(home, ignore_errors=True)
+        try:
+            import_run(home, open_store(home), candidate, data=small_data)
+        except ModelFileError as error:
+            assert error.code in codes
+
+    check()
