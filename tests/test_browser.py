@@ -288,3 +288,21 @@ def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model
         teacher.get_by_role("button", name="Clear the board (runs stay cached)").click()
         expect(teacher.get_by_text("No runs on the board yet")).to_be_visible(timeout=30_000)
         browser.close()
+
+
+def test_the_load_tests_websocket_client_clicks_through_explore(server, isolated_home, small_data):
+    """#14.10: `load_test.py --client websocket` looked for headings that are markdown now, and found none."""
+    import asyncio
+
+    from conftest import tiny_cnn_run
+    from fmnist_core.cache import open_store
+    from fmnist_core.runs import train_run
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import load_test
+
+    run = tiny_cnn_run()
+    train_run(run, open_store(isolated_home), isolated_home, data=small_data)
+    results = {"load": [], "click": [], "errors": []}
+    asyncio.run(load_test.socket_session(server, run.key, 4.0, results))
+    assert results["errors"] == [] and len(results["load"]) == 1 and len(results["click"]) >= 2
