@@ -7,14 +7,11 @@ from fmnist_core.storage import HomeError
 from fmnist_ui import state
 from fmnist_ui.i18n import LANGUAGES, current_language, t
 from fmnist_ui.lesson import apply_lesson_settings, teacher_panel
+from fmnist_ui.shell import page_shell
 from fmnist_ui.widgets import keep_widget_values
 
 st.set_page_config(page_title="Fashion-MNIST CNN explorer", page_icon=":material/checkroom:", layout="wide")
-# A 1024-px projector with the sidebar open leaves about 560 px between Streamlit's 5rem side margins: too
-# little for Build & train's three columns. Narrow screens get 1.5rem margins (style-only HTML takes no space).
-st.html("<style>@media (max-width: 1280px) { [data-testid='stMainBlockContainer'] "
-        "{ padding-left: 1.5rem; padding-right: 1.5rem; } }</style>")
-current_language()
+language = current_language()
 keep_widget_values()
 
 with st.sidebar:
@@ -33,6 +30,9 @@ pages = [
     st.Page("app_pages/board.py", title=t("page_board"), icon=":material/scatter_plot:"),
 ]
 navigation = st.navigation(pages)
+page_title = f"{navigation.title} · {t('app_title')}"
+st.set_page_config(page_title=page_title)
+page_shell(language, page_title)
 
 try:
     state.dataset()

@@ -5,11 +5,12 @@ import torch
 from fmnist_core.activations import feature_maps
 from fmnist_core.analysis import confusion_matrix, per_class_accuracy, predict_classes, worst_confusion
 from fmnist_core.data import class_names
-from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes, tile_grid
+from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes, strongest_filters, tile_grid
 from fmnist_core.models import conv_kernels, with_filters_off
 from fmnist_core.storage import CheckpointError, app_home, saved_epochs
 from fmnist_core.training import as_input, evaluate, memory_format_for
 from fmnist_ui import charts, state
+from fmnist_ui.describe import compare_map_alt, feature_grid_alt, kernels_alt, markdown_bold, test_image_alt
 from fmnist_ui.i18n import current_language, t
 from fmnist_ui.model_files import model_file_box
 from fmnist_ui.picture import GALLERY_COLUMNS, GALLERY_SIZE, UPLOAD, gallery, image_of, thumbnail
@@ -108,23 +109,30 @@ def knockout_box(active_off: dict[str, list[int]]) -> None:
             st.markdown(t("knockout_accuracy", off=accuracy_off, on=accuracy_on))
 
 
+def announce(text: str) -> None:
+    """The prediction in a polite live region: a screen reader reads it out after each choice of image."""
+    st.html(f'<p role="status" aria-live="polite" style="margin:0">{markdown_bold(text)}</p>')
+
+
 def grid_cell(filters: int, size: int) -> int:
     """Pixels per feature-map tile: large for a few big maps, small for many tiny ones. 16 tiles of 88 px
     and their gaps stay under Streamlit's 1,460 px image limit, past which it would blur and re-encode them."""
     return 88 if filters <= 16 and size > 8 else 64 if size > 8 else 40
 
 
-def image_view(shown_model, image: torch.Tensor) -> tuple[list[float], dict[str, bytes]]:
-    """Class probabilities of one 28×28 image and each feature layer's maps as one PNG grid."""
+def image_view(shown_model, image: torch.Tensor) -> tuple[list[float], dict[str, bytes], dict[str, list]]:
+    """Class probabilities of one 28×28 image, each feature layer's maps as one PNG grid, and each layer's
+    strongest filters (what the grid's text alternative says)."""
     probabilities, maps = feature_maps(shown_model, as_input(image[None]))
     grids = {layer.name: png_bytes(feature_grid(maps[layer.name][0], columns=16,
                                                 cell=grid_cell(layer.output_shape[0], layer.output_shape[1])))
              for layer in shown_model.feature_layers}
-    return probabilities[0].tolist(), grids
+    strongest = {layer.name: strongest_filters(maps[layer.name][0]) for layer in shown_model.feature_layers}
+    return probabilities[0].tolist(), grids, strongest
 
 
 @st.cache_data(show_spinner=False, max_entries=IMAGE_VIEW_ENTRIES)
-def test_image_view(run_key: str, run_epoch: int, index: int, switched_off: tuple) -> tuple[list[float], dict]:
+def test_image_view(run_key: str, run_epoch: int, index: int, switched_off: tuple) -> tuple[list, dict, dict]:
     """`image_view` of a test image, shared by every session: a class clicking the same images pays once."""
     shown = state.checkpoint(run_key, run_epoch).model
     if switched_off:
@@ -145,9 +153,9 @@ def feature_map_view() -> None:
         return with_filters_off(model, active_off) if switched_off else model
 
     if true_label is None:  # the student's own picture: not worth keeping for others
-        probability_list, grids = image_view(shown_model(), image)
+        probability_list, grids, strongest = image_view(shown_model(), image)
     else:
-        probability_list, grids = test_image_view(key, epoch, selected, frozen_filters(active_off))
+        probability_list, grids, strongest = test_image_view(key, epoch, selected, frozen_filters(active_off))
     predicted = max(range(10), key=probability_list.__getitem__)
     gallery_column, image_column, chart_column = st.columns([1.1, 0.8, 1.4], gap="medium")
     with gallery_column:
@@ -156,17 +164,18 @@ def feature_map_view() -> None:
         prediction = t("predicted", label=names[predicted], probability=probability_list[predicted])
         if true_label is None:
             column_heading(t("your_picture"))
-            st.image(st.session_state["upload_picture"])
+            st.image(st.session_state["upload_picture"], alt=t("alt_picture"))
             st.caption(t("as_model_sees"))
-            st.image(digit_image(image, size=112))
+            st.image(digit_image(image, size=112), alt=t("alt_picture_small"))
             st.markdown(t("unknown_label"))
-            st.markdown(prediction)
+            announce(prediction)
         else:
             column_heading(t("selected", index=selected))
-            st.image(thumbnail(selected, size=224), output_format="PNG")
+            st.image(thumbnail(selected, size=224), output_format="PNG",
+                     alt=t("alt_selected_image", index=selected, label=names[true_label]))
             st.markdown(t("true_label", label=names[true_label]))
             verdict = t("correct") if predicted == true_label else t("wrong")
-            st.markdown(f"{prediction} — {verdict}")
+            announce(f"{prediction} — {verdict}")
     with chart_column:
         st.html(charts.probability_bars(probability_list, names, -1 if true_label is None else true_label))
     if not model.feature_layers:
@@ -179,10 +188,12 @@ def feature_map_view() -> None:
     for layer in model.feature_layers:
         filters, size = layer.output_shape[0], layer.output_shape[1]
         st.markdown(f"**{t('layer_caption', name=layer.name, filters=filters, size=size)}**")
-        st.image(grids[layer.name], output_format="PNG")  # as is: crisp tiles, no JPEG re-encoding
+        st.image(grids[layer.name], output_format="PNG",  # as is: crisp tiles, no JPEG re-encoding
+                 alt=feature_grid_alt(layer.name, filters, size, strongest[layer.name]))
         if show_kernels and layer.kind == "conv":
             st.caption(t("kernels_caption", name=layer.name))
-            st.image(kernel_grid(conv_kernels(shown_model(), layer.name), columns=16, cell=40))
+            kernels = conv_kernels(shown_model(), layer.name)
+            st.image(kernel_grid(kernels, columns=16, cell=40), alt=kernels_alt(layer.name, kernels))
 
 
 @st.fragment
@@ -210,12 +221,13 @@ def compare_view() -> None:
         column.markdown(f"**{layer.name}**")
     for row, (image, label, caption) in enumerate(images):
         columns = st.columns(len(layers) + 1)
-        columns[0].image(digit_image(image, size=120),
-                         caption=caption if label is None else f"{caption} · {names[label]}")
+        name = caption if label is None else f"{caption} · {names[label]}"
+        columns[0].image(digit_image(image, size=120), caption=name, alt=name)
         for column, layer in zip(columns[1:], layers, strict=True):
             layer_maps = compare_maps[layer.name][:, filter_index]  # (N, H, W)
             high = max(float(layer_maps.max()), 1e-6)  # one scale per layer across the compared images
-            column.image(tile_grid(layer_maps[row:row + 1], 1, 120, 0.0, high))
+            column.image(tile_grid(layer_maps[row:row + 1], 1, 120, 0.0, high),
+                         alt=compare_map_alt(layer.name, filter_index, name, layer_maps[row]))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -257,7 +269,8 @@ def errors_view() -> None:
             columns = st.columns(GALLERY_COLUMNS)
             for position, index in enumerate(shown):
                 with columns[position % GALLERY_COLUMNS]:
-                    st.image(thumbnail(index), width="stretch", output_format="PNG")  # as is: no re-encoding
+                    st.image(thumbnail(index), width="stretch", output_format="PNG",  # as is: no re-encoding
+                             alt=test_image_alt(index, names[true_class]))
                     st.button(f"#{index}", key=f"error_{index}", on_click=open_in_maps, args=(index,),
                               width="stretch")
 

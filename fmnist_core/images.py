@@ -80,3 +80,22 @@ def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+REGIONS = ("top-left", "top", "top-right", "left", "centre", "right", "bottom-left", "bottom", "bottom-right")
+
+
+def strongest_filters(maps: torch.Tensor, count: int = 3) -> list[tuple[int, float, str]]:
+    """The `count` filters whose maps (C, H, W) respond most strongly (highest mean), each with that mean and the
+    region of the image (a third by a third, a name of REGIONS) where its response peaks: what a text
+    alternative of a feature grid says."""
+    channels, height, width = maps.shape
+    means = maps.float().mean(dim=(1, 2))
+    order = torch.argsort(means, descending=True, stable=True)[:count].tolist()
+    described = []
+    for channel in order:
+        peak = int(torch.argmax(maps[channel]).item())
+        row, column = divmod(peak, width)
+        region = REGIONS[min(2, 3 * row // height) * 3 + min(2, 3 * column // width)]
+        described.append((channel, float(means[channel]), region))
+    return described

@@ -129,7 +129,8 @@ TRUE_CLASS_COLOR, OTHER_CLASS_COLOR = "#2ca02c", "#9ecae1"
 
 
 def probability_bars(values: list[float], labels: tuple[str, ...], true_index: int) -> str:
-    """Class probabilities as HTML bars (the true class green, the predicted one in bold).
+    """Class probabilities as an HTML table with bars (the true class green, the predicted one in bold): a screen
+    reader reads it as a table of class and percentage, row by row.
 
     Plain HTML instead of a Plotly chart: it is redrawn on every click in every student's browser, and
     Plotly's JavaScript was the heaviest thing on the page; the labels can also be projector-sized."""
@@ -139,16 +140,21 @@ def probability_bars(values: list[float], labels: tuple[str, ...], true_index: i
         color = TRUE_CLASS_COLOR if index == true_index else OTHER_CLASS_COLOR
         weight = "700" if index == predicted else "400"
         rows.append(
-            f'<div style="display:flex;align-items:center;gap:0.5em;margin:0.15em 0;font-weight:{weight}">'
-            f'<span style="flex:0 0 7.2em;text-align:right;white-space:nowrap">{html.escape(label)}</span>'
-            f'<span style="flex:1;height:1.05em;background:#eef1f5;border-radius:3px">'
+            f'<tr style="font-weight:{weight}">'
+            f'<th scope="row" style="text-align:right;white-space:nowrap;font-weight:inherit;padding:0.1em 0.5em 0.1em 0;'
+            f'border:none">{html.escape(label)}</th>'
+            f'<td aria-hidden="true" style="width:100%;padding:0.1em 0;border:none">'
+            f'<span style="display:block;height:1.05em;background:#eef1f5;border-radius:3px">'
             f'<span style="display:block;height:100%;width:{value:.1%};min-width:2px;background:{color};'
-            f'border-radius:3px"></span></span>'
-            f'<span style="flex:0 0 3em;text-align:right;font-variant-numeric:tabular-nums">{value:.0%}</span>'
-            "</div>")
-    return (f'<div style="font-size:15px;line-height:1.35" aria-label="{html.escape(t("probability"))}">'
-            f'<div style="color:#555;margin-bottom:0.3em">{html.escape(t("probability"))}</div>'
-            + "".join(rows) + "</div>")
+            f'border-radius:3px"></span></span></td>'
+            f'<td style="text-align:right;font-variant-numeric:tabular-nums;padding:0.1em 0 0.1em 0.5em;border:none">'
+            f'{value:.0%}</td></tr>')
+    caption = html.escape(t("probabilities_caption"))
+    return (f'<table style="font-size:15px;line-height:1.35;border-collapse:collapse;border:none;width:100%">'
+            f'<caption style="text-align:left;color:#3d4150;margin-bottom:0.3em">{caption}</caption>'
+            f'<thead style="position:absolute;left:-9999px"><tr><th scope="col">{html.escape(t("col_class"))}</th>'
+            f'<th scope="col" colspan="2">{html.escape(t("probability"))}</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
 
 
 def confusion(matrix: list[list[int]], labels: tuple[str, ...]) -> go.Figure:

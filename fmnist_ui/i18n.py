@@ -157,6 +157,29 @@ TEXT: dict[str, tuple[str, str]] = {
     "best_epoch": ("best validation", "mejor validación"),
     "gap": ("train − validation gap", "diferencia entrenamiento − validación"),
     "probability": ("Probability", "Probabilidad"),
+    "probabilities_caption": ("How sure the model is of each class", "Seguridad del modelo para cada clase"),
+    "col_class": ("Class", "Clase"),
+    # text alternatives (alt text), generated from the data
+    "alt_test_image": ("Test image #{index}: {label}", "Imagen de prueba n.º {index}: {label}"),
+    "alt_selected_image": ("Test image #{index}, enlarged: {label}", "Imagen de prueba n.º {index}, ampliada: {label}"),
+    "alt_picture": ("Your picture as you gave it", "Tu foto tal como la diste"),
+    "alt_picture_small": ("Your picture as the model sees it: 28×28 pixels, light garment on black",
+                          "Tu foto como la ve el modelo: 28×28 píxeles, prenda clara sobre negro"),
+    "alt_feature_grid": ("{name}: {filters} feature maps of {size}×{size}, brighter where the filter responds. "
+                         "Strongest responses: {strongest}.",
+                         "{name}: {filters} mapas de activación de {size}×{size}, más brillantes donde responde el "
+                         "filtro. Respuestas más fuertes: {strongest}."),
+    "alt_filter_peak": ("filter #{filter} (peak at the {region})", "filtro n.º {filter} (máximo en {region})"),
+    "alt_kernels": ("{name}: the weights of its {filters} filters, {size}×{size} each, red positive and blue negative",
+                    "{name}: los pesos de sus {filters} filtros, de {size}×{size} cada uno, rojo positivo y azul "
+                    "negativo"),
+    "alt_compare_map": ("{layer}, filter #{filter}, for {image}: strongest at the {region}",
+                        "{layer}, filtro n.º {filter}, para {image}: máximo en {region}"),
+    "region_top-left": ("top left", "arriba a la izquierda"), "region_top": ("top", "arriba"),
+    "region_top-right": ("top right", "arriba a la derecha"), "region_left": ("left", "izquierda"),
+    "region_centre": ("centre", "centro"), "region_right": ("right", "derecha"),
+    "region_bottom-left": ("bottom left", "abajo a la izquierda"), "region_bottom": ("bottom", "abajo"),
+    "region_bottom-right": ("bottom right", "abajo a la derecha"),
     # explore
     "explore_intro": (
         "Pick a trained run and click a test image to see what every filter of every conv layer responds to.",

@@ -9,6 +9,7 @@ from fmnist_core.images import digit_image, png_bytes
 from fmnist_core.uploads import MAX_UPLOAD_BYTES, ImageInputError, prepare_upload
 
 from . import state
+from .describe import test_image_alt
 from .drawing import drawing_pad, drawn_png
 from .i18n import current_language, t
 from .widgets import column_heading
@@ -106,7 +107,8 @@ def gallery() -> None:
         columns = st.columns(GALLERY_COLUMNS, gap="xsmall")
         for position, index in enumerate(shown):
             with columns[position % GALLERY_COLUMNS]:
-                st.image(thumbnail(index), width="stretch", output_format="PNG")  # as is: no re-encoding
+                st.image(thumbnail(index), width="stretch", output_format="PNG",  # as is: no re-encoding
+                         alt=test_image_alt(index, names[int(labels[index])]))
                 st.button(f"#{index}", key=f"pick_{index}", on_click=select_image, args=(index,), width="stretch",
                           help=names[int(labels[index])],
                           type="primary" if index == st.session_state.get("selected_image") else "secondary")

@@ -116,9 +116,12 @@ def test_explore_shows_maps_for_each_conv_layer_and_follows_clicks(isolated_home
     at.button(key="pick_7").click().run()
     assert "Test image #7" in image_headings(at)
     assert "True class: **Shirt**" in markdown_text(at)
-    bars = at.get("html")[0].proto.body  # the probability bars: ten rows, the true class in green
-    assert bars.count("%</span>") == 10
-    assert re.search(r'font-weight:\d+"><span[^>]*>Shirt</span><span[^>]*><span[^>]*background:#2ca02c', bars)
+    [bars] = [element.proto.body for element in at.get("html") if "<table" in element.proto.body]
+    # the probabilities: a table of ten rows (class, bar, percentage), the true class's bar green
+    assert bars.count('<th scope="row"') == 10 and bars.count("%</td>") == 10
+    assert re.search(r'>Shirt</th><td aria-hidden="true"[^>]*><span[^>]*><span[^>]*background:#2ca02c', bars)
+    [prediction] = [element.proto.body for element in at.get("html") if 'role="status"' in element.proto.body]
+    assert "<strong>" in prediction and "aria-live=\"polite\"" in prediction
     at.select_slider(key=f"epoch_{SMALL_CNN.key}").set_value(1).run()
     assert not at.exception
 

@@ -84,3 +84,14 @@ def test_filters_off_zeroes_their_maps_in_a_copy_only(data):
 def test_kernels_shape():
     model = build_model(PRESETS["seed-keras-cnn"].model)
     assert tuple(conv_kernels(model, "conv2").shape) == (64, 64, 3, 3)
+
+
+def test_strongest_filters_name_the_filter_and_where_it_peaks():
+    from fmnist_core.images import strongest_filters
+
+    maps = torch.zeros(4, 9, 9)
+    maps[2, 0, 8] = 9.0  # filter 2: strongest, peaking top-right
+    maps[1, 8, 0] = 4.0  # filter 1: next, bottom-left
+    maps[3, 4, 4] = 1.0  # filter 3: centre
+    assert [(channel, region) for channel, _, region in strongest_filters(maps)] == [
+        (2, "top-right"), (1, "bottom-left"), (3, "centre")]

