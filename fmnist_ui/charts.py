@@ -141,8 +141,8 @@ def probability_bars(values: list[float], labels: tuple[str, ...], true_index: i
         weight = "700" if index == predicted else "400"
         rows.append(
             f'<tr style="font-weight:{weight}">'
-            f'<th scope="row" style="text-align:right;white-space:nowrap;font-weight:inherit;padding:0.1em 0.5em 0.1em 0;'
-            f'border:none">{html.escape(label)}</th>'
+            f'<th scope="row" style="text-align:right;white-space:nowrap;font-weight:inherit;'
+            f'padding:0.1em 0.5em 0.1em 0;border:none">{html.escape(label)}</th>'
             f'<td aria-hidden="true" style="width:100%;padding:0.1em 0;border:none">'
             f'<span style="display:block;height:1.05em;background:#eef1f5;border-radius:3px">'
             f'<span style="display:block;height:100%;width:{value:.1%};min-width:2px;background:{color};'

@@ -44,8 +44,8 @@ def serious(page) -> list[str]:
     lines = []
     for violation in results.response["violations"]:
         if violation["impact"] in ("serious", "critical"):
-            targets = [" ".join(map(str, node["target"]))[-60:] + " " + str(node.get("any", [{}])[0].get("data", ""))[:160]
-                       + " " + node.get("html", "")[:120] for node in violation["nodes"]][:3]
+            targets = [" ".join(map(str, node["target"]))[-60:] + " " + node.get("html", "")[:120] + " "
+                       + str((node.get("any") or [{}])[0].get("data", ""))[:160] for node in violation["nodes"]][:3]
             lines.append(f"{violation['id']} ×{len(violation['nodes'])}: {targets}")
     return lines
 
