@@ -29,7 +29,7 @@ def board() -> None:
     sessions = {person for entry in entries for person in entry.owners}
     st.caption(t("board_summary", runs=len(entries), sessions=len(sessions), mine=len(mine),
                  best=best.best.val_acc, best_model=best.summary))
-    st.plotly_chart(charts.class_board(entries, owner, axis), width="stretch", key="class_board")
+    charts.show(charts.class_board(entries, owner, axis), key="class_board")
 
 
 board()

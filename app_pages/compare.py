@@ -61,14 +61,14 @@ if selected:
     # Titles as headings above the charts: they wrap in a half-width column, where a chart's own title is cut.
     with overlay_column:
         column_heading(t("overlay_title"))
-        st.plotly_chart(charts.validation_overlay(selected, title=""), width="stretch", key="overlay")
+        charts.show(charts.validation_overlay(selected, title=""), key="overlay")
     with scatter_column:
         column_heading(t("scatter_title"))
-        st.plotly_chart(charts.accuracy_vs_time(selected, title=""), width="stretch", key="scatter")
+        charts.show(charts.accuracy_vs_time(selected, title=""), key="scatter")
     columns = st.columns(2)
     for position, record in enumerate(selected):
         column = columns[position % 2]
-        column.plotly_chart(charts.train_vs_validation(record), width="stretch", key=f"gap_{record.key}")
+        charts.show(charts.train_vs_validation(record), key=f"gap_{record.key}", where=column)
         best, final = record.best, record.final
         stop_epoch = early_stopping_epoch(record.history)
         column.caption(t(

@@ -1,4 +1,7 @@
 """Explore: click a test image, see the prediction and what every filter of every conv layer sees."""
+import time
+
+import pandas as pd
 import streamlit as st
 import torch
 
@@ -111,7 +114,23 @@ def knockout_box(active_off: dict[str, list[int]]) -> None:
 
 def announce(text: str) -> None:
     """The prediction in a polite live region: a screen reader reads it out after each choice of image."""
-    st.html(f'<p role="status" aria-live="polite" style="margin:0">{markdown_bold(text)}</p>')
+    st.html(f'<p id="prediction" role="status" aria-live="polite" tabindex="-1" style="margin:0">'
+            f'{markdown_bold(text)}</p>')
+
+
+def bring_into_view(selection: int) -> None:
+    """After a click in the gallery, scroll the chosen image and its prediction into view and move the keyboard
+    focus there: on a phone the gallery stacks above them, on a projector the click was far down the gallery."""
+    if not st.session_state.pop("focus_prediction", False):
+        return
+    st.html(f"""<script>/* image {selection}, {time.time()} */
+      (function focusPrediction(attempt) {{
+        const target = document.getElementById('prediction');
+        if (!target) {{ if (attempt < 40) setTimeout(() => focusPrediction(attempt + 1), 50); return; }}
+        const column = target.closest('[data-testid="stColumn"]') || target;
+        column.scrollIntoView({{block: 'start'}});
+        target.focus({{preventScroll: true}});
+      }})(0);</script>""", unsafe_allow_javascript=True)
 
 
 def grid_cell(filters: int, size: int) -> int:
@@ -176,6 +195,7 @@ def feature_map_view() -> None:
             st.markdown(t("true_label", label=names[true_label]))
             verdict = t("correct") if predicted == true_label else t("wrong")
             announce(f"{prediction} — {verdict}")
+        bring_into_view(selected)
     with chart_column:
         st.html(charts.probability_bars(probability_list, names, -1 if true_label is None else true_label))
     if not model.feature_layers:
@@ -249,11 +269,14 @@ def errors_view() -> None:
     matrix = confusion_matrix(data.test_labels, predicted)
     worst_true, worst_predicted = worst_confusion(matrix)
     chart_column, list_column = st.columns([1.2, 1], gap="large")
-    chart_column.plotly_chart(charts.confusion(matrix.tolist(), names), width="stretch", key="confusion")
-    with chart_column.expander(t("per_class")):
+    charts.show(charts.confusion(matrix.tolist(), names), key="confusion", where=chart_column)
+    with chart_column:  # the matrix's text alternative, in view (not behind an expander)
         accuracies = per_class_accuracy(matrix).tolist()
-        st.markdown("  \n".join(t("class_accuracy", label=names[index], accuracy=accuracy)
-                                 for index, accuracy in enumerate(accuracies)))
+        st.markdown(t("most_confused", count=int(matrix[worst_true][worst_predicted]), true=names[worst_true],
+                      predicted=names[worst_predicted]))
+        st.dataframe(pd.DataFrame({t("col_class"): list(names), t("per_class"): [value * 100 for value in accuracies]}),
+                     hide_index=True, width="stretch",
+                     column_config={t("per_class"): st.column_config.NumberColumn(format="%.1f %%")})
     with list_column:
         true_column, predicted_column = st.columns(2)
         true_class = true_column.selectbox(t("cell_true"), range(10), index=worst_true, key=f"cell_true_{key}",
@@ -265,7 +288,7 @@ def errors_view() -> None:
         more = t("first_shown", shown=len(shown)) if len(matches) > len(shown) else ""
         st.markdown(t("cell_images", count=len(matches), true=names[true_class], predicted=names[predicted_class],
                       more=more))
-        with st.container(height=440):
+        with st.container(height=440, key="gallery_mistakes"):
             columns = st.columns(GALLERY_COLUMNS)
             for position, index in enumerate(shown):
                 with columns[position % GALLERY_COLUMNS]:

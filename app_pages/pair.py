@@ -60,8 +60,8 @@ def comparison(was_active: bool) -> None:
         st.caption(" · ".join(waiting))
     if trained:
         names = [t(f"kind_{kind}") for kind in trained]
-        st.plotly_chart(charts.validation_overlay(list(trained.values()), names, title=t("pair_chart_title")),
-                        width="stretch", key="pair_overlay")
+        charts.show(charts.validation_overlay(list(trained.values()), names, title=t("pair_chart_title")),
+                    key="pair_overlay")
     if len(trained) == 2 and all(record.status == "done" for record in trained.values()):
         mlp, cnn_record = trained["mlp"], trained["cnn"]
         st.success(t("pair_verdict", cnn=cnn_record.best.val_acc, mlp=mlp.best.val_acc,

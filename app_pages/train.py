@@ -45,7 +45,8 @@ with st.expander(t("what_is_conv_title")):
     st.markdown(t("what_is_conv"))
 preset_buttons()
 
-model_column, training_column, summary_column = st.columns([1, 1, 1.3], gap="large")
+# In a keyed container: on a tablet or a projector with the sidebar open the columns wrap instead of squeezing.
+model_column, training_column, summary_column = st.container(key="wrap_build").columns([1, 1, 1.3], gap="large")
 with model_column:
     model_widgets()
 with training_column:
@@ -101,7 +102,10 @@ def live_view(key: str, was_active: bool) -> None:
         return
     status_line(record)
     if record.history:
-        st.plotly_chart(charts.curves(record), width="stretch", key=f"curves_{key}")
+        charts.show(charts.curves(record), key=f"curves_{key}")
+        final, best = record.final, record.best  # the chart's text alternative
+        st.caption(t("curves_summary", epoch=final.epoch, train=final.train_acc, val=final.val_acc, best=best.val_acc,
+                     best_epoch=best.epoch))
     if was_active and record.status not in ACTIVE:
         st.rerun()  # the job ended: rerun the page so polling stops and the buttons change
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 
 import plotly.graph_objects as go
+import streamlit as st
 from plotly.subplots import make_subplots
 
 from fmnist_core.metrics import early_stopping_epoch
@@ -12,9 +13,30 @@ from fmnist_core.specs import CONV_LAYER_RANGE, HIDDEN_LAYER_RANGE, CNNSpec, mod
 
 from .i18n import t
 
-FONT = {"size": 15}
-TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#d62728"
-RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+# Dark text of at least 14 px on every chart (Plotly's default grey #808495-ish is 3.7:1 on white).
+TEXT_COLOR = "#1f2330"
+FONT = {"size": 15, "color": TEXT_COLOR}
+TICK_FONT = {"size": 14, "color": TEXT_COLOR}
+# Okabe-Ito: told apart by red-green colour-blind students too (tab10's red and green were not); yellow left out,
+# too pale on white. Each run also gets its own dash and marker, so colour is never the only difference.
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+RUN_COLORS = OKABE_ITO[:7]
+RUN_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "solid")
+RUN_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "star")
+TRAIN_COLOR, VAL_COLOR = OKABE_ITO[0], OKABE_ITO[1]
+# No Plotly toolbar: it sat over chart titles on tablets and phones; Streamlit's own full-screen button stays.
+PLOTLY_CONFIG = {"displayModeBar": False}
+
+
+def show(figure: go.Figure, key: str, where=None) -> None:
+    """Draw a figure across its column, without Plotly's toolbar (`where`: a column, default the page)."""
+    (where or st).plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG, key=key)
+
+
+def run_style(position: int) -> dict:
+    """Colour, dash and marker of the run at `position` of a selection: the same on every chart of a page."""
+    return {"color": RUN_COLORS[position % len(RUN_COLORS)], "dash": RUN_DASHES[position % len(RUN_DASHES)],
+            "symbol": RUN_SYMBOLS[position % len(RUN_SYMBOLS)]}
 BEST_MARKER = {"symbol": "circle-open", "size": 20, "color": "#2ca02c", "line": {"width": 3}}
 
 
@@ -30,6 +52,9 @@ def _epoch_axis(figure: go.Figure, epochs: list[int], **where) -> None:
 
 
 def _layout(figure: go.Figure, height: int) -> go.Figure:
+    figure.update_xaxes(tickfont=TICK_FONT, title_font=FONT)
+    figure.update_yaxes(tickfont=TICK_FONT, title_font=FONT)
+    figure.update_annotations(font=FONT)
     figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font=FONT,
                          # at the figure's bottom edge, in the margin: a legend of several rows placed relative to the
                          # plot grew up over the axis title in small charts
@@ -97,9 +122,10 @@ def validation_overlay(records: list[RunRecord], names: list[str] | None = None,
     figure = go.Figure()
     for position, record in enumerate(records):
         name = names[position] if names else f"{record.summary} [{record.key[:6]}]"
+        style = run_style(position)
         figure.add_scatter(x=[m.epoch for m in record.history], y=[m.val_acc for m in record.history],
-                           name=name, mode="lines+markers", marker={"size": 9},
-                           line={"color": RUN_COLORS[position % len(RUN_COLORS)], "width": 3})
+                           name=name, mode="lines+markers", marker={"size": 9, "symbol": style["symbol"]},
+                           line={"color": style["color"], "dash": style["dash"], "width": 3})
     figure.update_layout(title=t("overlay_title") if title is None else title)
     _epoch_axis(figure, [m.epoch for record in records for m in record.history])
     accuracies = [m.val_acc for record in records for m in record.history]
@@ -110,12 +136,14 @@ def validation_overlay(records: list[RunRecord], names: list[str] | None = None,
 def accuracy_vs_time(records: list[RunRecord], title: str | None = None) -> go.Figure:
     """Final validation accuracy against training time, one labelled point per run; `title` as above."""
     figure = go.Figure()
-    for record in records:
+    for position, record in enumerate(records):  # positions as in validation_overlay: the same run, the same style
         if record.final is None:
             continue
+        style = run_style(position)
         figure.add_scatter(x=[record.total_seconds], y=[record.final.val_acc], mode="markers+text",
                            text=[record.key[:6]], textposition="top center", name=record.summary,
-                           marker={"size": 14}, cliponaxis=False)
+                           marker={"size": 14, "color": style["color"], "symbol": style["symbol"]},
+                           cliponaxis=False)
     figure.update_layout(title=t("scatter_title") if title is None else title)
     # From zero, and a tenth more on the right: a run's label above its point is not cut at either edge.
     longest = max((record.total_seconds for record in records if record.final), default=1.0)
@@ -209,5 +237,5 @@ def class_board(entries: list[BoardEntry], owner: str, axis: str) -> go.Figure:
     accuracies = [entry.record.best.val_acc for entry in entries]
     figure.update_yaxes(tickformat=".0%", title_text=t("col_best_val"), range=_accuracy_range(accuracies))
     _layout(figure, 520)
-    figure.update_layout(hovermode="closest", legend={"orientation": "v", "y": 1, "x": 1.02})
+    figure.update_layout(hovermode="closest")  # the legend stays in the bottom margin (`_layout`): always visible
     return figure

@@ -233,6 +233,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "cell_predicted": ("Predicted as", "Predicha como"),
     "class_accuracy": ("{label}: {accuracy:.1%}", "{label}: {accuracy:.1%}"),
     "per_class": ("Accuracy per class", "Precisión por clase"),
+    "most_confused": ("Most often confused: **{count}** test images of **{true}** predicted as **{predicted}**.",
+                      "La confusión más frecuente: **{count}** imágenes de prueba de **{true}** predichas como "
+                      "**{predicted}**."),
+    "curves_summary": ("After epoch {epoch}: training accuracy {train:.1%}, validation accuracy {val:.1%}; the best "
+                       "validation accuracy, {best:.1%}, came at epoch {best_epoch}.",
+                       "Tras la época {epoch}: precisión de entrenamiento {train:.1%}, de validación {val:.1%}; la "
+                       "mejor precisión de validación, {best:.1%}, llegó en la época {best_epoch}."),
     "cell_images": ("{count} test images of {true} predicted as {predicted}{more}:",
                     "{count} imágenes de prueba de {true} predichas como {predicted}{more}:"),
     "first_shown": (" (first {shown} shown)", " (se muestran las primeras {shown})"),

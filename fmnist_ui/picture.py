@@ -28,6 +28,7 @@ def thumbnail(index: int, size: int = 56) -> bytes:
 
 def select_image(index: int) -> None:
     st.session_state["selected_image"] = index
+    st.session_state["focus_prediction"] = True  # the answer follows the click (see explore's `bring_into_view`)
 
 
 def use_picture(raw: bytes | None) -> None:
@@ -103,7 +104,7 @@ def gallery() -> None:
         number = st.radio(t("gallery_page"), range(len(pages)), index=holding, key="gallery_page", horizontal=True,
                           format_func=lambda n: f"#{pages[n][0]}–{pages[n][-1]}")
     shown = pages[min(number, len(pages) - 1)] if pages else []
-    with st.container(height=560):
+    with st.container(height=560, key="gallery_test_images"):  # key: the CSS that keeps 3 columns on a phone
         columns = st.columns(GALLERY_COLUMNS, gap="xsmall")
         for position, index in enumerate(shown):
             with columns[position % GALLERY_COLUMNS]:

@@ -21,6 +21,21 @@ a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visib
   outline: 3px solid {FOCUS_COLOR} !important; outline-offset: 2px !important; }}
 [data-testid='stButton'] button, [data-testid='stDownloadButton'] button, [data-testid='stPageLink'] a,
 [data-testid='stSidebarNavLink'] {{ min-height: {TOUCH_TARGET}; }}
+/* Column rows in a "wrap_" container wrap instead of squeezing words ("Entrena-miento") and tables to nothing. */
+[class*='st-key-wrap_'] > div > [data-testid='stHorizontalBlock'],
+[class*='st-key-wrap_'] > [data-testid='stHorizontalBlock'] {{ flex-wrap: wrap !important; }}
+[class*='st-key-wrap_'] > div > [data-testid='stHorizontalBlock'] > [data-testid='stColumn'],
+[class*='st-key-wrap_'] > [data-testid='stHorizontalBlock'] > [data-testid='stColumn'] {{
+  min-width: min(100%, 15rem) !important; }}
+.st-key-wrap_presets > div > [data-testid='stHorizontalBlock'] > [data-testid='stColumn'],
+.st-key-wrap_presets > [data-testid='stHorizontalBlock'] > [data-testid='stColumn'] {{
+  min-width: min(100%, 12rem) !important; }}
+/* Galleries keep three columns on a phone (Streamlit stacks columns under 640 px: one 310-px thumbnail a row). */
+[class*='st-key-gallery'] [data-testid='stHorizontalBlock'] {{ flex-wrap: nowrap !important; gap: 0.4rem !important; }}
+[class*='st-key-gallery'] [data-testid='stColumn'] {{ min-width: 0 !important; flex: 1 1 0 !important;
+  width: auto !important; }}
+[data-testid='stColumn'] {{ scroll-margin-top: 4.5rem; }}  /* below Streamlit's sticky top bar */
+#prediction:focus {{ outline: 3px solid {FOCUS_COLOR}; outline-offset: 2px; }}
 </style>"""
 
 

@@ -103,10 +103,11 @@ def preset_buttons() -> None:
     if is_hidden("presets"):
         return
     st.caption(t("presets"))
-    columns = st.columns(3)
-    for position, name in enumerate(PRESETS):
-        columns[position % 3].button(t(f"preset_{name}"), key=f"preset_{name}", on_click=load_preset, args=(name,),
-                                     width="stretch", disabled=is_locked("presets"))
+    with st.container(key="wrap_presets"):  # wraps to fewer columns on a tablet (see fmnist_ui/shell.py)
+        columns = st.columns(3)
+        for position, name in enumerate(PRESETS):
+            columns[position % 3].button(t(f"preset_{name}"), key=f"preset_{name}", on_click=load_preset,
+                                         args=(name,), width="stretch", disabled=is_locked("presets"))
 
 
 def _nearest(value, choices):

@@ -26,17 +26,23 @@ def trained(isolated_home, small_data):
     return runs
 
 
-SETTLED = ("() => document.querySelectorAll('[data-stale=\"true\"]').length === 0 && "
-           "Array.from(document.images).every(image => image.complete)")
+SETTLED = ("() => document.querySelectorAll('[data-stale=\"true\"], [data-testid=\"stSkeleton\"]').length === 0 "
+           "&& Array.from(document.images).every(image => image.complete)")
+
+
+def settle(page) -> None:
+    """Wait until the script has finished, nothing is stale or a placeholder, every image is loaded, and
+    Streamlit's fade-in is over (axe would measure a half-faded colour, a screenshot would show skeletons)."""
+    wait_for_app_idle(page, timeout=90_000)
+    page.wait_for_function(SETTLED, timeout=60_000)
+    page.wait_for_timeout(1200)
 
 
 def serious(page) -> list[str]:
     """axe-core's serious and critical violations on the page once it has settled, one line per rule."""
     from axe_playwright_python.sync_playwright import Axe
 
-    wait_for_app_idle(page, timeout=90_000)
-    page.wait_for_function(SETTLED, timeout=60_000)
-    page.wait_for_timeout(1200)  # Streamlit fades elements in: axe would measure a half-faded colour
+    settle(page)
 
     results = Axe().run(page, options={"resultTypes": ["violations"],
                                        "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
@@ -57,8 +63,7 @@ def open_page(browser, server_url, query, size):
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(f"{server_url}/{query}")
     expect(page.get_by_test_id("stApp")).to_be_visible(timeout=90_000)
-    wait_for_app_idle(page, timeout=90_000)
-    page.wait_for_timeout(500)
+    settle(page)
     return page
 
 
@@ -88,3 +93,34 @@ def test_every_page_and_view_has_no_serious_accessibility_violation(server, trai
         browser.close()
     problems = {name: lines for name, lines in found.items() if lines}
     assert not problems, "\n".join(f"{name}: {line}" for name, lines in problems.items() for line in lines)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_screenshots_at_the_classroom_screen_sizes(server, trained, size):  # noqa: F811
+    """Build & train and Explore (image #7 chosen) at each size, in both languages, into test-artifacts/screens:
+    look at them. Checks what a screenshot can: no text wider than the page, the prediction in view after the
+    click."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from fmnist_ui.share import encode_run
+
+    cnn = trained[0]
+    folder = ARTIFACTS / "screens"
+    folder.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        for lang in ("en", "es"):
+            page = open_page(browser, server, f"?spec={encode_run(cnn)}&lang={lang}", size)
+            page.screenshot(path=str(folder / f"{size}-{lang}-train.png"))
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+            page.close()
+            page = open_page(browser, server, f"explore?run={cnn.key}&image=0&lang={lang}", size)
+            page.get_by_role("button", name="#7", exact=True).click()
+            prediction = page.locator("[role='status']")
+            expect(prediction).to_contain_text("Shirt" if lang == "en" else "Camisa", timeout=30_000)
+            settle(page)
+            page.screenshot(path=str(folder / f"{size}-{lang}-explore.png"))
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+            expect(prediction).to_be_in_viewport()
+            page.close()
+        browser.close()
