@@ -457,6 +457,12 @@ def current_language() -> str:
     return st.session_state["lang"]
 
 
+def number(value: int) -> str:
+    """A whole number with the session language's digit grouping: 113,386 in English, 113.386 in Spanish."""
+    grouped = f"{value:,}"
+    return grouped.replace(",", ".") if current_language() == "es" else grouped
+
+
 def t(key: str, **values) -> str:
     """The text `key` in the session's language, formatted with `values`."""
     english, spanish = TEXT[key]

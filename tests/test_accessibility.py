@@ -124,3 +124,59 @@ def test_screenshots_at_the_classroom_screen_sizes(server, trained, size):  # no
             expect(prediction).to_be_in_viewport()
             page.close()
         browser.close()
+
+
+def tab_to(page, matches: str, limit: int = 150) -> int:
+    """Press Tab until the focused element satisfies the JavaScript predicate `matches` (given `element`);
+    return how many presses it took. Every stop on the way must show a visible focus ring."""
+    visited = []
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        page.wait_for_timeout(30)
+        state = page.evaluate(f"""() => {{
+            const element = document.activeElement;
+            const style = getComputedStyle(element);
+            const ring = parseFloat(style.outlineWidth) >= 2 && style.outlineStyle !== 'none'
+                || style.boxShadow !== 'none';
+            return [({matches})(element), ring, element.outerHTML.slice(0, 120)];
+        }}""")
+        found, ring, html = state
+        visited.append(html[:60])
+        assert ring or html.startswith("<body") or html.startswith("<iframe"), f"no visible focus on {html}"
+        if found:
+            print(f"  {presses} Tab presses: " + " | ".join(visited))
+            return presses
+    raise AssertionError(f"no element matching {matches} within {limit} Tab presses: {visited}")
+
+
+def test_the_lesson_path_by_keyboard_alone(server):  # noqa: F811
+    """Preset → Train → Explore → image #7 → the prediction, with Tab, Enter and Space only."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        page = open_page(browser, server, "", "laptop")
+        presses = {"skip": tab_to(page, "e => e.dataset.testid === 'stSkipToContent'")}
+        page.keyboard.press("Enter")  # Streamlit's own skip link, first stop of every page: past the sidebar
+        presses["preset"] = tab_to(page, "e => e.tagName === 'BUTTON' && e.innerText.includes('Fast CNN (default)')")
+        page.keyboard.press("Enter")
+        settle(page)
+        presses["train"] = tab_to(page, "e => e.tagName === 'BUTTON' && e.innerText.trim() === 'Train'")
+        page.keyboard.press("Enter")
+        expect(page.get_by_text("Finished: 2 epoch(s)")).to_be_visible(timeout=240_000)
+        settle(page)
+        presses["explore"] = tab_to(page, "e => e.tagName === 'A' && e.innerText.includes('Explore this model')")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("button", name="#7", exact=True)).to_be_visible(timeout=60_000)
+        settle(page)
+        presses["image"] = tab_to(page, "e => e.tagName === 'BUTTON' && e.innerText.trim() === '#7'")
+        page.keyboard.press("Enter")
+        prediction = page.locator("#prediction")
+        expect(prediction).to_contain_text("Predicted:", timeout=30_000)
+        expect(prediction).to_be_focused(timeout=10_000)
+        expect(prediction).to_be_in_viewport()
+        total = sum(presses.values())
+        print(f"Tab presses along the lesson path: {presses}, {total} in all")
+        (ARTIFACTS / "keyboard-path.txt").write_text(f"{presses} total {total}\n")
+        assert total <= 50  # 73 before the skip link was used, heading anchors hidden and the table made static
+        browser.close()

@@ -28,7 +28,7 @@ def test_default_page_shows_architecture_and_train_button():
     at = app()
     assert not at.exception
     assert at.header[0].value == "Build & train"
-    table = at.dataframe[0].value
+    table = at.table[0].value.reset_index()
     assert list(table["Layer"]) == ["conv1", "pool1", "conv2", "pool2", "flatten", "dense", "output"]
     assert "113,386" in markdown_text(at)
     assert any(button.label == "Train" for button in at.button)
@@ -37,11 +37,11 @@ def test_default_page_shows_architecture_and_train_button():
 def test_widgets_change_the_spec():
     at = app()
     at.slider(key="conv_layers").set_value(1).run()
-    table = at.dataframe[0].value
+    table = at.table[0].value.reset_index()
     assert list(table["Layer"])[:3] == ["conv1", "pool1", "flatten"]
     assert table["Output"].iloc[2] == "5408"
     at.select_slider(key="filters_1").set_value(64).run()
-    assert at.dataframe[0].value["Output"].iloc[0] == "64×26×26"
+    assert at.table[0].value.reset_index()["Output"].iloc[0] == "64×26×26"
 
 
 def test_same_padding_keeps_the_map_size_and_lets_four_conv_layers_fit():
@@ -49,13 +49,13 @@ def test_same_padding_keeps_the_map_size_and_lets_four_conv_layers_fit():
     assert at.error and not any(button.label == "Train" for button in at.button)
     at.radio(key="padding").set_value("same").run()
     assert not at.exception and not at.error
-    table = at.dataframe[0].value
+    table = at.table[0].value.reset_index()
     assert table["Output"].iloc[0] == "32×28×28"
     assert any(button.label == "Train" for button in at.button)
     at.radio(key="kernel_size").set_value(3).run()
     at.slider(key="conv_layers").set_value(2).run()
     # The seed CNN with "same" padding: the dense layer sees 32 × 7 × 7 numbers instead of 32 × 5 × 5.
-    assert at.dataframe[0].value["Output"].iloc[4] == "1568"
+    assert at.table[0].value.reset_index()["Output"].iloc[4] == "1568"
     assert f"{211_690:,}" in markdown_text(at)
 
 
@@ -279,9 +279,9 @@ def test_a_link_with_a_spec_opens_that_model_and_a_bad_one_explains():
     assert not at.exception and not at.error
     assert at.session_state["conv_layers"] == 3 and at.session_state["filters_2"] == 64
     assert at.session_state["padding"] == "same"
-    assert at.dataframe[0].value["Output"].iloc[0] == "16×28×28"
+    assert at.table[0].value.reset_index()["Output"].iloc[0] == "16×28×28"
     assert at.session_state["optimizer"] == "sgd" and at.session_state["epochs"] == 7
-    assert list(at.dataframe[0].value["Layer"])[:6] == ["conv1", "pool1", "conv2", "pool2", "conv3", "pool3"]
+    assert list(at.table[0].value.reset_index()["Layer"])[:6] == ["conv1", "pool1", "conv2", "pool2", "conv3", "pool3"]
 
     impossible = RunSpec(CNNSpec(conv_channels=(8,) * 4, kernel_size=7), TrainConfig())
     for bad in (encode_run(impossible), "not-base64!!", "e30"):
