@@ -17,9 +17,10 @@ HTML = """
 
 CSS = """
 .pad { display: flex; flex-direction: column; gap: 0.5rem; align-items: flex-start; }
-canvas { width: 100%; max-width: 280px; aspect-ratio: 1; background: black; border-radius: 0.5rem;
+canvas { width: 100%; min-width: min(100%, 220px); max-width: 280px; aspect-ratio: 1; background: black;
+         border-radius: 0.5rem;
          touch-action: none; cursor: crosshair; }
-.clear { font: inherit; padding: 0.25rem 0.75rem; border-radius: 0.5rem; cursor: pointer;
+.clear { font: inherit; min-height: 44px; padding: 0.25rem 0.75rem; border-radius: 0.5rem; cursor: pointer;
          border: 1px solid var(--st-border-color, #ccc); background: var(--st-background-color, white);
          color: var(--st-text-color, black); }
 """
@@ -31,6 +32,8 @@ export default function (component) {
   const clear = parentElement.querySelector(".clear");
   const pen = canvas.getContext("2d");
   clear.textContent = data.clear_label;
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", data.pad_label);
   const blank = () => { pen.fillStyle = "black"; pen.fillRect(0, 0, canvas.width, canvas.height); };
   // Called again after every rerun with the same canvas: keep what is on it. Only a new canvas (the pad shown
   // again after a page switch) starts blank and gets back the last drawing.
@@ -75,9 +78,11 @@ export default function (component) {
 _pad = st.components.v2.component("fmnist_drawing_pad", html=HTML, css=CSS, js=JS)
 
 
-def drawing_pad(key: str, clear_label: str, on_change) -> None:
-    """Show the pad; `on_change` runs (before the script) after each stroke or clear."""
-    _pad(key=key, data={"clear_label": clear_label, "drawing": drawn_png_url(key)}, on_drawing_change=on_change)
+def drawing_pad(key: str, clear_label: str, on_change, pad_label: str = "drawing pad") -> None:
+    """Show the pad; `on_change` runs (before the script) after each stroke or clear. `pad_label` names it for a
+    screen reader, in the session's language."""
+    _pad(key=key, data={"clear_label": clear_label, "pad_label": pad_label, "drawing": drawn_png_url(key)},
+         on_drawing_change=on_change)
 
 
 def drawn_png_url(key: str) -> str | None:

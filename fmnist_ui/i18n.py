@@ -257,6 +257,8 @@ TEXT: dict[str, tuple[str, str]] = {
                     "Una foto o dibujo de una prenda (PNG, JPEG, WebP o GIF). Se convierte en una imagen de 28×28 en "
                     "grises, prenda clara sobre fondo negro, como el conjunto de datos."),
     "your_picture": ("Your picture", "Tu foto"),
+    "draw_pad_label": ("Drawing pad: draw a garment in white with the mouse or a finger",
+                       "Área de dibujo: dibuja una prenda en blanco con el ratón o con el dedo"),
     "as_model_sees": ("What the model sees (28×28)", "Lo que ve el modelo (28×28)"),
     "unknown_label": ("True class: unknown (your picture)", "Clase real: desconocida (tu foto)"),
     "upload_rejected": ("This file cannot be used: {reason}. Pick another picture.",

@@ -64,7 +64,7 @@ def upload_box() -> None:
                      on_change=read_upload, help=t("upload_help"), max_upload_size=MAX_UPLOAD_BYTES // 2**20)
     with st.expander(t("draw_title"), icon=":material/draw:"):
         st.caption(t("draw_help"))
-        drawing_pad("drawing_pad", t("draw_clear"), on_change=read_drawing)
+        drawing_pad("drawing_pad", t("draw_clear"), on_change=read_drawing, pad_label=t("draw_pad_label"))
     if "upload_error" in st.session_state:
         code, values = st.session_state["upload_error"]
         st.error(t("upload_rejected", reason=t(f"upload_{code}", **values)))

@@ -30,6 +30,11 @@ a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visib
 .st-key-wrap_presets > div > [data-testid='stHorizontalBlock'] > [data-testid='stColumn'],
 .st-key-wrap_presets > [data-testid='stHorizontalBlock'] > [data-testid='stColumn'] {{
   min-width: min(100%, 12rem) !important; }}
+/* Column headings are level 3 (in order under the page's level 2) at the size of a level 4. */
+[data-testid='stMain'] [data-testid='stMarkdownContainer'] h3 {{ font-size: 1.25rem; }}
+/* Preset names wrap instead of being cut ("CNN rápida, relleno same, 5 é…"). */
+.st-key-wrap_presets button * {{ white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; }}
 /* Headings' "link to heading" anchors: a Tab stop each on every heading, of no use in class. */
 [data-testid='stHeaderActionElements'] {{ display: none !important; }}
 /* Galleries keep three columns on a phone (Streamlit stacks columns under 640 px: one 310-px thumbnail a row). */

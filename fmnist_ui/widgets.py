@@ -42,9 +42,10 @@ MAX_HIDDEN_WIDGETS = HIDDEN_LAYER_RANGE[1]
 
 
 def column_heading(text: str) -> None:
-    """A heading for a narrow column: one size below st.subheader, so "Entrenamiento" or "Test image #12" stays
-    on one line in a third of a 1024-pixel projector page."""
-    st.markdown(f"#### {text}")
+    """A heading for a narrow column: level 3, under the page's level-2 header (headings in order for a screen
+    reader), drawn one size smaller (fmnist_ui/shell.py) so "Entrenamiento" or "Test image #12" stays on one line
+    in a third of a 1024-pixel projector page."""
+    st.markdown(f"### {text}")
 
 
 def spec_to_state(run: RunSpec) -> dict:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("fresh_app_resources")
 
 def image_headings(at) -> list[str]:
     """Column headings (`column_heading`: level-4 markdown) on the page."""
-    return [element.value.removeprefix("#### ") for element in at.markdown if element.value.startswith("#### ")]
+    return [element.value.removeprefix("### ") for element in at.markdown if element.value.startswith("### ")]
 
 
 def test_default_page_shows_architecture_and_train_button():

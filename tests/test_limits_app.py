@@ -75,7 +75,7 @@ def test_an_odd_image_number_in_a_link_opens_the_default_image(isolated_home, sm
     at.query_params.update({"run": run.key, "image": image})
     at.switch_page("app_pages/explore.py").run()
     assert not at.exception
-    assert any(element.value == "#### Test image #0" for element in at.markdown)
+    assert any(element.value == "### Test image #0" for element in at.markdown)
 
 
 QUERY_VALUES = ["", "0", "-1", "²", "1e400", "Infinity", "null", "%00", "../../etc/passwd", "a" * 5000,
