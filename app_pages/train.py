@@ -36,6 +36,9 @@ manager = state.job_manager()
 home = app_home()
 
 st.header(t("page_train"))
+if manager.backend.fallback_reason:  # a cluster was asked for and does not answer: say where training runs
+    st.warning(t("cluster_fallback"))
+    st.caption(manager.backend.fallback_reason)
 if link_error:
     st.error(t("link_error", reason=link_error))
 st.markdown(t("train_intro"))
@@ -64,7 +67,9 @@ with summary_column:
 def status_line(record: RunRecord) -> None:
     device = (record.device or "").upper()
     history = record.history
-    if record.status == "queued":
+    if record.status == "queued" and manager.waits_for_cluster(record.key):
+        st.info(t("status_waiting_cluster"))
+    elif record.status == "queued":
         st.info(t("status_queued", position=manager.queue_position(record.key) or 1))
     elif record.status == "running":
         total = record.run.train.epochs
@@ -78,6 +83,8 @@ def status_line(record: RunRecord) -> None:
         if cached:
             st.success(t("status_cached"))
         st.success(t("status_done", epochs=len(history), seconds=record.total_seconds, device=device))
+        if record.backend == "ray":
+            st.caption(t("trained_on_node", node=record.node, device=device))
     elif record.status == "failed":
         st.error(t("status_failed", error=record.error))
     elif record.status == "cancelled":

@@ -25,7 +25,16 @@ MAX_PICKLE_BYTES = 2**20
 def save_checkpoint(path: Path, run: RunSpec, epoch: int, model: BuiltModel) -> str:
     """Write spec and weights together, atomically (temp file in the same folder, then rename); return the
     file's SHA-256, which the run store keeps to recognise the file as intact later."""
-    state = {name: tensor.detach().to("cpu").contiguous() for name, tensor in model.module.state_dict().items()}
+    return save_weights(path, run, epoch, cpu_weights(model))
+
+
+def cpu_weights(model: BuiltModel) -> dict:
+    """The model's weights as contiguous CPU tensors: what a checkpoint holds (and a cluster node sends back)."""
+    return {name: tensor.detach().to("cpu").contiguous() for name, tensor in model.module.state_dict().items()}
+
+
+def save_weights(path: Path, run: RunSpec, epoch: int, state: dict) -> str:
+    """`save_checkpoint` for weights that are already CPU tensors (streamed back from a cluster node)."""
     payload = {"format": CHECKPOINT_FORMAT, "run": run.canonical_json(), "key": run.key,
                "epoch": int(epoch), "state_dict": state}
     _write_atomically(path, payload)
@@ -37,6 +46,11 @@ def save_resume_point(path: Path, key: str, point: ResumePoint) -> None:
     payload = {"format": RESUME_FORMAT, "key": key, "epoch": int(point.epoch),
                "optimizer": _to_cpu(point.optimizer_state), "generator": point.generator_state}
     _write_atomically(path, payload)
+
+
+def resume_point_on_cpu(point: ResumePoint) -> ResumePoint:
+    """The same resume point with every tensor on the CPU: what a cluster node sends back."""
+    return ResumePoint(point.epoch, _to_cpu(point.optimizer_state), point.generator_state.to("cpu"))
 
 
 def load_resume_point(path: Path, key: str) -> ResumePoint:

@@ -4,10 +4,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import signal
 import sys
 import time
 
+from .backends import RAY_ADDRESS_VARIABLE, select_backend, train_on_backend
 from .cache import cached_result, open_store
 from .metrics import EpochMetrics
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
@@ -114,6 +116,18 @@ class StopOnSignal:
             store.finish(key, "interrupted", error=f"the command stopped on {name}")
 
 
+def cluster_backend(home, store):
+    """The Ray cluster of FMNIST_RAY_ADDRESS when it is set and answers, else None (train here); a cluster that
+    does not answer is said in one line on stderr."""
+    if not os.environ.get(RAY_ADDRESS_VARIABLE):
+        return None
+    backend = select_backend(home, store, max_jobs=1)
+    if backend.name != "ray":
+        print(f"note: {backend.fallback_reason}; training on this machine", file=sys.stderr, flush=True)
+        return None
+    return backend
+
+
 def command_train(args: argparse.Namespace) -> int:
     run = run_from_args(args)
     home = app_home()
@@ -137,9 +151,14 @@ def command_train(args: argparse.Namespace) -> int:
         from .data import DatasetError
         from .runs import train_run
 
+        backend = cluster_backend(home, store)
         try:
-            record = train_run(run, store, home, use_cache=False, on_epoch=on_epoch,
-                               should_stop=stop_requested).record
+            if backend is not None:
+                [record] = train_on_backend(backend, [run], store, home, on_epoch=lambda _, metrics: on_epoch(metrics),
+                                            should_stop=stop_requested, owner="cli")
+            else:
+                record = train_run(run, store, home, use_cache=False, on_epoch=on_epoch,
+                                   should_stop=stop_requested).record
         except DatasetError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -149,6 +168,7 @@ def command_train(args: argparse.Namespace) -> int:
         print(json.dumps({
             "done": True, "cached": cached, "run_id": record.key, "status": record.status,
             "params": record.params, "device": record.device, "spec": run.to_dict(),
+            "backend": record.backend or "local", "node": record.node,
             "seconds": round(time.perf_counter() - started, 3),
         }), flush=True)
     else:

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .backends import BackendUnavailable, LocalBackend, select_backend
 from .cache import cached_result, open_store
 from .models import build_model
 from .runs import resumable_epoch, train_run
@@ -22,7 +23,6 @@ from .runstore import RunStoreError
 from .specs import RunSpec
 from .storage import check_run_key, home_error, run_folder
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 POLL_SECONDS = 0.25
 # How often the monitor looks for runs whose worker is gone although no manager of this server started it
 # (a killed CLI or precompute), and how long it waits out a store error before trying again.
@@ -66,10 +66,13 @@ def _pid_alive(pid: int | None) -> bool:
 class JobManager:
     """Queue of runs to train; starts worker processes up to `max_jobs` at a time."""
 
-    def __init__(self, home: Path, max_jobs: int | None = None):
+    def __init__(self, home: Path, max_jobs: int | None = None, backend=None):
         self.home = Path(home)
         self.store = open_store(self.home)
-        self.max_jobs = max_jobs or default_max_jobs()
+        local_jobs = max_jobs or default_max_jobs()
+        # Local worker processes, or a Ray cluster when FMNIST_RAY_ADDRESS names one (and it answers).
+        self.backend = backend or select_backend(self.home, self.store, local_jobs)
+        self.max_jobs = max_jobs or self.backend.max_jobs
         self._lock = threading.Lock()
         self._waiting: list[str] = []
         self._running: dict[str, subprocess.Popen] = {}
@@ -173,13 +176,14 @@ class JobManager:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+        self.backend.close()
 
     def _start_waiting(self) -> None:
         # Caller holds the lock.
         while self._waiting and len(self._running) < self.max_jobs:
             key = self._waiting.pop(0)
             try:
-                self._running[key] = self._launch(key, resume=key in self._resuming)
+                self._running[key] = self._start(key, resume=key in self._resuming)
             except OSError as error:  # a full disk or an unwritable home: this job fails, the queue goes on
                 self._owners.pop(key, None)
                 try:
@@ -189,20 +193,25 @@ class JobManager:
             finally:
                 self._resuming.discard(key)
 
-    def _launch(self, key: str, resume: bool = False) -> subprocess.Popen:
-        folder = run_folder(self.home, key)
-        folder.mkdir(parents=True, exist_ok=True)
-        environment = dict(os.environ, FMNIST_HOME=str(self.home))
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
-        if self.max_jobs > 1 and "FMNIST_THREADS" not in environment:
-            environment["FMNIST_THREADS"] = str(max(1, (os.cpu_count() or 2) // self.max_jobs))
-        command = [sys.executable, "-m", "fmnist_core", "worker", "--run-id", key] + (["--resume"] if resume else [])
-        with open(folder / "worker.log", "wb") as log:
-            return subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=environment,
-                cwd=str(PROJECT_ROOT),
-            )
+    def _start(self, key: str, resume: bool):
+        """Launch on the backend; a cluster that stopped answering is replaced by local workers, for this job
+        and every later one, and says so (`backend.fallback_reason`)."""
+        try:
+            return self.backend.launch(key, resume=resume)
+        except BackendUnavailable as error:
+            log.warning("%s; training on local workers from now on", error)
+            self.backend = LocalBackend(self.home, default_max_jobs(), fallback_reason=str(error))
+            self.max_jobs = self.backend.max_jobs
+            return self.backend.launch(key, resume=resume)
+
+    def waits_for_cluster(self, key: str) -> bool:
+        """True while run `key` has been sent to the cluster and waits there for a free worker."""
+        with self._lock:
+            sent = key in self._running and self.backend.where == "cluster"
+        if not sent:
+            return False
+        record = self.store.get(key)
+        return record is not None and record.status == "queued"
 
     def _watch(self) -> None:
         """The monitor: free the slots of ended workers, start waiting jobs, record ends. It survives any error

@@ -4,8 +4,9 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from .backends import train_on_backend
 from .cache import cached_result, open_store
-from .cli import StopOnSignal, progress_line
+from .cli import StopOnSignal, cluster_backend, progress_line
 from .presets import PRESETS, mlp_vs_cnn
 from .runs import train_run
 from .specs import RunSpec
@@ -37,6 +38,9 @@ def run_precompute(recipe: str = "fast-cnn", runs: list[RunSpec] | None = None) 
     runs = runs if runs is not None else exercise_grid(recipe)
     started = time.perf_counter()
     stop = StopOnSignal()
+    backend = cluster_backend(home, store)
+    if backend is not None:
+        return _precompute_on_cluster(backend, runs, store, home, stop, started)
     for position, run in enumerate(runs, start=1):
         label = f"[{position}/{len(runs)}] {run.summary()}"
         if cached_result(store, home, run) is not None:
@@ -54,3 +58,23 @@ def run_precompute(recipe: str = "fast-cnn", runs: list[RunSpec] | None = None) 
               f"{result.record.total_seconds:.0f} s", flush=True)
     print(f"grid ready in {time.perf_counter() - started:.0f} s ({len(runs)} runs) under {home}")
     return 0
+
+
+def _precompute_on_cluster(backend, runs: list[RunSpec], store, home, stop: StopOnSignal, started: float) -> int:
+    """Every run of the grid that is not cached yet goes to the cluster at once; epochs print as they arrive."""
+    missing = [run for run in runs if cached_result(store, home, run) is None]
+    print(f"{len(runs) - len(missing)} of {len(runs)} runs cached; sending {len(missing)} to the Ray cluster at "
+          f"{backend.address}", flush=True)
+    labels = {run.key: f"[{position}/{len(runs)}] {run.summary()}" for position, run in enumerate(runs, start=1)}
+    records = train_on_backend(backend, missing, store, home, should_stop=stop, owner="precompute",
+                               on_epoch=lambda run, metrics: print(
+                                   f"{labels[run.key]}: {progress_line(metrics, run.train.epochs)}", flush=True))
+    for record in records:
+        stop.record_interrupted(store, record.key)
+        record = store.get(record.key)
+        final = record.final
+        accuracy = f", val acc {final.val_acc:.2%}" if final else ""
+        print(f"{labels[record.key]}: {record.status}{accuracy}, {record.total_seconds:.0f} s on {record.node}",
+              flush=True)
+    print(f"grid ready in {time.perf_counter() - started:.0f} s ({len(runs)} runs) under {home}")
+    return 130 if stop() else 0

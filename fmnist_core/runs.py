@@ -45,7 +45,7 @@ def train_run(
         if record is not None:
             return RunResult(record, cached=True)
     device = pick_device(run.train.device)
-    start = _resume_state(home, store, run.key) if resume else None
+    start = resume_state(home, store, run.key) if resume else None
     existing = store.get(run.key)
     if existing is None or existing.status != "queued":
         store.queue(run, build_model(run.model).param_count, owner=owner, keep_history=start is not None)
@@ -77,11 +77,12 @@ def train_run(
 
 def resumable_epoch(home: Path, store: RunStore, key: str) -> int | None:
     """The last finished epoch an unfinished run can go on from, or None when it can only restart."""
-    start = _resume_state(home, store, key)
+    start = resume_state(home, store, key)
     return start[0].epoch if start is not None else None
 
 
-def _resume_state(home: Path, store: RunStore, key: str) -> tuple[ResumePoint, dict] | None:
+def resume_state(home: Path, store: RunStore, key: str) -> tuple[ResumePoint, dict] | None:
+    """(resume point, weights of its epoch) of an unfinished run that can go on, else None: what `fit` takes."""
     record = store.get(key)
     if record is None or record.status not in (*RESUMABLE, "queued") or not record.history:
         return None

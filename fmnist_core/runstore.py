@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ ORIGINS = ("trained", "imported")  # trained on this server, or brought in as a 
 # An imported run is trusted as a cached answer only when the accuracy its weights score here matches the one
 # its file claims (evaluation is deterministic; other hardware moves it by a few images at most).
 IMPORT_TOLERANCE = 0.005
-SCHEMA_VERSION = 2  # 1: checkpoint digests; 2: origin, measured accuracy, who stopped a run
+SCHEMA_VERSION = 3  # 1: checkpoint digests; 2: origin, measured accuracy, who stopped a run; 3: node, backend
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -38,7 +39,9 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at REAL,
     origin TEXT NOT NULL DEFAULT 'trained',
     measured_acc REAL,
-    stopped_by TEXT
+    stopped_by TEXT,
+    node TEXT,
+    backend TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
@@ -83,6 +86,7 @@ MIGRATIONS = {
     1: [("epochs", "checkpoint_sha256", "TEXT")],
     2: [("runs", "origin", "TEXT NOT NULL DEFAULT 'trained'"), ("runs", "measured_acc", "REAL"),
         ("runs", "stopped_by", "TEXT")],
+    3: [("runs", "node", "TEXT"), ("runs", "backend", "TEXT")],
 }
 EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds", "images_per_second")
 
@@ -106,6 +110,8 @@ class RunRecord:
     origin: str = "trained"
     measured_acc: float | None = None  # imports: accuracy of the file's weights on the test set, measured here
     stopped_by: str | None = None  # who pressed Stop: a session id, "teacher", or "signal"
+    node: str | None = None  # the machine that trained it (a cluster node's address, or this server's name)
+    backend: str | None = None  # "local" (worker processes of this server, the CLI) or "ray" (a cluster)
 
     @property
     def verified(self) -> bool:
@@ -197,11 +203,16 @@ class RunStore:
                  "origin": origin},
             )
 
-    def mark_running(self, key: str, device: str, pid: int) -> None:
+    def mark_running(self, key: str, device: str, pid: int, node: str | None = None,
+                     backend: str = "local") -> None:
+        """The run has started training on `device` of `node`; `pid` is the process that answers for it here
+        (a worker, the CLI, or the server that drives a cluster task): when it is gone, the run is orphaned."""
         with self._connect() as connection:
             connection.execute(
-                "UPDATE runs SET status='running', device=?, pid=?, started_at=? WHERE key=?",
-                (device, pid, time.time(), check_run_key(key)),
+                "UPDATE runs SET status='running', device=:device, pid=:pid, started_at=:now, node=:node, "
+                "backend=:backend WHERE key=:key",
+                {"device": device, "pid": pid, "now": time.time(), "node": node or socket.gethostname(),
+                 "backend": backend, "key": check_run_key(key)},
             )
 
     def add_epoch(self, key: str, metrics: EpochMetrics, checkpoint_sha256: str | None = None) -> None:
@@ -323,4 +334,5 @@ class RunStore:
             created_at=row["created_at"], started_at=row["started_at"], finished_at=row["finished_at"],
             history=[EpochMetrics(**{name: epoch[name] for name in EPOCH_COLUMNS}) for epoch in epochs],
             origin=row["origin"], measured_acc=row["measured_acc"], stopped_by=row["stopped_by"],
+            node=row["node"], backend=row["backend"],
         )

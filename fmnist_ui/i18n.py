@@ -132,6 +132,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "retrain_button": ("Train again", "Entrenar de nuevo"),
     "status_cached": ("Trained before: results come from the cache.", "Ya entrenado: los resultados vienen de la caché."),
     "status_queued": ("Waiting in the queue: position {position}.", "Esperando en la cola: posición {position}."),
+    "status_waiting_cluster": ("Waiting for a free worker in the cluster.",
+                               "Esperando a que quede libre un trabajador del clúster."),
+    "trained_on_node": ("Trained on the cluster's node {node} ({device}).",
+                        "Entrenado en el nodo {node} del clúster ({device})."),
+    "cluster_fallback": ("The class's training cluster cannot be reached: training runs on this server for now.",
+                         "No se puede llegar al clúster de entrenamiento de la clase: por ahora se entrena en este "
+                         "servidor."),
     "status_running": ("Training on {device}…", "Entrenando en {device}…"),
     "status_done": ("Finished: {epochs} epoch(s) in {seconds:.1f} s on {device}.",
                     "Terminado: {epochs} época(s) en {seconds:.1f} s en {device}."),

@@ -1,0 +1,95 @@
+"""Where a job trains: worker processes of this server (the default) or a Ray cluster (`FMNIST_RAY_ADDRESS`).
+
+The job manager keeps the queue, the run store and the checkpoints; a backend only starts a run and hands back a
+handle with the part of `subprocess.Popen` the manager uses: `poll()`, `send_signal(SIGTERM)` to stop it,
+`wait()`, `kill()` and `returncode`. Ray is imported only when a cluster is asked for (`ray_cluster.py`)."""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .storage import run_folder
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RAY_ADDRESS_VARIABLE = "FMNIST_RAY_ADDRESS"
+log = logging.getLogger(__name__)
+
+
+class BackendUnavailable(RuntimeError):
+    """A backend that cannot take jobs now (a cluster that does not answer); the manager falls back to local."""
+
+
+class LocalBackend:
+    """One `python -m fmnist_core worker` process per run, on this machine."""
+
+    name = "local"
+    where = "local"  # what the pages say a waiting run waits for: this server's queue
+
+    def __init__(self, home: Path, max_jobs: int, fallback_reason: str | None = None):
+        self.home = Path(home)
+        self.max_jobs = max_jobs
+        self.fallback_reason = fallback_reason  # set when a cluster was asked for and could not be used
+
+    def launch(self, key: str, resume: bool = False) -> subprocess.Popen:
+        folder = run_folder(self.home, key)
+        folder.mkdir(parents=True, exist_ok=True)
+        environment = dict(os.environ, FMNIST_HOME=str(self.home))
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+        if self.max_jobs > 1 and "FMNIST_THREADS" not in environment:
+            environment["FMNIST_THREADS"] = str(max(1, (os.cpu_count() or 2) // self.max_jobs))
+        command = [sys.executable, "-m", "fmnist_core", "worker", "--run-id", key] + (["--resume"] if resume else [])
+        with open(folder / "worker.log", "wb") as log_file:
+            return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                                    env=environment, cwd=str(PROJECT_ROOT))
+
+    def close(self) -> None:
+        """Nothing to release: the manager stops its own worker processes."""
+
+
+def select_backend(home: Path, store, max_jobs: int, address: str | None = None):
+    """The Ray cluster at `address` (default: `FMNIST_RAY_ADDRESS`, such as `127.0.0.1:6379` or `auto`) when one is
+    asked for and answers, else local workers; a cluster that cannot be reached falls back to local workers and
+    says why in `fallback_reason`, never hangs or fails the server."""
+    address = address or os.environ.get(RAY_ADDRESS_VARIABLE, "").strip()
+    if not address:
+        return LocalBackend(home, max_jobs)
+    try:
+        from .ray_cluster import ClusterUnavailable, RayBackend
+    except ImportError as error:  # ray is an optional requirement (requirements-cluster.txt)
+        reason = f"{RAY_ADDRESS_VARIABLE} is set but Ray is not installed ({error})"
+        log.warning("%s; training on local workers", reason)
+        return LocalBackend(home, max_jobs, fallback_reason=reason)
+    try:
+        return RayBackend(home, store, address)
+    except ClusterUnavailable as error:
+        log.warning("%s; training on local workers", error)
+        return LocalBackend(home, max_jobs, fallback_reason=str(error))
+
+
+def train_on_backend(backend, runs: list, store, home: Path, on_epoch=None, should_stop=None,
+                     owner: str | None = None) -> list:
+    """The CLI's way to a cluster: send every run at once (each goes on from its last saved epoch when it can),
+    pass each finished epoch to `on_epoch(run, metrics)`, cancel them all when `should_stop()` turns true, and
+    return their records once all have ended."""
+    import time
+
+    from .models import build_model
+    from .runs import resumable_epoch
+
+    handles = {}
+    for run in runs:
+        resuming = resumable_epoch(home, store, run.key) is not None
+        store.queue(run, build_model(run.model).param_count, owner=owner, keep_history=resuming)
+        report = (lambda metrics, run=run: on_epoch(run, metrics)) if on_epoch else None
+        handles[run.key] = backend.launch(run.key, resume=resuming, on_epoch=report)
+    stopping = False
+    while any(handle.poll() is None for handle in handles.values()):
+        if should_stop is not None and should_stop() and not stopping:
+            stopping = True
+            for handle in handles.values():
+                handle.send_signal()
+        time.sleep(0.1)
+    return [store.get(key) for key in handles]
