@@ -1,5 +1,8 @@
 # Classroom server: docker build -t fmnist-explorer . && docker run -p 8501:8501 fmnist-explorer
+# With cluster support (Ray, for FMNIST_RAY_ADDRESS): docker build --build-arg CLUSTER=1 -t fmnist-explorer .
+# The same image can serve as a cluster node: docker run fmnist-explorer ray start --address=HEAD:6379 --block
 FROM python:3.11-slim-bookworm
+ARG CLUSTER=0
 
 # The real Fashion-MNIST IDX files from Debian, in /usr/share/datasets/fashion-mnist; a C compiler for the
 # C kernels of fmnist_core/native, built for the server's own CPU at the first training run.
@@ -9,8 +12,9 @@ RUN apt-get update \
 
 RUN useradd --create-home --uid 10001 explorer
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+COPY requirements.txt requirements-cluster.txt ./
+RUN pip install --no-cache-dir -r requirements.txt \
+    && if [ "$CLUSTER" = 1 ]; then pip install --no-cache-dir -r requirements-cluster.txt; fi
 
 COPY app.py ./
 COPY app_pages ./app_pages

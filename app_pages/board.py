@@ -1,8 +1,9 @@
 """Class board: every run trained or fetched on this server since the teacher last cleared it, on one scatter."""
+import pandas as pd
 import streamlit as st
 
 from fmnist_ui import charts, state
-from fmnist_ui.i18n import t
+from fmnist_ui.i18n import number, t
 from fmnist_ui.lesson import is_teacher
 
 REFRESH_SECONDS = 5.0  # the board fills up while the class trains
@@ -30,6 +31,12 @@ def board() -> None:
     st.caption(t("board_summary", runs=len(entries), sessions=len(sessions), mine=len(mine),
                  best=best.best.val_acc, best_model=best.summary))
     charts.show(charts.class_board(entries, owner, axis), key="class_board")
+    # The chart's text alternative: every point as a row, best first.
+    rows = [{t("col_model"): entry.record.summary, t("col_params"): number(entry.record.params),
+             t("col_best_val"): f"{entry.record.best.val_acc:.1%}", t("col_total"): f"{entry.record.total_seconds:.0f}",
+             t("board_yours"): "★" if owner in entry.owners else ""}
+            for entry in sorted(entries, key=lambda entry: -entry.record.best.val_acc)]
+    st.table(pd.DataFrame(rows).set_index(t("col_model")))
 
 
 board()

@@ -45,6 +45,18 @@ def tiny_mlp_run(epochs: int = 1, **train) -> RunSpec:
     return RunSpec(MLPSpec(hidden=(32,)), TrainConfig(epochs=epochs, lr=3e-3, **train))
 
 
+def wait_for(predicate, timeout: float = 120.0) -> bool:
+    """Poll `predicate` until it is true (True) or `timeout` seconds pass (False)."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def subprocess_env(home: Path) -> dict:
     env = dict(os.environ, FMNIST_HOME=str(home), PYTHONPATH=str(ROOT))
     return env

@@ -90,6 +90,7 @@ def test_finished_run_shows_its_curve_data_marked_cached(isolated_home, small_da
     assert validation["x"] == [1, 2] and all(0.5 < value < 1 for value in validation["y"])
 
 
+@pytest.mark.slow
 def test_train_button_runs_a_background_job_until_done():
     run = tiny_mlp_run(epochs=1)
     at = app(**spec_to_state(run))
@@ -224,6 +225,7 @@ def test_switching_filters_off_changes_maps_and_accuracy_but_not_the_checkpoint(
     assert reloaded.model.module.conv1.weight.abs().sum() > 0
 
 
+@pytest.mark.slow
 def test_stop_button_cancels_the_running_job_and_keeps_finished_epochs():
     run = RunSpec(CNNSpec(conv_channels=(8,), dense=32), TrainConfig(epochs=30, lr=3e-3))
     at = app(**spec_to_state(run))

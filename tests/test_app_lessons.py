@@ -76,6 +76,7 @@ def test_class_board_highlights_my_runs_and_the_teacher_clears_it(isolated_home,
     assert [entry.record.key for entry in store.board()] == [mine.key]
 
 
+@pytest.mark.slow
 def test_mlp_vs_cnn_trains_both_on_one_recipe_and_compares_them():
     small = spec_to_state(tiny_cnn_run(epochs=1, shuffle=True))
     at = app(**small)
@@ -97,6 +98,7 @@ def test_mlp_vs_cnn_trains_both_on_one_recipe_and_compares_them():
     assert [board.record.key for board in state.store().board()]  # both went on the class board
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_offers_resume_and_goes_on_from_its_last_epoch(isolated_home, small_data):
     run = tiny_mlp_run(epochs=3, seed=21)
     store = open_store(isolated_home)

@@ -15,6 +15,7 @@ def cli(home, *args, timeout=300):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_json_contract_then_cached(isolated_home):
     args = ["train", "--model", "mlp", "--hidden", "32", "--epochs", "2", "--lr", "0.003", "--json"]
     first = cli(isolated_home, *args)
@@ -36,6 +37,7 @@ def test_json_contract_then_cached(isolated_home):
     assert again[:-1] == epochs
 
 
+@pytest.mark.slow
 def test_explicit_flags_override_the_preset(isolated_home):
     result = cli(isolated_home, "train", "--preset", "seed-pytorch-cnn", "--conv-channels", "8", "--dense", "16",
                  "--epochs", "1", "--json")
@@ -53,6 +55,7 @@ def test_padding_flag_builds_same_padding():
     assert run_from_args(build_parser().parse_args(["train", "--preset", "fast-cnn-long"])).model.padding == 1
 
 
+@pytest.mark.slow
 def test_readable_output_without_json(isolated_home):
     result = cli(isolated_home, "train", "--model", "mlp", "--hidden", "16", "--epochs", "1")
     assert result.returncode == 0, result.stderr
@@ -101,6 +104,7 @@ def test_precompute_trains_what_is_missing_then_everything_is_cached(isolated_ho
     assert "epoch  2/2 |████████████████████|" in output and "[2/2] MLP 32 · adam 3e-03 · 2 ep: done" in output
 
 
+@pytest.mark.slow
 def test_cached_answer_does_not_import_torch(isolated_home):
     args = ["train", "--model", "mlp", "--hidden", "16", "--epochs", "1", "--json"]
     assert cli(isolated_home, *args).returncode == 0
@@ -117,6 +121,7 @@ def test_cached_answer_does_not_import_torch(isolated_home):
     assert json.loads(final)["cached"] is True
 
 
+@pytest.mark.slow
 def test_damaged_final_checkpoint_is_not_served_from_the_cache(isolated_home):
     from fmnist_core.storage import checkpoint_path
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, subprocess_env, tiny_cnn_run
+from conftest import ROOT, subprocess_env, tiny_cnn_run, wait_for
 from fmnist_core.cache import open_store
 from fmnist_core.jobs import JobManager
 
@@ -22,14 +22,6 @@ pytestmark = [
                        reason="Ray would bind a non-loopback address here; run under `unshare -n` (make test)"),
 ]
 
-
-def wait_for(predicate, timeout=120.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,8 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
+
 from conftest import ROOT
 from fmnist_core.transfer import MAX_MODEL_BYTES
 from fmnist_core.uploads import MAX_UPLOAD_BYTES
@@ -42,9 +44,17 @@ def test_streamlit_config_is_classroom_sane():
     assert config["server"]["fileWatcherType"] == "none"  # no reloads mid-lesson, no watching .venv
 
 
+@pytest.mark.slow
 def test_the_image_command_starts_an_importable_app():
     command = re.search(r'^CMD \["python", "-m", "streamlit", "run", "(\S+)"', DOCKERFILE, re.M)
     assert command and (ROOT / command.group(1)).exists()
     check = subprocess.run([sys.executable, "-c", "import streamlit, fmnist_core.cli, fmnist_ui.widgets"],
                            cwd=ROOT, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_the_image_can_be_built_with_cluster_support():
+    assert "ray==2.60.0" in (ROOT / "requirements-cluster.txt").read_text()
+    assert re.search(r"^ARG CLUSTER=0$", DOCKERFILE, re.M)
+    assert 'if [ "$CLUSTER" = 1 ]; then pip install --no-cache-dir -r requirements-cluster.txt' in DOCKERFILE
+    assert "requirements-cluster.txt" in re.search(r"^COPY requirements\.txt (.*)$", DOCKERFILE, re.M).group(1)

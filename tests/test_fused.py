@@ -167,6 +167,7 @@ def test_layers_it_cannot_fuse_stay_plain():
     assert fused.for_cpu(module, CNNSpec(), torch.device("cuda")) is module
 
 
+@pytest.mark.slow
 def test_training_with_and_without_the_kernel_agrees(small_data, monkeypatch):
     run = tiny_cnn_run(epochs=1, shuffle=True, seed=5)
     with_kernel = fit(run, small_data).history[0]

@@ -37,6 +37,7 @@ def small_disk(tmp_path):
         subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
+@pytest.mark.slow
 def test_a_home_that_is_a_file_is_one_line_in_the_cli_and_a_message_in_the_app(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
@@ -56,12 +57,14 @@ def test_a_home_that_is_a_file_is_one_line_in_the_cli_and_a_message_in_the_app(t
         assert not at.exception and words in at.error[0].value
 
 
+@pytest.mark.slow
 def test_a_read_only_home_says_so(small_disk):
     home = small_disk("1m", "ro")
     done = cli(home, "train", "--preset", "seed-keras-mlp", "--epochs", "1")
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "cannot be written" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_full_disk_says_so_leaves_nothing_half_written_and_training_works_once_there_is_room(small_disk):
     home = small_disk("1m")
     done = cli(home, "train", "--preset", "seed-pytorch-cnn", "--epochs", "3")

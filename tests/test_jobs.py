@@ -3,19 +3,10 @@ import time
 
 import pytest
 
-from conftest import tiny_cnn_run, tiny_mlp_run
+from conftest import tiny_cnn_run, tiny_mlp_run, wait_for
 from fmnist_core.cache import open_store
 from fmnist_core.jobs import JobManager
 from fmnist_core.runs import train_run
-
-
-def wait_for(predicate, timeout=120.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture
@@ -25,6 +16,7 @@ def manager(isolated_home):
     jobs.shutdown()
 
 
+@pytest.mark.slow
 def test_job_trains_in_a_worker_then_answers_from_cache(manager):
     run = tiny_mlp_run(epochs=1)
     assert manager.submit(run).state == "queued"
@@ -36,6 +28,7 @@ def test_job_trains_in_a_worker_then_answers_from_cache(manager):
     assert manager.submit(run).state == "cached"
 
 
+@pytest.mark.slow
 def test_second_spec_waits_in_queue_and_cancel_stops_within_a_batch(manager):
     long_run = tiny_cnn_run(epochs=30)
     waiting = tiny_mlp_run(epochs=1, seed=11)
@@ -53,6 +46,7 @@ def test_second_spec_waits_in_queue_and_cancel_stops_within_a_batch(manager):
     assert wait_for(lambda: manager.store.get(long_run.key).status == "cancelled", 30)
 
 
+@pytest.mark.slow
 def test_worker_failure_marks_run_failed_and_server_keeps_serving(manager, tmp_path, monkeypatch):
     broken = tmp_path / "broken-data"
     broken.mkdir()
@@ -82,6 +76,7 @@ def test_runs_left_running_by_a_dead_server_are_marked_interrupted(isolated_home
         jobs.shutdown()
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_from_its_last_checkpoint_after_a_restart(isolated_home, small_data):
     store = open_store(isolated_home)
     run = tiny_mlp_run(epochs=3, seed=12)
@@ -104,6 +99,7 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint_after_a_restart(iso
 
 # Issue 14: a class shares one server. Each test below is one of the reproduced ways to break it.
 
+@pytest.mark.slow
 def test_the_queue_survives_a_store_error_while_recording_a_workers_end(manager):
     """#14.3: a RunStoreError (a store locked for long, a full disk) in the monitor used to kill it for good."""
     import signal
@@ -128,6 +124,7 @@ def test_the_queue_survives_a_store_error_while_recording_a_workers_end(manager)
     assert wait_for(lambda: manager.store.get(after.key).status == "done")
 
 
+@pytest.mark.slow
 def test_only_the_student_who_started_a_job_or_the_teacher_can_stop_it(manager):
     """#14.6: B joined A's job and pressed Stop: A's run stopped and A was not told why."""
     from fmnist_core.jobs import TEACHER, NotYourJob
@@ -158,6 +155,7 @@ def cli_training(home, *flags):
                             env=subprocess_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+@pytest.mark.slow
 def test_a_killed_cli_run_is_marked_interrupted_while_the_server_runs(manager, isolated_home):
     """#14.7: a CLI or precompute killed during a run left it "running" (pid 0) for every page, for ever."""
     import signal
@@ -172,6 +170,7 @@ def test_a_killed_cli_run_is_marked_interrupted_while_the_server_runs(manager, i
     assert wait_for(lambda: store.get(record.key).status == "interrupted", 10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
 def test_a_stopped_cli_run_records_itself_interrupted(isolated_home, signal_name):
     import signal
@@ -185,6 +184,7 @@ def test_a_stopped_cli_run_records_itself_interrupted(isolated_home, signal_name
     assert record.status == "interrupted" and signal_name in record.error
 
 
+@pytest.mark.slow
 def test_a_stopped_precompute_records_its_run_interrupted_and_resumes_it(isolated_home):
     import signal
     import subprocess

@@ -115,6 +115,7 @@ def test_state_round_trip_resumes_exactly():
         Optimizer(second.parameters(), "sgd").load_state_dict(saved)
 
 
+@pytest.mark.slow
 def test_a_training_process_never_imports_torch_dynamo():
     # torch.optim would import it on first use: about 2 s of every training job's start.
     script = (

@@ -145,6 +145,7 @@ def zip_bomb(exported_raw: bytes, inflated_bytes: int) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow
 def test_a_spec_past_the_limits_is_refused_before_any_model_is_built(tmp_path):
     raw = spec_at_the_old_limits_without_weights()
     assert len(raw) < 4096
@@ -167,6 +168,7 @@ def test_declared_weights_are_checked_against_the_spec_before_the_model_is_built
     assert refused.value.code == "mismatch" and "expected" in str(refused.value)
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(exported, tmp_path):
     _, raw = exported
     bomb = zip_bomb(raw, 256 * 2**20)
@@ -204,6 +206,7 @@ def test_a_claimed_curve_is_never_the_cached_answer_unless_the_weights_score_it(
     assert cached_result(open_store(honest), honest, run) is not None
 
 
+@pytest.mark.slow
 def test_the_cli_trains_a_spec_whose_only_record_is_an_unverified_import(exported, tmp_path, small_data):
     import json
     import subprocess
@@ -262,6 +265,7 @@ def _exported_bytes(small_data) -> bytes:
     return _EXPORTED_FOR_PROPERTIES["raw"]
 
 
+@pytest.mark.slow
 def test_any_mutation_of_a_model_file_is_imported_or_refused_in_the_apps_own_words(small_data, tmp_path):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st

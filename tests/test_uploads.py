@@ -125,6 +125,7 @@ def test_a_huge_declared_size_is_refused_before_decoding(raw):
     assert refused.value.code in ("too_large", "declared_too_large")
 
 
+@pytest.mark.slow
 def test_the_largest_accepted_picture_costs_bounded_memory(tmp_path):
     import subprocess
     import sys
