@@ -176,7 +176,9 @@ def feature_map_view() -> None:
     else:
         probability_list, grids, strongest = test_image_view(key, epoch, selected, frozen_filters(active_off))
     predicted = max(range(10), key=probability_list.__getitem__)
-    gallery_column, image_column, chart_column = st.columns([1.1, 0.8, 1.4], gap="medium")
+    # Keyed: on a tablet the probabilities wrap below instead of squeezing the gallery to one glyph a button.
+    gallery_column, image_column, chart_column = st.container(key="wrap_explore").columns([1.1, 0.8, 1.4],
+                                                                                          gap="medium")
     with gallery_column:
         gallery()
     with image_column:

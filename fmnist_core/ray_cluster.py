@@ -70,8 +70,8 @@ def connect(address: str) -> None:
 
 @ray.remote(max_retries=0)
 def train_on_node(run_json: str, start, data):
-    """The Ray task: train on this node, yielding `started`, then `epoch` and `resume` after every epoch, then `end`
-    (or `error`). Ray's cancel raises KeyboardInterrupt here; training then stops within one batch."""
+    """The Ray task: train on this node, yielding `started`, then an `epoch` (metrics, weights, resume state) after
+    every epoch, then `end` (or `error`). Ray's cancel raises KeyboardInterrupt here; training then stops within one batch."""
     from .specs import run_from_json
     from .training import fit, pick_device
 
@@ -81,13 +81,19 @@ def train_on_node(run_json: str, start, data):
     events: queue.Queue = queue.Queue()
     stop = threading.Event()
 
+    finished: dict = {}  # the epoch whose resume point has not come yet (fit calls on_epoch, then on_resume_point)
+
+    def on_resume_point(point) -> None:
+        # One event per epoch with its metrics, weights and resume state together: the server never holds an
+        # epoch it could not resume from, whenever the node dies.
+        events.put({"kind": "epoch", **finished.pop("epoch"), "point": resume_point_on_cpu(point)})
+
     def work():
         try:
             result = fit(run, data, device=device, resume=start, should_stop=stop.is_set,
-                         on_epoch=lambda metrics, model: events.put(
-                             {"kind": "epoch", "metrics": metrics.to_dict(), "weights": cpu_weights(model)}),
-                         on_resume_point=lambda point: events.put(
-                             {"kind": "resume", "point": resume_point_on_cpu(point)}))
+                         on_epoch=lambda metrics, model: finished.update(
+                             epoch={"metrics": metrics.to_dict(), "weights": cpu_weights(model)}),
+                         on_resume_point=on_resume_point)
             events.put({"kind": "end", "cancelled": result.cancelled})
         except BaseException as error:  # noqa: BLE001 - reported to the server as this run's failure
             events.put({"kind": "error", "error": f"{type(error).__name__}: {error}"[-2000:]})
@@ -159,16 +165,15 @@ class RayRun:
                 kind = event["kind"]
                 if kind == "started":
                     store.mark_running(key, event["device"], self.pid, node=event["node"], backend="ray")
-                elif kind == "epoch":
+                elif kind == "epoch":  # checkpoint and resume state on disk first, then the store names the epoch
                     metrics = EpochMetrics(**event["metrics"])
                     digest = save_weights(checkpoint_path(home, key, metrics.epoch), run, metrics.epoch,
                                           event["weights"])
+                    save_resume_point(resume_path(home, key), key, event["point"])
                     store.add_epoch(key, metrics, checkpoint_sha256=digest)
                     last_epoch = metrics.epoch
                     if self.on_epoch is not None:
                         self.on_epoch(metrics)
-                elif kind == "resume":
-                    save_resume_point(resume_path(home, key), key, event["point"])
                 elif kind == "end":
                     store.finish(key, "cancelled" if event["cancelled"] else "done")
                     if not event["cancelled"]:

@@ -188,7 +188,8 @@ def probability_bars(values: list[float], labels: tuple[str, ...], true_index: i
 def confusion(matrix: list[list[int]], labels: tuple[str, ...]) -> go.Figure:
     """Counts of test images by true class (rows) and predicted class (columns); the diagonal is correct."""
     figure = go.Figure(go.Heatmap(z=matrix, x=list(labels), y=list(labels), colorscale="Blues", showscale=False,
-                                  text=matrix, texttemplate="%{text}", hovertemplate="%{y} → %{x}: %{z}"))
+                                  text=matrix, texttemplate="%{text}", textfont={"size": 14},
+                                  hovertemplate="%{y} → %{x}: %{z}"))
     figure.update_xaxes(title_text=t("predicted_axis"), tickangle=-35)
     figure.update_yaxes(title_text=t("true_axis"), autorange="reversed")
     return _layout(figure, 520)

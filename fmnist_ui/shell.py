@@ -37,6 +37,9 @@ a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visib
   text-overflow: clip !important; }}
 /* Headings' "link to heading" anchors: a Tab stop each on every heading, of no use in class. */
 [data-testid='stHeaderActionElements'] {{ display: none !important; }}
+.st-key-wrap_explore > div > [data-testid='stHorizontalBlock'] > [data-testid='stColumn'],
+.st-key-wrap_explore > [data-testid='stHorizontalBlock'] > [data-testid='stColumn'] {{
+  min-width: min(100%, 13rem) !important; }}
 /* Galleries keep three columns on a phone (Streamlit stacks columns under 640 px: one 310-px thumbnail a row). */
 [class*='st-key-gallery'] [data-testid='stHorizontalBlock'] {{ flex-wrap: nowrap !important; gap: 0.4rem !important; }}
 [class*='st-key-gallery'] [data-testid='stColumn'] {{ min-width: 0 !important; flex: 1 1 0 !important;

@@ -131,7 +131,7 @@ def test_main_path_in_chromium(server, tmp_path):
 
         # The drawing pad: three strokes of a pair of trousers become the model's input.
         page.get_by_text("…or draw a garment").click()
-        pad = page.locator("canvas[aria-label='drawing pad']")
+        pad = page.locator("canvas[aria-label^='Drawing pad']")
         pad.scroll_into_view_if_needed()
         box = pad.bounding_box()
         scale = box["width"] / 280

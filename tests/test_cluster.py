@@ -84,12 +84,14 @@ def test_a_node_that_dies_leaves_the_run_interrupted_and_resume_goes_on_on_anoth
     assert wait_for(lambda: len(manager.store.get(run.key).history) >= 1)
     [worker] = [node for node in cluster.list_all_nodes() if node is not cluster.head_node]
     cluster.remove_node(worker, allow_graceful=False)
-    assert wait_for(lambda: manager.store.get(run.key).status == "interrupted", 60)
+    try:
+        assert wait_for(lambda: manager.store.get(run.key).status == "interrupted", 60)
+    finally:
+        cluster.add_node(num_cpus=2)  # another machine joins (and the tests after this one have a worker)
     record = manager.store.get(run.key)
     finished = len(record.history)
     assert 1 <= finished < 4 and "Resume" in record.error
     assert resumable_epoch(manager.home, manager.store, run.key) == finished
-    cluster.add_node(num_cpus=2)  # another machine joins
     assert manager.submit(run, owner="student", resume=True).state == "queued"
     assert wait_for(lambda: manager.store.get(run.key).status == "done")
     record = manager.store.get(run.key)
