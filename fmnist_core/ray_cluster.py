@@ -71,7 +71,8 @@ def connect(address: str) -> None:
 @ray.remote(max_retries=0)
 def train_on_node(run_json: str, start, data):
     """The Ray task: train on this node, yielding `started`, then an `epoch` (metrics, weights, resume state) after
-    every epoch, then `end` (or `error`). Ray's cancel raises KeyboardInterrupt here; training then stops within one batch."""
+    every epoch, then `end` (or `error`). Ray's cancel raises KeyboardInterrupt here; training then stops within
+    one batch."""
     from .specs import run_from_json
     from .training import fit, pick_device
 
