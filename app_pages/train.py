@@ -3,11 +3,11 @@ import streamlit as st
 
 from fmnist_core.jobs import TEACHER
 from fmnist_core.runs import resumable_epoch
-from fmnist_core.runstore import ACTIVE, RunRecord, RunStoreError
+from fmnist_core.runstore import ACTIVE, RunRecord, RunStoreError, concurrent_runs
 from fmnist_core.specs import SpecError
 from fmnist_core.storage import app_home
 from fmnist_ui import charts, state
-from fmnist_ui.i18n import t
+from fmnist_ui.i18n import count_of, decimal, percent, t
 from fmnist_ui.lesson import CONTROLS, is_hidden, is_locked, is_teacher
 from fmnist_ui.share import decode_run, encode_run, shared_value
 from fmnist_ui.widgets import (
@@ -82,15 +82,35 @@ def status_line(record: RunRecord) -> None:
         cached = st.session_state.get("submitted", {}).get(record.key) != "queued"
         if cached:
             st.success(t("status_cached"))
-        st.success(t("status_done", epochs=len(history), seconds=record.total_seconds, device=device))
+        st.success(t("status_done", epochs=count_of("epochs", len(history)), seconds=decimal(record.total_seconds),
+                     device=device))
+        result_number(record)
+        sharing = concurrent_runs(record, state.store().all()) if record.backend != "ray" else 0
+        if sharing:
+            st.caption(t("shared_cpu", count=sharing))
         if record.backend == "ray":
             st.caption(t("trained_on_node", node=record.node, device=device))
     elif record.status == "failed":
         st.error(t("status_failed", error=record.error))
     elif record.status == "cancelled":
-        st.warning(t("status_cancelled", epochs=len(history)) + " " + t(f"stopped_by_{stopper(record)}"))
+        st.warning(t("status_cancelled", epochs=count_of("finished_epochs", len(history))) + " "
+                   + t(f"stopped_by_{stopper(record)}"))
+        if history:
+            result_number(record)
     else:
-        st.warning(t("status_interrupted", epochs=len(history)))
+        st.warning(t("status_interrupted", epochs=count_of("finished_epochs", len(history))))
+
+
+def result_number(record: RunRecord) -> None:
+    """The best validation accuracy as a big number, with the change against this student's previous run."""
+    best = record.best.val_acc
+    seen = st.session_state.setdefault("results_seen", [])  # (key, best) of the runs this session looked at
+    if not seen or seen[-1][0] != record.key:
+        seen.append((record.key, best))
+    previous = next((accuracy for key, accuracy in reversed(seen) if key != record.key), None)
+    change = (best - previous) * 100 if previous is not None else 0.0
+    delta = None if previous is None else f"{'+' if change >= 0 else ''}{decimal(change, 2)} {t('points_vs_previous')}"
+    st.metric(t("best_val_metric"), percent(best, 2), delta=delta)
 
 
 def stopper(record: RunRecord) -> str:

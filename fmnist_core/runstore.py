@@ -336,3 +336,14 @@ class RunStore:
             origin=row["origin"], measured_acc=row["measured_acc"], stopped_by=row["stopped_by"],
             node=row["node"], backend=row["backend"],
         )
+
+
+def concurrent_runs(record: RunRecord, records: list[RunRecord]) -> int:
+    """How many other runs trained on this server while `record` trained (their training times overlapped): its
+    time is then no fair measure of its model's cost."""
+    if record.started_at is None or record.finished_at is None:
+        return 0
+    return sum(1 for other in records
+               if other.key != record.key and other.started_at is not None and other.backend != "ray"
+               and other.started_at < record.finished_at
+               and (other.finished_at is None or other.finished_at > record.started_at))

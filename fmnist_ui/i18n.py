@@ -140,12 +140,23 @@ TEXT: dict[str, tuple[str, str]] = {
                          "No se puede llegar al clúster de entrenamiento de la clase: por ahora se entrena en este "
                          "servidor."),
     "status_running": ("Training on {device}…", "Entrenando en {device}…"),
-    "status_done": ("Finished: {epochs} epoch(s) in {seconds:.1f} s on {device}.",
-                    "Terminado: {epochs} época(s) en {seconds:.1f} s en {device}."),
+    "status_done": ("Finished: {epochs} in {seconds} s on {device}.", "Terminado: {epochs} en {seconds} s en {device}."),
+    "epochs_one": ("{count} epoch", "{count} época"), "epochs_other": ("{count} epochs", "{count} épocas"),
+    "finished_epochs_one": ("{count} finished epoch", "{count} época completa"),
+    "finished_epochs_other": ("{count} finished epochs", "{count} épocas completas"),
+    "best_val_metric": ("Best validation accuracy", "Mejor precisión de validación"),
+    "points_vs_previous": ("points against your previous run", "puntos frente a tu entrenamiento anterior"),
+    "shared_cpu": ("It shared the server's CPU with {count} other training run(s) while it trained: its time is "
+                   "longer than on a quiet server, so compare times with care.",
+                   "Compartió la CPU del servidor con otros {count} entrenamiento(s) mientras entrenaba: su tiempo es "
+                   "más largo que en un servidor tranquilo; compara los tiempos con cuidado."),
     "status_failed": ("Training failed: {error}", "El entrenamiento falló: {error}"),
-    "status_cancelled": ("Stopped after {epochs} finished epochs.", "Detenido tras {epochs} épocas completas."),
-    "status_interrupted": ("Interrupted after {epochs} finished epochs (the server stopped).",
-                           "Interrumpido tras {epochs} épocas completas (el servidor se detuvo)."),
+    "status_cancelled": ("Stopped after {epochs}.", "Detenido tras {epochs}."),
+    "status_interrupted": ("Interrupted after {epochs}: its training process stopped (a server restart, a killed "
+                           "command or a cluster node that went away). Resume goes on from there.",
+                           "Interrumpido tras {epochs}: su proceso de entrenamiento se detuvo (un reinicio del "
+                           "servidor, un comando detenido o un nodo del clúster que desapareció). Reanudar sigue desde "
+                           "ahí."),
     "not_trained": ("Not trained yet. Press **Train**.", "Aún sin entrenar. Pulsa **Entrenar**."),
     "joined": ("Someone is already training this model: you are watching the same job.",
                "Alguien ya está entrenando este modelo: estás viendo el mismo trabajo."),
@@ -464,6 +475,22 @@ def current_language() -> str:
         requested = st.query_params.get("lang", "en")
         st.session_state["lang"] = requested if requested in LANGUAGES else "en"
     return st.session_state["lang"]
+
+
+def count_of(key: str, count: int) -> str:
+    """'1 epoch' / '2 epochs' (key_one / key_other), in the session's language."""
+    return t(f"{key}_{'one' if count == 1 else 'other'}", count=count)
+
+
+def decimal(value: float, digits: int = 1) -> str:
+    """A decimal number in the session's language: 27.0 in English, 27,0 in Spanish."""
+    text = f"{value:,.{digits}f}"
+    return text.translate(str.maketrans(",.", ".,")) if current_language() == "es" else text
+
+
+def percent(value: float, digits: int = 1) -> str:
+    """A fraction as a percentage in the session's language: 91.2% / 91,2 %."""
+    return f"{decimal(value * 100, digits)} %" if current_language() == "es" else f"{value * 100:.{digits}f}%"
 
 
 def number(value: int) -> str:

@@ -163,7 +163,7 @@ def test_the_lesson_path_by_keyboard_alone(server):  # noqa: F811
         settle(page)
         presses["train"] = tab_to(page, "e => e.tagName === 'BUTTON' && e.innerText.trim() === 'Train'")
         page.keyboard.press("Enter")
-        expect(page.get_by_text("Finished: 2 epoch(s)")).to_be_visible(timeout=240_000)
+        expect(page.get_by_text("Finished: 2 epochs in")).to_be_visible(timeout=240_000)
         settle(page)
         presses["explore"] = tab_to(page, "e => e.tagName === 'A' && e.innerText.includes('Explore this model')")
         page.keyboard.press("Enter")

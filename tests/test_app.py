@@ -361,3 +361,39 @@ def test_a_student_watching_someone_elses_job_can_stop_watching_and_the_teacher_
     record = store.get(run.key)
     assert record.status == "cancelled" and record.stopped_by == "teacher", (record.status, record.error)
     assert any("The teacher stopped it." in element.value for element in student_a.warning), student_a.warning
+
+
+def test_after_a_run_its_best_accuracy_is_a_big_number_with_the_change_against_the_previous(isolated_home,
+                                                                                             small_data):
+    store = open_store(isolated_home)
+    first, second = tiny_mlp_run(epochs=1), SMALL_CNN
+    for run in (first, second):
+        train_run(run, store, isolated_home, data=small_data)
+    at = app(**spec_to_state(first))
+    [metric] = at.metric
+    best_first = store.get(first.key).best.val_acc
+    assert metric.value == f"{best_first * 100:.2f}%" and not metric.delta
+    assert any("Finished: 1 epoch in" in element.value for element in at.success)
+    for name, value in spec_to_state(second).items():
+        at.session_state[name] = value
+    at.run()
+    [metric] = at.metric
+    change = (store.get(second.key).best.val_acc - best_first) * 100
+    assert metric.delta == f"{'+' if change >= 0 else ''}{change:.2f} points against your previous run"
+    spanish = app("es", **spec_to_state(second))
+    assert spanish.metric[0].value == f"{store.get(second.key).best.val_acc * 100:.2f} %".replace(".", ",")
+    assert any("Terminado: 2 épocas en" in element.value for element in spanish.success)
+
+
+def test_a_run_that_shared_the_cpu_is_flagged():
+    from fmnist_core.runstore import RunRecord, concurrent_runs
+
+    def record(key, started, finished, backend="local"):
+        return RunRecord(key=key, run=SMALL_CNN, summary="", model_kind="cnn", params=1, status="done", device="cpu",
+                         owner=None, pid=None, error=None, created_at=0.0, started_at=started, finished_at=finished,
+                         backend=backend)
+
+    mine = record("a" * 16, 10.0, 20.0)
+    others = [record("b" * 16, 0.0, 11.0), record("c" * 16, 19.0, None), record("d" * 16, 20.0, 30.0),
+              record("e" * 16, 12.0, 13.0, backend="ray")]
+    assert concurrent_runs(mine, [mine, *others]) == 2  # b overlaps the start, c is still running; d starts after

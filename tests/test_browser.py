@@ -92,7 +92,7 @@ def test_main_path_in_chromium(server, tmp_path):
         press(page, "Epochs", "Home")
         expect(page.get_by_text("43,706")).to_be_visible()  # 8 filters, dense 32
         page.get_by_role("button", name="Train", exact=True).click()
-        expect(page.get_by_text("Finished: 1 epoch(s)")).to_be_visible(timeout=240_000)
+        expect(page.get_by_text("Finished: 1 epoch in")).to_be_visible(timeout=240_000)
         points = page.locator(".js-plotly-plot .scatterlayer .trace .points path")
         expect(points.first).to_be_attached(timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "1-train.png"), full_page=True)
