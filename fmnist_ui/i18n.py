@@ -144,6 +144,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "epochs_one": ("{count} epoch", "{count} época"), "epochs_other": ("{count} epochs", "{count} épocas"),
     "finished_epochs_one": ("{count} finished epoch", "{count} época completa"),
     "finished_epochs_other": ("{count} finished epochs", "{count} épocas completas"),
+    "sgd_note": ("This is the PyTorch notebook's MLP: plain SGD (no momentum) at a learning rate of 0.001 learns "
+                 "slowly, so it stays far below the others after 8 epochs. The optimizer holds it back, not the "
+                 "architecture: try Adam, or a learning rate of 0.1.",
+                 "Es el MLP del cuaderno de PyTorch: SGD sin momento con una tasa de aprendizaje de 0,001 aprende "
+                 "despacio y se queda muy por debajo de los demás tras 8 épocas. Lo frena el optimizador, no la "
+                 "arquitectura: prueba Adam o una tasa de 0,1."),
     "best_val_metric": ("Best validation accuracy", "Mejor precisión de validación"),
     "points_vs_previous": ("points against your previous run", "puntos frente a tu entrenamiento anterior"),
     "shared_cpu": ("It shared the server's CPU with {count} other training run(s) while it trained: its time is "
@@ -241,9 +247,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "view": ("View", "Vista"),
     "errors_intro": (
         "Each cell counts test images of one true class (row) predicted as a class (column); the diagonal is "
-        "correct. Pick a cell to see those images, then click one to see its feature maps.",
+        "correct. Choose a true and a predicted class on the right to see those images, then click one to see its "
+        "feature maps.",
         "Cada celda cuenta imágenes de prueba de una clase real (fila) predichas como una clase (columna); la "
-        "diagonal son aciertos. Elige una celda para ver esas imágenes y haz clic en una para ver sus mapas.",
+        "diagonal son aciertos. Elige una clase real y una predicha a la derecha para ver esas imágenes y haz clic "
+        "en una para ver sus mapas.",
     ),
     "predicted_axis": ("Predicted class", "Clase predicha"),
     "true_axis": ("True class", "Clase real"),

@@ -397,3 +397,10 @@ def test_a_run_that_shared_the_cpu_is_flagged():
     others = [record("b" * 16, 0.0, 11.0), record("c" * 16, 19.0, None), record("d" * 16, 20.0, 30.0),
               record("e" * 16, 12.0, 13.0, backend="ray")]
     assert concurrent_runs(mine, [mine, *others]) == 2  # b overlaps the start, c is still running; d starts after
+
+
+def test_the_sgd_notebook_preset_says_the_optimizer_holds_it_back():
+    at = app(**spec_to_state(PRESETS["seed-pytorch-mlp"]))
+    assert any("The optimizer holds it back" in element.value for element in at.info)
+    at = app(**spec_to_state(PRESETS["seed-keras-mlp"]))
+    assert not any("optimizer holds it back" in element.value for element in at.info)
