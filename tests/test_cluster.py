@@ -160,3 +160,38 @@ def test_the_page_sends_training_to_the_cluster_and_says_where_it_ran(cluster, i
     at.run()
     assert not at.exception
     assert any("Trained on the cluster's node 127.0.0.1 (CPU)" in element.value for element in at.caption)
+
+
+def test_a_cluster_that_goes_away_mid_class_is_replaced_by_local_workers(isolated_home):
+    """In a fresh process with a cluster of its own: after the cluster is shut down, the next Train still trains
+    (locally), and the backend says why."""
+    script = """
+import os, time
+from pathlib import Path
+from ray.cluster_utils import Cluster
+from conftest import tiny_mlp_run
+from fmnist_core.cache import open_store
+from fmnist_core.jobs import JobManager
+from fmnist_core.ray_cluster import RayBackend, connect
+home = Path(os.environ["FMNIST_HOME"])
+cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
+connect(cluster.address)
+manager = JobManager(home, backend=RayBackend(home, open_store(home), cluster.address))
+cluster.head_node.kill_all_processes(check_alive=False, allow_graceful=False)  # the head machine goes away
+run = tiny_mlp_run(epochs=1, seed=46)
+manager.submit(run, owner="student")
+deadline = time.time() + 180
+while manager.store.get(run.key).status in ("queued", "running") and time.time() < deadline:
+    time.sleep(0.2)
+record = manager.store.get(run.key)
+print("RESULT", record.status, record.backend, manager.backend.name, "|", manager.backend.fallback_reason)
+os._exit(0)
+"""
+    env = dict(subprocess_env(isolated_home), FMNIST_RAY_CONNECT_SECONDS="5",
+               PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300,
+                          cwd=str(ROOT))
+    [result] = [line for line in done.stdout.splitlines() if line.startswith("RESULT")] or [done.stderr[-3000:]]
+    status, backend, now, reason = result.replace(" | ", " ").split(" ", 4)[1:]
+    assert (status, backend, now) == ("done", "local", "local"), done.stderr[-2000:]
+    assert "cluster" in reason
