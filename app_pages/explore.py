@@ -54,7 +54,7 @@ records = {record.key: record for record in runs}
 run_column, epoch_column = st.columns([2, 1])
 def run_label(record) -> str:
     """A run's name in the picker; an unverified import shows what its weights scored here, not its claim."""
-    if not record.verified:
+    if not record.verified and record.measured_acc is not None:
         return f"{record.summary} · {record.measured_acc:.1%} {t('measured_here')} [{record.key[:6]}]"
     return f"{record.summary} · {record.best.val_acc:.1%} [{record.key[:6]}]"
 

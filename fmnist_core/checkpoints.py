@@ -20,6 +20,7 @@ RESUME_FORMAT = "fmnist-explorer-resume/2"  # 2: own optimizer state, no schedul
 # torch.save writes its zip entries uncompressed; the pickle of our dicts (spec, keys, a training curve) is a few
 # KB. A compressed entry, or declared sizes past these, cannot be ours and would cost memory to unpack.
 MAX_PICKLE_BYTES = 2**20
+MAX_ENTRIES = 1000  # ours hold a few entries per tensor; a central directory of many more costs memory to list
 
 
 def save_checkpoint(path: Path, run: RunSpec, epoch: int, model: BuiltModel) -> str:
@@ -77,6 +78,8 @@ def _to_cpu(value):
 def check_archive(raw: bytes, name: str, limit: int = MAX_STORED_FILE_BYTES) -> None:
     """Measure a torch.save zip before torch.load unpacks it: every entry stored (not compressed), inside the
     file, the pickle small and the declared sizes together within `limit`. CheckpointError otherwise."""
+    if raw.count(b"PK\x01\x02") > MAX_ENTRIES:  # central directory headers, counted before any is parsed
+        raise CheckpointError(f"{name}: unreadable or unsafe checkpoint (too many entries)")
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             entries = archive.infolist()
@@ -186,7 +189,8 @@ def _check_weights(state, expected: dict, name: str) -> None:
         raise CheckpointError(f"{name}: weights do not match the spec (other layer names)")
     for key, want in expected.items():
         tensor = state[key]
-        if not isinstance(tensor, torch.Tensor) or tensor.shape != want.shape or tensor.dtype != want.dtype:
+        if (not isinstance(tensor, torch.Tensor) or tensor.shape != want.shape or tensor.dtype != want.dtype
+                or tensor.device.type != "cpu" or tensor.layout != torch.strided):
             shape = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
             raise CheckpointError(f"{name}: weights do not match the spec ({key}: {shape}, "
                                   f"expected {tuple(want.shape)})")

@@ -180,7 +180,7 @@ class JobManager:
 
     def _start_waiting(self) -> None:
         # Caller holds the lock.
-        while self._waiting and len(self._running) < self.max_jobs:
+        while self._waiting and self._busy_slots() < self.max_jobs:
             key = self._waiting.pop(0)
             try:
                 self._running[key] = self._start(key, resume=key in self._resuming)
@@ -192,6 +192,11 @@ class JobManager:
                     log.warning("job monitor: cannot record that run %s could not start", key)
             finally:
                 self._resuming.discard(key)
+
+    def _busy_slots(self) -> int:
+        """Jobs that use the current backend's slots: after a fall back from a cluster, its runs use none here."""
+        local = self.backend.where == "local"
+        return sum(1 for handle in self._running.values() if (getattr(handle, "backend", None) is None) == local)
 
     def _start(self, key: str, resume: bool):
         """Launch on the backend; a cluster that stopped answering is replaced by local workers, for this job

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import ray
-from ray.exceptions import RayError, TaskCancelledError
+from ray.exceptions import RayError, RayTaskError, TaskCancelledError
 
 from .backends import BackendUnavailable
 from .checkpoints import cpu_weights, resume_point_on_cpu, save_resume_point, save_weights
@@ -63,6 +63,9 @@ def connect(address: str) -> None:
     with the job, so every node runs this version of it. ClusterUnavailable when it does not answer."""
     if ray.is_initialized():
         return
+    # Ray ends a driver whose head has been unreachable for 60 s (std::_Exit): for this server that would be every
+    # student's session. Keep waiting instead; the job manager falls back to local workers meanwhile.
+    os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(10 * 365 * 24 * 3600))
     _within(CONNECT_SECONDS, lambda: ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False,
                                                runtime_env={"py_modules": [str(PACKAGE)]}),
             f"the Ray cluster at {address}")
@@ -152,6 +155,7 @@ class RayRun:
         store, home, key = self.backend.store, self.backend.home, self.key
         last_epoch = 0
         try:
+            store.claim(key, self.pid)  # this process answers for the run while the cluster has it
             record = store.get(key)
             start = resume_state(home, store, key) if self.resume else None
             if start is None:
@@ -186,22 +190,31 @@ class RayRun:
             if self.returncode is None:
                 self.returncode = 0
         except TaskCancelledError:
-            store.finish(key, "cancelled", error="stopped on the cluster")
-            self.returncode = -signal.SIGTERM
+            self._record(key, "cancelled", "stopped on the cluster", -signal.SIGTERM)
+        except RayTaskError as error:  # the task itself raised (a device the node lacks, say): resuming cannot help
+            self._record(key, "failed", f"{type(error.cause).__name__}: {error.cause}"[-2000:], 1)
         except RayError as error:  # the node died, the cluster went away: the run can go on from its last epoch
             log.warning("run %s on the cluster: %s", key, error)
-            store.finish(key, "interrupted", error=f"the cluster node training it stopped after epoch {last_epoch} "
-                                                   f"({type(error).__name__}); Resume goes on on any node")
-            self.returncode = 1
+            self._record(key, "interrupted", f"the cluster node training it stopped after epoch {last_epoch} "
+                                             f"({type(error).__name__}); Resume goes on on any node", 1)
         except Exception as error:  # noqa: BLE001 - recorded; the manager's queue must go on
             log.exception("run %s on the cluster failed", key)
-            try:
-                store.finish(key, "failed", error=f"{type(error).__name__}: {error}"[-2000:])
-            except Exception:  # noqa: BLE001 - the store itself failed: the monitor marks the run later
-                pass
-            self.returncode = 1
+            if self._generator is not None:  # this server cannot keep what the task sends: stop it training
+                ray.cancel(self._generator)
+            self._record(key, "failed", f"{type(error).__name__}: {error}"[-2000:], 1)
         finally:
+            if self.returncode is None:  # whatever happened, the manager sees this run end
+                self.returncode = 1
             self._done.set()
+
+    def _record(self, key: str, status: str, error: str, returncode: int) -> None:
+        """The run's end in the store; if the store itself fails, the monitor marks the run later (its driver,
+        this server, no longer holds it)."""
+        self.returncode = returncode
+        try:
+            self.backend.store.finish(key, status, error=error)
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.exception("run %s: cannot record its end (%s)", key, status)
 
 
 class RayBackend:

@@ -244,6 +244,12 @@ class RunStore:
                 {"status": status, "error": error, "now": time.time(), "key": check_run_key(key)},
             )
 
+    def claim(self, key: str, pid: int) -> None:
+        """Name the process that answers for a run before it starts training (a run waiting on a cluster): while
+        it lives, the run is not orphaned."""
+        with self._connect() as connection:
+            connection.execute("UPDATE runs SET pid=:pid WHERE key=:key", {"pid": pid, "key": check_run_key(key)})
+
     def mark_imported(self, key: str, measured_acc: float) -> None:
         """Record that run `key` came from a model file, and what its weights really score on the test set."""
         with self._connect() as connection:

@@ -107,6 +107,7 @@ def import_run(home: Path, store: RunStore, raw: bytes, owner: str | None = None
         store.mark_imported(key, measured)
         store.finish(key, "done" if checkpoint.epoch == run.train.epochs else "cancelled")
     except BaseException:
+        discard_checkpoints(home, key)  # no half-imported run for Explore to list
         store.finish(key, "failed", error="the model file could not be stored")
         raise
     return ImportResult(store.get(key), already_here=False)
@@ -119,6 +120,13 @@ def _measured_accuracy(checkpoint, data: FashionMNIST) -> float:
     return evaluate(module, data.test_images, data.test_labels, memory_format=memory_format)[1]
 
 
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int of hundreds of digits
+        return False
+
+
 def _history(rows, last_epoch: int) -> list[EpochMetrics]:
     """Epoch metrics 1..last_epoch, each a row of finite numbers with accuracies in [0, 1]."""
     if not isinstance(rows, list) or len(rows) != last_epoch:
@@ -126,7 +134,7 @@ def _history(rows, last_epoch: int) -> list[EpochMetrics]:
     history = []
     for expected_epoch, row in enumerate(rows, start=1):
         if (not isinstance(row, list) or len(row) != len(METRIC_FIELDS)
-                or not all(isinstance(value, (int, float)) and math.isfinite(value) for value in row)):
+                or not all(isinstance(value, (int, float)) and _finite(value) for value in row)):
             raise ModelFileError("curve", f"the file's training curve is damaged at epoch {expected_epoch}")
         metrics = EpochMetrics(int(row[0]), *(float(value) for value in row[1:]))
         if (metrics.epoch != expected_epoch or not 0 <= metrics.train_acc <= 1 or not 0 <= metrics.val_acc <= 1

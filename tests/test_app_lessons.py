@@ -106,7 +106,7 @@ def test_an_interrupted_run_offers_resume_and_goes_on_from_its_last_epoch(isolat
     train_run(run, store, isolated_home, data=small_data, on_epoch=finished.append,
               should_stop=lambda: len(finished) >= 1)
     at = app(**spec_to_state(run))
-    assert "Stopped after 1 finished epochs" in at.warning[0].value
+    assert "Stopped after 1 finished epoch." in at.warning[0].value  # one epoch, not "1 finished epochs"
     [resume] = [button for button in at.button if button.label == "Resume from epoch 1"]
     assert any(button.label == "Restart from scratch" for button in at.button)
     resume.click().run()

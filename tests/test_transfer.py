@@ -290,3 +290,22 @@ def test_any_mutation_of_a_model_file_is_imported_or_refused_in_the_apps_own_wor
             assert error.code in codes
 
     check()
+
+
+def test_files_found_by_a_review_are_refused_in_the_apps_own_words(exported, tmp_path):
+    """Meta-device weights, a 400-digit number in the curve, a zip of many empty entries."""
+    import zipfile
+
+    _, raw = exported
+    payload = torch.load(io.BytesIO(raw), weights_only=True)
+    meta = tampered(raw, state_dict={name: tensor.to("meta") for name, tensor in payload["state_dict"].items()})
+    huge = tampered(raw, history=[[1, 10**400, 0.5, 0.5, 0.5, 1.0, 1.0]] + payload["history"][1:])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as many:
+        for index in range(5000):
+            many.writestr(f"archive/data/{index}", b"")
+    for candidate, code in ((meta, "mismatch"), (huge, "curve"), (buffer.getvalue(), "not_model")):
+        classroom = tmp_path / f"server-{code}"
+        with pytest.raises(ModelFileError) as refused:
+            import_run(classroom, open_store(classroom), candidate)
+        assert refused.value.code == code
