@@ -130,19 +130,7 @@ def _write_atomically(path: Path, payload: dict) -> None:
         cause = error if isinstance(error, OSError) else error.__cause__ or error.__context__
         if isinstance(cause, OSError):  # torch.save wraps write errors in a RuntimeError
             raise home_error(cause, path.parent) from error
-        if isinstance(error, RuntimeError) and "write" in str(error).lower():
-            free = _free_bytes(path.parent)
-            if free is not None and free < 2**20:
-                raise home_error(OSError(28, "No space left on device"), path.parent) from error
         raise
-
-
-def _free_bytes(folder: Path) -> int | None:
-    try:
-        info = os.statvfs(folder)
-    except OSError:
-        return None
-    return info.f_bavail * info.f_frsize
 
 
 @dataclass

@@ -17,7 +17,7 @@ ACCEPTED = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 # Bytes per pixel of the decoded image and of what turning it gray costs (16- and 32-bit modes go through numpy).
 DECODE_COST = {"1": 1, "L": 1, "P": 1, "I;16": 11, "I;16B": 11, "I;16L": 11, "I": 12, "F": 12}
 DEFAULT_DECODE_COST = 4
-SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I")
+NUMPY_MODES = ("I;16", "I;16B", "I;16L", "I", "F")  # Pillow cannot shrink these: they go through numpy whole
 
 
 class ImageInputError(ValueError):
@@ -72,7 +72,7 @@ def _open(raw: bytes) -> Image.Image:
 
 def _to_gray(image: Image.Image) -> Image.Image:
     """Any mode (16-bit, palette, transparency, CMYK…) → 8-bit grayscale; transparency becomes white."""
-    if image.mode in SIXTEEN_BIT_MODES or image.mode == "F":
+    if image.mode in NUMPY_MODES:
         values = np.asarray(image, dtype=np.float64)
         high = values.max() or 1.0
         return Image.fromarray((values / high * 255).astype(np.uint8), mode="L")
@@ -89,7 +89,7 @@ def prepare_upload(raw: bytes) -> tuple[torch.Tensor, Image.Image]:
     image = _open(raw)
     try:
         image.seek(0)  # first frame of an animated GIF or WebP
-        if image.mode not in SIXTEEN_BIT_MODES and image.mode != "F":
+        if image.mode not in NUMPY_MODES:
             image.thumbnail((512, 512))  # shrink before any copy: turning, graying and padding stay small
         image = ImageOps.exif_transpose(image)
         gray = _to_gray(image)

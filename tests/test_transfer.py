@@ -104,10 +104,8 @@ def peak_memory_mb(script: str, home) -> float:
 def refusal_memory(path, home) -> float:
     """Extra peak memory (MB) of refusing the model file at `path`, over reading it alone."""
     read_only = f"raw = open({str(path)!r}, 'rb').read()"
-    refuse = read_only + ("\ntry:\n    import_run(open_store(), open_store(), raw)\n"
+    refuse = read_only + (f"\ntry:\n    import_run(__import__('pathlib').Path({str(home)!r}), open_store(), raw)\n"
                           "except ModelFileError as error:\n    print(error.code)\n")
-    refuse = refuse.replace("import_run(open_store(), open_store(), raw)",
-                            f"import_run(__import__('pathlib').Path({str(home)!r}), open_store(), raw)")
     return peak_memory_mb(refuse, home) - peak_memory_mb(read_only, home)
 
 
