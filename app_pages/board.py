@@ -3,7 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from fmnist_ui import charts, state
-from fmnist_ui.i18n import number, t
+from fmnist_ui.describe import run_label
+from fmnist_ui.i18n import decimal, number, percent, t
 from fmnist_ui.lesson import is_teacher
 
 REFRESH_SECONDS = 5.0  # the board fills up while the class trains
@@ -29,11 +30,12 @@ def board() -> None:
     best = max(entries, key=lambda entry: entry.record.best.val_acc).record
     sessions = {person for entry in entries for person in entry.owners}
     st.caption(t("board_summary", runs=len(entries), sessions=len(sessions), mine=len(mine),
-                 best=best.best.val_acc, best_model=best.summary))
+                 best=best.best.val_acc, best_model=run_label(best.run)))
     charts.show(charts.class_board(entries, owner, axis), key="class_board")
     # The chart's text alternative: every point as a row, best first.
-    rows = [{t("col_model"): entry.record.summary, t("col_params"): number(entry.record.params),
-             t("col_best_val"): f"{entry.record.best.val_acc:.1%}", t("col_total"): f"{entry.record.total_seconds:.0f}",
+    rows = [{t("col_model"): run_label(entry.record.run), t("col_params"): number(entry.record.params),
+             t("col_best_val"): percent(entry.record.best.val_acc),
+             t("col_total"): decimal(entry.record.total_seconds, 0),
              t("board_yours"): "★" if owner in entry.owners else ""}
             for entry in sorted(entries, key=lambda entry: -entry.record.best.val_acc)]
     st.table(pd.DataFrame(rows).set_index(t("col_model")))

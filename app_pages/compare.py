@@ -4,6 +4,7 @@ import streamlit as st
 
 from fmnist_core.metrics import early_stopping_epoch
 from fmnist_ui import charts, state
+from fmnist_ui.describe import record_label, run_label
 from fmnist_ui.i18n import t
 from fmnist_ui.widgets import column_heading
 
@@ -27,8 +28,7 @@ rows = []
 for record in records:
     best, final = record.best, record.final
     rows.append({
-        t("col_run"): record.key[:6],
-        t("col_model"): record.summary,
+        t("col_model"): run_label(record.run),
         t("col_params"): record.params,
         t("col_epochs"): len(record.history),
         t("col_best_val"): best.val_acc * 100 if best else None,
@@ -53,7 +53,8 @@ with_history = [record for record in records if record.history]
 by_key = {record.key: record for record in with_history}
 chosen = st.multiselect(
     t("select_runs"), list(by_key), default=list(by_key)[:3], key="compare_runs", placeholder=t("choose"),
-    format_func=lambda key: f"{by_key[key].summary} [{key[:6]}]",
+    select_all=False,
+    format_func=lambda key: record_label(by_key[key]),
 )
 selected = [by_key[key] for key in chosen]
 if selected:
@@ -72,7 +73,7 @@ if selected:
         best, final = record.best, record.final
         stop_epoch = early_stopping_epoch(record.history)
         column.caption(t(
-            "overfit_verdict", run=record.key[:6], best=best.val_acc, best_epoch=best.epoch, train=final.train_acc,
-            val=final.val_acc, gap=(final.train_acc - final.val_acc) * 100,
+            "overfit_verdict", run=run_label(record.run), best=best.val_acc, best_epoch=best.epoch,
+            train=final.train_acc, val=final.val_acc, gap=(final.train_acc - final.val_acc) * 100,
             stop=t("overfit_stop", epoch=stop_epoch) if stop_epoch is not None else "",
         ))

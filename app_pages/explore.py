@@ -13,7 +13,15 @@ from fmnist_core.models import conv_kernels, with_filters_off
 from fmnist_core.storage import CheckpointError, app_home, saved_epochs
 from fmnist_core.training import as_input, evaluate, memory_format_for
 from fmnist_ui import charts, state
-from fmnist_ui.describe import compare_map_alt, feature_grid_alt, kernels_alt, markdown_bold, test_image_alt
+from fmnist_ui.describe import (
+    compare_map_alt,
+    feature_grid_alt,
+    kernels_alt,
+    layer_label,
+    markdown_bold,
+    record_label,
+    test_image_alt,
+)
 from fmnist_ui.i18n import current_language, t
 from fmnist_ui.model_files import model_file_box
 from fmnist_ui.picture import GALLERY_COLUMNS, GALLERY_SIZE, UPLOAD, gallery, image_of, thumbnail
@@ -52,14 +60,7 @@ if st.session_state.get("explore_run") not in keys:
     st.session_state["explore_run"] = keys[0]
 records = {record.key: record for record in runs}
 run_column, epoch_column = st.columns([2, 1])
-def run_label(record) -> str:
-    """A run's name in the picker; an unverified import shows what its weights scored here, not its claim."""
-    if not record.verified and record.measured_acc is not None:
-        return f"{record.summary} · {record.measured_acc:.1%} {t('measured_here')} [{record.key[:6]}]"
-    return f"{record.summary} · {record.best.val_acc:.1%} [{record.key[:6]}]"
-
-
-key = run_column.selectbox(t("run"), keys, key="explore_run", format_func=lambda k: run_label(records[k]))
+key = run_column.selectbox(t("run"), keys, key="explore_run", format_func=lambda k: record_label(records[k]))
 epochs = saved_epochs(home, key)
 epoch = epochs[-1]
 if len(epochs) > 1:
@@ -101,9 +102,10 @@ def knockout_box(active_off: dict[str, list[int]]) -> None:
         st.caption(t("knockout_help"))
         columns = st.columns(len(model.conv_layers))
         for column, layer in zip(columns, model.conv_layers, strict=True):
-            column.multiselect(t("knockout_layer", name=layer.name), list(range(layer.output_shape[0])),
-                               key=f"off_{key}_{layer.name}", format_func=lambda index: f"#{index}",
-                               placeholder=t("choose"))
+            # select_all=False: typing "#5" and Enter switches off #5 only, not every match (#15, #25…)
+            column.multiselect(t("knockout_layer", name=layer_label(layer.name, layer.kind)),
+                               list(range(layer.output_shape[0])), key=f"off_{key}_{layer.name}",
+                               format_func=lambda index: f"#{index}", placeholder=t("choose"), select_all=False)
         reset_column, measure_column = st.columns(2)
         reset_column.button(t("knockout_reset"), on_click=switch_all_on, key="knockout_reset")
         if measure_column.button(t("knockout_measure"), key="knockout_measure"):
@@ -209,13 +211,14 @@ def feature_map_view() -> None:
     show_kernels = st.toggle(t("show_kernels"), key="show_kernels") if model.conv_layers else False
     for layer in model.feature_layers:
         filters, size = layer.output_shape[0], layer.output_shape[1]
-        st.markdown(f"**{t('layer_caption', name=layer.name, filters=filters, size=size)}**")
+        name = layer_label(layer.name, layer.kind)
+        st.markdown(f"**{t('layer_caption', name=name, filters=filters, size=size)}**")
         st.image(grids[layer.name], output_format="PNG",  # as is: crisp tiles, no JPEG re-encoding
-                 alt=feature_grid_alt(layer.name, filters, size, strongest[layer.name]))
+                 alt=feature_grid_alt(name, filters, size, strongest[layer.name]))
         if show_kernels and layer.kind == "conv":
-            st.caption(t("kernels_caption", name=layer.name))
+            st.caption(t("kernels_caption", name=name))
             kernels = conv_kernels(shown_model(), layer.name)
-            st.image(kernel_grid(kernels, columns=16, cell=40), alt=kernels_alt(layer.name, kernels))
+            st.image(kernel_grid(kernels, columns=16, cell=40), alt=kernels_alt(name, kernels))
 
 
 @st.fragment
@@ -227,7 +230,7 @@ def compare_view() -> None:
     options = ([UPLOAD] if "upload_tensor" in st.session_state else []) + list(range(GALLERY_SIZE))
     chosen = st.multiselect(
         t("compare_images"), options, default=COMPARE_DEFAULT, max_selections=3, key="compare_images",
-        placeholder=t("choose"),
+        placeholder=t("choose"), select_all=False,
         format_func=lambda i: t("your_picture") if i == UPLOAD else f"#{i} · {names[int(data.test_labels[i])]}",
     )
     if not chosen:
@@ -240,7 +243,7 @@ def compare_view() -> None:
     layers = model.feature_layers
     header = st.columns(len(layers) + 1)
     for column, layer in zip(header[1:], layers, strict=True):
-        column.markdown(f"**{layer.name}**")
+        column.markdown(f"**{layer_label(layer.name, layer.kind)}**")
     for row, (image, label, caption) in enumerate(images):
         columns = st.columns(len(layers) + 1)
         name = caption if label is None else f"{caption} · {names[label]}"
@@ -249,7 +252,7 @@ def compare_view() -> None:
             layer_maps = compare_maps[layer.name][:, filter_index]  # (N, H, W)
             high = max(float(layer_maps.max()), 1e-6)  # one scale per layer across the compared images
             column.image(tile_grid(layer_maps[row:row + 1], 1, 120, 0.0, high),
-                         alt=compare_map_alt(layer.name, filter_index, name, layer_maps[row]))
+                         alt=compare_map_alt(layer_label(layer.name, layer.kind), filter_index, name, layer_maps[row]))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

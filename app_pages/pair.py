@@ -37,13 +37,22 @@ if st.button(t("pair_button"), type="primary", disabled=active, icon=":material/
     st.rerun()
 
 
+def verdict(mlp: float, cnn: float, mlp_params: int, cnn_params: int) -> str:
+    """The pair's outcome in errors per 100 test images: the CNN's share of the MLP's mistakes it avoids."""
+    if cnn <= mlp:
+        return t("pair_verdict_mlp", mlp=mlp, cnn=cnn)
+    fewer = (1 - (1 - cnn) / (1 - mlp)) * 100
+    return t("pair_verdict_cnn", cnn=cnn, mlp=mlp, cnn_errors=(1 - cnn) * 100, mlp_errors=(1 - mlp) * 100,
+             fewer=fewer, cnn_params=cnn_params, mlp_params=mlp_params)
+
+
 def comparison(was_active: bool) -> None:
     records = {kind: state.store().get(run.key) for kind, run in pair.items()}
     trained = {kind: record for kind, record in records.items() if record is not None and record.history}
     rows = [{
         t("col_model"): t(f"kind_{kind}"), t("col_status"): t("status_name_" + record.status),
         t("col_params"): record.params, t("col_best_val"): record.best.val_acc * 100,
-        t("col_per_100k"): record.best.val_acc * 100 / (record.params / 1e5),
+        t("col_errors"): (1 - record.best.val_acc) * 100,
         t("col_sec_epoch"): record.total_seconds / len(record.history),
         t("col_epochs"): f"{len(record.history)}/{record.run.train.epochs}",
     } for kind, record in trained.items()]
@@ -51,7 +60,7 @@ def comparison(was_active: bool) -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
             t("col_params"): st.column_config.NumberColumn(format="localized"),
             t("col_best_val"): st.column_config.NumberColumn(format="%.2f %%"),
-            t("col_per_100k"): st.column_config.NumberColumn(format="%.1f"),
+            t("col_errors"): st.column_config.NumberColumn(format="%.1f"),
             t("col_sec_epoch"): st.column_config.NumberColumn(format="%.2f"),
         })
     waiting = [t(f"kind_{kind}") + ": " + (t("status_name_" + record.status) if record else t("pair_not_trained"))
@@ -64,9 +73,7 @@ def comparison(was_active: bool) -> None:
                     key="pair_overlay")
     if len(trained) == 2 and all(record.status == "done" for record in trained.values()):
         mlp, cnn_record = trained["mlp"], trained["cnn"]
-        st.success(t("pair_verdict", cnn=cnn_record.best.val_acc, mlp=mlp.best.val_acc,
-                     points=(cnn_record.best.val_acc - mlp.best.val_acc) * 100, cnn_params=cnn_record.params,
-                     mlp_params=mlp.params))
+        st.success(verdict(mlp.best.val_acc, cnn_record.best.val_acc, mlp.params, cnn_record.params))
     still_active = any(record is not None and record.status in ACTIVE for record in records.values())
     if was_active and not still_active:
         st.rerun()

@@ -8,6 +8,7 @@ from fmnist_core.runstore import ACTIVE, RunRecord, RunStoreError, concurrent_ru
 from fmnist_core.specs import SpecError
 from fmnist_core.storage import app_home
 from fmnist_ui import charts, state
+from fmnist_ui.describe import run_label
 from fmnist_ui.i18n import count_of, decimal, percent, t
 from fmnist_ui.lesson import CONTROLS, is_hidden, is_locked, is_teacher
 from fmnist_ui.share import decode_run, encode_run, shared_value
@@ -76,7 +77,11 @@ def status_line(record: RunRecord) -> None:
         st.info(t("status_queued", position=manager.queue_position(record.key) or 1))
     elif record.status == "running":
         total = record.run.train.epochs
-        st.progress(len(history) / total, text=t("status_running", device=device or "…"))
+        images = len(state.dataset().train_images)
+        done = min(record.epoch_images or 0, images)  # inside the epoch after the finished ones
+        text = (t("status_epoch_images", device=device or "…", epoch=len(history) + 1, total=total, done=done,
+                  images=images) if done else t("status_running", device=device or "…"))
+        st.progress(min(1.0, (len(history) + done / images) / total), text=text)
         if history:
             last = history[-1]
             st.caption(t("progress", epoch=last.epoch, total=total, ips=last.images_per_second,
@@ -190,4 +195,4 @@ if others:
         for other in others:
             other_record = state.store().get(other)
             if other_record is not None:
-                st.write(f"`{other[:6]}` {other_record.summary} — {t('status_name_' + other_record.status)}")
+                st.write(f"{run_label(other_record.run)} — {t('status_name_' + other_record.status)}")

@@ -62,11 +62,12 @@ def feature_grid(layer_maps: torch.Tensor, columns: int = 16, cell: int = 52) ->
 
 
 def kernel_grid(kernels: torch.Tensor, columns: int = 16, cell: int = 40) -> Image.Image:
-    """Filters (out, in, k, k) averaged over input channels; blue negative, red positive, white zero."""
-    mean_kernels = kernels.float().mean(dim=1)
-    bound = float(mean_kernels.abs().max()) or 1.0
+    """Filters (out, in, k, k) averaged over input channels; blue negative, red positive, white zero. Each filter
+    is scaled by its own largest weight: on one scale for the layer, most filters came out nearly white."""
+    mean_kernels = kernels.float().mean(dim=1)  # (out, k, k)
+    bounds = mean_kernels.abs().amax(dim=(1, 2), keepdim=True).clamp_min(1e-12)
     labels = [f"#{index}" for index in range(mean_kernels.shape[0])]
-    return tile_grid(mean_kernels, columns, cell, -bound, bound, palette=DIVERGING, labels=labels)
+    return tile_grid(mean_kernels / bounds, columns, cell, -1.0, 1.0, palette=DIVERGING, labels=labels)
 
 
 def digit_image(image_uint8: torch.Tensor, size: int = 112) -> Image.Image:

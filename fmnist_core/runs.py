@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from .storage import CheckpointError, checkpoint_path, discard_checkpoints, resu
 from .training import ResumePoint, fit, pick_device
 
 RESUMABLE = ("cancelled", "interrupted", "failed")
+PROGRESS_SECONDS = 1.0  # how often a running epoch records how many images it has done (pages poll each second)
 
 
 @dataclass
@@ -62,9 +64,17 @@ def train_run(
         if on_epoch is not None:
             on_epoch(metrics)
 
+    last_progress = [time.monotonic()]
+
+    def record_progress(images_done: int) -> None:
+        # at most once per PROGRESS_SECONDS: a write per batch would make the store the bottleneck
+        if images_done and time.monotonic() - last_progress[0] >= PROGRESS_SECONDS:
+            last_progress[0] = time.monotonic()
+            store.set_epoch_images(run.key, images_done)
+
     try:
         result = fit(run, data or get_dataset(), on_epoch=record_epoch, should_stop=should_stop, device=device,
-                     resume=start, on_resume_point=record_resume_point)
+                     resume=start, on_resume_point=record_resume_point, on_progress=record_progress)
     except BaseException as error:
         status = "cancelled" if isinstance(error, KeyboardInterrupt) else "failed"
         store.finish(run.key, status, error=_describe(error))

@@ -20,7 +20,8 @@ ORIGINS = ("trained", "imported")  # trained on this server, or brought in as a 
 # An imported run is trusted as a cached answer only when the accuracy its weights score here matches the one
 # its file claims (evaluation is deterministic; other hardware moves it by a few images at most).
 IMPORT_TOLERANCE = 0.005
-SCHEMA_VERSION = 3  # 1: checkpoint digests; 2: origin, measured accuracy, who stopped a run; 3: node, backend
+SCHEMA_VERSION = 4  # 1: checkpoint digests; 2: origin, measured accuracy, who stopped a run; 3: node, backend;
+# 4: images done in the epoch now training
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -41,7 +42,8 @@ CREATE TABLE IF NOT EXISTS runs (
     measured_acc REAL,
     stopped_by TEXT,
     node TEXT,
-    backend TEXT
+    backend TEXT,
+    epoch_images INTEGER
 );
 CREATE TABLE IF NOT EXISTS epochs (
     key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
@@ -87,6 +89,7 @@ MIGRATIONS = {
     2: [("runs", "origin", "TEXT NOT NULL DEFAULT 'trained'"), ("runs", "measured_acc", "REAL"),
         ("runs", "stopped_by", "TEXT")],
     3: [("runs", "node", "TEXT"), ("runs", "backend", "TEXT")],
+    4: [("runs", "epoch_images", "INTEGER")],
 }
 EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds", "images_per_second")
 
@@ -112,6 +115,7 @@ class RunRecord:
     stopped_by: str | None = None  # who pressed Stop: a session id, "teacher", or "signal"
     node: str | None = None  # the machine that trained it (a cluster node's address, or this server's name)
     backend: str | None = None  # "local" (worker processes of this server, the CLI) or "ray" (a cluster)
+    epoch_images: int | None = None  # while running: training images done so far in the epoch after `history`
 
     @property
     def verified(self) -> bool:
@@ -209,14 +213,21 @@ class RunStore:
         (a worker, the CLI, or the server that drives a cluster task): when it is gone, the run is orphaned."""
         with self._connect() as connection:
             connection.execute(
-                "UPDATE runs SET status='running', device=:device, pid=:pid, started_at=:now, node=:node, "
-                "backend=:backend WHERE key=:key",
+                "UPDATE runs SET status='running', epoch_images=NULL, device=:device, pid=:pid, started_at=:now, "
+                "node=:node, backend=:backend WHERE key=:key",
                 {"device": device, "pid": pid, "now": time.time(), "node": node or socket.gethostname(),
                  "backend": backend, "key": check_run_key(key)},
             )
 
+    def set_epoch_images(self, key: str, images: int) -> None:
+        """Progress inside the epoch now training: how many of its training images are done."""
+        with self._connect() as connection:
+            connection.execute("UPDATE runs SET epoch_images=? WHERE key=? AND status='running'",
+                               (int(images), check_run_key(key)))
+
     def add_epoch(self, key: str, metrics: EpochMetrics, checkpoint_sha256: str | None = None) -> None:
         with self._connect() as connection:
+            connection.execute("UPDATE runs SET epoch_images=NULL WHERE key=?", (check_run_key(key),))
             connection.execute(
                 f"""INSERT OR REPLACE INTO epochs (key, {", ".join(EPOCH_COLUMNS)}, checkpoint_sha256)
                     VALUES (:key, {", ".join(":" + name for name in EPOCH_COLUMNS)}, :checkpoint_sha256)""",
@@ -240,7 +251,8 @@ class RunStore:
             raise ValueError(f"not a final status: {status}")
         with self._connect() as connection:
             connection.execute(
-                "UPDATE runs SET status=:status, error=:error, finished_at=:now, pid=NULL WHERE key=:key",
+                "UPDATE runs SET status=:status, error=:error, finished_at=:now, pid=NULL, epoch_images=NULL "
+                "WHERE key=:key",
                 {"status": status, "error": error, "now": time.time(), "key": check_run_key(key)},
             )
 
@@ -340,7 +352,7 @@ class RunStore:
             created_at=row["created_at"], started_at=row["started_at"], finished_at=row["finished_at"],
             history=[EpochMetrics(**{name: epoch[name] for name in EPOCH_COLUMNS}) for epoch in epochs],
             origin=row["origin"], measured_acc=row["measured_acc"], stopped_by=row["stopped_by"],
-            node=row["node"], backend=row["backend"],
+            node=row["node"], backend=row["backend"], epoch_images=row["epoch_images"],
         )
 
 

@@ -107,11 +107,12 @@ def train_one_epoch(
     order: torch.Tensor,
     loss_fn: nn.Module,
     settings: Callable[[int], optimizers.StepSettings],
-    should_stop: Callable[[], bool] | None = None,
+    should_stop: Callable[[int], bool] | None = None,
     memory_format=torch.contiguous_format,
     micro_batch: int | None = None,
 ) -> tuple[float, float] | None:
-    """One pass over `images` in `order`; return (mean loss, accuracy), or None when stopped.
+    """One pass over `images` in `order`; return (mean loss, accuracy), or None when stopped. Before each batch,
+    `should_stop(images done so far)` may stop the epoch (and hears how far it got).
 
     Each optimizer batch is computed in chunks of at most `micro_batch` images with gradients accumulated
     (the same update as one pass over the whole batch, up to float rounding)."""
@@ -129,7 +130,7 @@ def train_one_epoch(
     adam_stepper = getattr(module, "adam_stepper", None) if train_chunk is not None else None
     train_step_adam = adam_stepper(optimizer) if adam_stepper is not None else None
     for start in range(0, len(order), batch_size):
-        if should_stop is not None and should_stop():
+        if should_stop is not None and should_stop(start):
             return None
         index = order[start:start + batch_size]
         optimizer.zero_grad()
@@ -178,9 +179,11 @@ def fit(
     device: torch.device | None = None,
     resume: tuple[ResumePoint, dict] | None = None,
     on_resume_point: Callable[[ResumePoint], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> FitResult:
-    """Train `run` on the data set; call `on_epoch(metrics, model)` after each epoch. Stop within one
-    batch when `should_stop()` turns true, keeping the epochs already finished.
+    """Train `run` on the data set; call `on_epoch(metrics, model)` after each epoch and `on_progress(images done
+    in this epoch)` before each batch. Stop within one batch when `should_stop()` turns true, keeping the epochs
+    already finished.
 
     `resume` = (resume point, weights of its epoch) goes on from there; `on_resume_point` receives a fresh
     resume point after every epoch, before `on_epoch`."""
@@ -210,6 +213,12 @@ def fit(
         generator.set_state(point.generator_state)
         first_epoch = point.epoch + 1
     history: list[EpochMetrics] = []
+
+    def between_batches(images_done: int) -> bool:
+        if on_progress is not None:
+            on_progress(images_done)
+        return should_stop is not None and should_stop()
+
     for epoch in range(first_epoch, config.epochs + 1):
         started = time.perf_counter()
         if config.shuffle:
@@ -218,7 +227,7 @@ def fit(
             order = torch.arange(len(train_images), device=device)
         trained = train_one_epoch(
             runner, optimizer, train_images, train_labels, config.batch_size, order, loss_fn,
-            settings, should_stop, memory_format, micro_batch=CPU_MICRO_BATCH if device.type == "cpu" else None,
+            settings, between_batches, memory_format, micro_batch=CPU_MICRO_BATCH if device.type == "cpu" else None,
         )
         if trained is None:
             return FitResult(model, history, cancelled=True, device=device.type)

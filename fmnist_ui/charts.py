@@ -9,9 +9,10 @@ from plotly.subplots import make_subplots
 
 from fmnist_core.metrics import early_stopping_epoch
 from fmnist_core.runstore import BoardEntry, RunRecord
-from fmnist_core.specs import CONV_LAYER_RANGE, HIDDEN_LAYER_RANGE, CNNSpec, model_summary
+from fmnist_core.specs import CONV_LAYER_RANGE, HIDDEN_LAYER_RANGE, CNNSpec
 
-from .i18n import t
+from .describe import run_label
+from .i18n import decimal, number, t
 
 # Dark text of at least 14 px on every chart (Plotly's default grey #808495-ish is 3.7:1 on white).
 TEXT_COLOR = "#1f2330"
@@ -108,8 +109,8 @@ def train_vs_validation(record: RunRecord) -> go.Figure:
                            marker=BEST_MARKER)
     # Two lines: in a half-width column one line of "Training vs validation: CNN 32-32 k3 p1 d128 [key]" was cut.
     claimed = f" ({t('claimed_by_file')})" if record.origin == "imported" else ""
-    figure.update_layout(title={"text": f"{t('train_vs_val_title')}<br>{model_summary(record.run.model)} "
-                                        f"[{record.key[:6]}]{claimed}", "font": {"size": 15}})
+    figure.update_layout(title={"text": f"{t('train_vs_val_title')}<br>{run_label(record.run)}{claimed}",
+                                "font": {"size": 15}})
     _epoch_axis(figure, epochs)
     figure.update_yaxes(tickformat=".0%", range=_accuracy_range(train + val))
     _layout(figure, 360)
@@ -121,7 +122,7 @@ def validation_overlay(records: list[RunRecord], names: list[str] | None = None,
     """Validation curves of several runs; `title` None gives the default title, "" none (a heading above it)."""
     figure = go.Figure()
     for position, record in enumerate(records):
-        name = names[position] if names else f"{record.summary} [{record.key[:6]}]"
+        name = names[position] if names else run_label(record.run)
         style = run_style(position)
         figure.add_scatter(x=[m.epoch for m in record.history], y=[m.val_acc for m in record.history],
                            name=name, mode="lines+markers", marker={"size": 9, "symbol": style["symbol"]},
@@ -140,8 +141,8 @@ def accuracy_vs_time(records: list[RunRecord], title: str | None = None) -> go.F
         if record.final is None:
             continue
         style = run_style(position)
-        figure.add_scatter(x=[record.total_seconds], y=[record.final.val_acc], mode="markers+text",
-                           text=[record.key[:6]], textposition="top center", name=record.summary,
+        figure.add_scatter(x=[record.total_seconds], y=[record.final.val_acc], mode="markers",
+                           name=run_label(record.run),
                            marker={"size": 14, "color": style["color"], "symbol": style["symbol"]},
                            cliponaxis=False)
     figure.update_layout(title=t("scatter_title") if title is None else title)
@@ -227,8 +228,8 @@ def class_board(entries: list[BoardEntry], owner: str, axis: str) -> go.Figure:
                 marker={"color": color, "size": 22 if mine else 13,
                         "symbol": "star" if mine else FAMILY_SYMBOLS[family[0]],
                         "opacity": 1.0 if mine else 0.75, "line": {"width": 2 if mine else 0.5, "color": "#222"}},
-                hovertext=[f"{record.summary} [{record.key[:6]}]<br>{record.params:,} · "
-                           f"{record.total_seconds:.0f} s" for record in group],
+                hovertext=[f"{run_label(record.run)}<br>{number(record.params)} · "
+                           f"{decimal(record.total_seconds, 0)} s" for record in group],
                 hovertemplate="%{hovertext}<br>%{y:.2%}<extra></extra>",
             )
     if axis == "params":

@@ -5,8 +5,11 @@ from __future__ import annotations
 import torch
 
 from fmnist_core.images import strongest_filters
+from fmnist_core.presets import DEFAULT_PRESET, PRESETS
+from fmnist_core.runstore import RunRecord
+from fmnist_core.specs import CNNSpec, RunSpec
 
-from .i18n import t
+from .i18n import count_of, percent, t
 
 
 def test_image_alt(index: int, label: str) -> str:
@@ -41,3 +44,59 @@ def markdown_bold(text: str) -> str:
     import re
 
     return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
+
+
+def layer_label(name: str, kind: str) -> str:
+    """A layer's name in the session's language: 'conv2' → 'Conv 2', 'flatten' → 'Aplanar' (kinds from models.py)."""
+    position = name[len(name.rstrip("0123456789")):]
+    return t(f"layer_{kind}") + (f" {position}" if position else "")
+
+
+def _recipe_changes(run: RunSpec) -> list[str]:
+    """What differs from the default recipe (the Fast CNN preset), in words: only changes are worth a label's room."""
+    default = PRESETS[DEFAULT_PRESET]
+    changes = []
+    if isinstance(run.model, CNNSpec):
+        if run.model.kernel_size != default.model.kernel_size:
+            changes.append(f"{run.model.kernel_size}×{run.model.kernel_size}")
+        if run.model.padding:
+            changes.append(t("label_same"))
+        if run.model.dense != default.model.dense:
+            changes.append(t("label_dense", width=run.model.dense))
+    train, usual = run.train, default.train
+    if train.optimizer != usual.optimizer:
+        changes.append(train.optimizer.upper() if train.optimizer == "sgd" else "Adam")
+    if train.lr != usual.lr:
+        changes.append(t("label_lr", lr=train.lr))
+    if train.batch_size != usual.batch_size:
+        changes.append(t("label_batch", size=train.batch_size))
+    if train.schedule != usual.schedule:
+        changes.append(t(f"label_schedule_{train.schedule}"))
+    if train.label_smoothing != usual.label_smoothing:
+        changes.append(t("label_smoothing_value", value=train.label_smoothing) if train.label_smoothing
+                       else t("label_no_smoothing"))
+    if train.shuffle != usual.shuffle:
+        changes.append(t("label_shuffled" if train.shuffle else "label_unshuffled"))
+    if train.seed != usual.seed:
+        changes.append(t("label_seed", seed=train.seed))
+    return changes
+
+
+def run_label(run: RunSpec, best: float | None = None) -> str:
+    """A run as a student reads it: 'CNN 32 → 32 filters · 2 epochs · 91.2%', with what differs from the default
+    recipe ('SGD', 'lr 0.001', 'batch 256', …) in between; unique per spec, so no key is needed to tell runs apart."""
+    if isinstance(run.model, CNNSpec):
+        model = t("label_cnn", filters=" → ".join(str(count) for count in run.model.conv_channels))
+    else:
+        model = t("label_mlp", widths=" → ".join(str(width) for width in run.model.hidden))
+    parts = [model, *_recipe_changes(run), count_of("epochs", run.train.epochs)]
+    if best is not None:
+        parts.append(percent(best))
+    return " · ".join(parts)
+
+
+def record_label(record: RunRecord) -> str:
+    """A stored run's label; an unverified import shows what its weights scored here, not its claim."""
+    if not record.verified and record.measured_acc is not None:
+        return f"{run_label(record.run)} · {percent(record.measured_acc)} {t('measured_here')}"
+    return run_label(record.run, record.best.val_acc if record.history else None)

@@ -72,7 +72,8 @@ def teacher_panel() -> None:
         for name in LESSON_PARAMS:
             st.session_state.setdefault(f"teacher_{name}", lesson[name])
             lesson[name] = st.multiselect(t(f"teacher_{name}"), CONTROLS, key=f"teacher_{name}",
-                                          placeholder=t("choose"), format_func=lambda control: t(f"control_{control}"))
+                                          placeholder=t("choose"), select_all=False,
+                                          format_func=lambda control: t(f"control_{control}"))
         apply_lesson_settings()
         st.caption(t("teacher_link"))
         st.code(student_link(), language=None, wrap_lines=True)

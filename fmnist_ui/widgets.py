@@ -32,6 +32,7 @@ from fmnist_core.specs import (
     validate,
 )
 
+from .describe import layer_label
 from .i18n import number, t
 from .lesson import is_hidden, is_locked
 
@@ -194,7 +195,7 @@ def architecture_table(run: RunSpec) -> None:
     # No "kind" column: the layer names already say it. Narrow columns and "32×26×26" without spaces: the table
     # fits a third of a 1024-px projected page without scrolling sideways.
     # A static table, not st.dataframe: no toolbar and grid canvases in the keyboard's way (7 Tab stops fewer).
-    rows = [{t("col_layer"): layer.name,
+    rows = [{t("col_layer"): layer_label(layer.name, layer.kind),
              t("col_output"): "×".join(str(size) for size in layer.output_shape),
              t("col_params"): number(layer.params)} for layer in model.layers]
     st.table(pd.DataFrame(rows).set_index(t("col_layer")))

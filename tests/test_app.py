@@ -29,7 +29,7 @@ def test_default_page_shows_architecture_and_train_button():
     assert not at.exception
     assert at.header[0].value == "Build & train"
     table = at.table[0].value.reset_index()
-    assert list(table["Layer"]) == ["conv1", "pool1", "conv2", "pool2", "flatten", "dense", "output"]
+    assert list(table["Layer"]) == ["Conv 1", "Max pool 1", "Conv 2", "Max pool 2", "Flatten", "Dense", "Output"]
     assert "113,386" in markdown_text(at)
     assert any(button.label == "Train" for button in at.button)
 
@@ -38,7 +38,7 @@ def test_widgets_change_the_spec():
     at = app()
     at.slider(key="conv_layers").set_value(1).run()
     table = at.table[0].value.reset_index()
-    assert list(table["Layer"])[:3] == ["conv1", "pool1", "flatten"]
+    assert list(table["Layer"])[:3] == ["Conv 1", "Max pool 1", "Flatten"]
     assert table["Output"].iloc[2] == "5408"
     at.select_slider(key="filters_1").set_value(64).run()
     assert at.table[0].value.reset_index()["Output"].iloc[0] == "64×26×26"
@@ -112,7 +112,7 @@ def test_explore_shows_maps_for_each_conv_layer_and_follows_clicks(isolated_home
     assert not at.exception
     assert "Test image #0" in image_headings(at)
     captions = markdown_text(at)
-    for name in ("conv1 · 8 filters · 26×26", "pool1 · 8 filters", "conv2 · 16 filters · 11×11", "pool2"):
+    for name in ("Conv 1 · 8 filters · 26×26", "Max pool 1 · 8 filters", "Conv 2 · 16 filters · 11×11", "Max pool 2"):
         assert name in captions
     at.button(key="pick_7").click().run()
     assert "Test image #7" in image_headings(at)
@@ -283,7 +283,8 @@ def test_a_link_with_a_spec_opens_that_model_and_a_bad_one_explains():
     assert at.session_state["padding"] == "same"
     assert at.table[0].value.reset_index()["Output"].iloc[0] == "16×28×28"
     assert at.session_state["optimizer"] == "sgd" and at.session_state["epochs"] == 7
-    assert list(at.table[0].value.reset_index()["Layer"])[:6] == ["conv1", "pool1", "conv2", "pool2", "conv3", "pool3"]
+    assert list(at.table[0].value.reset_index()["Layer"])[:6] == ["Conv 1", "Max pool 1", "Conv 2", "Max pool 2",
+                                                                  "Conv 3", "Max pool 3"]
 
     impossible = RunSpec(CNNSpec(conv_channels=(8,) * 4, kernel_size=7), TrainConfig())
     for bad in (encode_run(impossible), "not-base64!!", "e30"):
@@ -381,7 +382,7 @@ def test_after_a_run_its_best_accuracy_is_a_big_number_with_the_change_against_t
     change = (store.get(second.key).best.val_acc - best_first) * 100
     assert metric.delta == f"{'+' if change >= 0 else ''}{change:.2f} points against your previous run"
     spanish = app("es", **spec_to_state(second))
-    assert spanish.metric[0].value == f"{store.get(second.key).best.val_acc * 100:.2f} %".replace(".", ",")
+    assert spanish.metric[0].value == f"{store.get(second.key).best.val_acc * 100:.2f}\u00a0%".replace(".", ",")
     assert any("Terminado: 2 épocas en" in element.value for element in spanish.success)
 
 
@@ -404,3 +405,19 @@ def test_the_sgd_notebook_preset_says_the_optimizer_holds_it_back():
     assert any("The optimizer holds it back" in element.value for element in at.info)
     at = app(**spec_to_state(PRESETS["seed-keras-mlp"]))
     assert not any("optimizer holds it back" in element.value for element in at.info)
+
+
+def test_a_running_epoch_shows_how_many_images_are_done(isolated_home):
+    import os
+
+    run = tiny_mlp_run(epochs=2)
+    store = open_store(isolated_home)
+    store.queue(run, 1000, owner="someone")
+    store.mark_running(run.key, "cpu", os.getpid())
+    store.set_epoch_images(run.key, 30000)
+    at = app(**spec_to_state(run))
+    assert not at.exception
+    [bar] = at.get("progress")
+    assert "epoch 1 of 2: 30,000 of 60,000 images" in bar.proto.text
+    assert bar.proto.value == 25  # half of the first of two epochs
+    store.finish(run.key, "cancelled")

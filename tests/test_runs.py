@@ -151,3 +151,19 @@ def test_a_store_written_by_the_first_schema_opens_and_migrates(isolated_home):
         assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     store.add_epoch(run.key, record.history[0], checkpoint_sha256="ab" * 32)
     assert store.checkpoint_sha256(run.key, 1) == "ab" * 32
+
+
+def test_a_running_epoch_records_how_many_images_it_has_done(isolated_home, small_data, monkeypatch):
+    from fmnist_core import runs
+
+    monkeypatch.setattr(runs, "PROGRESS_SECONDS", 0.0)
+    store = open_store(isolated_home)
+    run = tiny_cnn_run(epochs=2, batch_size=512)
+    seen = []
+    result = train_run(run, store, isolated_home, data=small_data,
+                       should_stop=lambda: seen.append(store.get(run.key).epoch_images) and False)
+    assert result.record.status == "done"
+    during = [images for images in seen if images is not None]
+    assert during[:3] == [512, 1024, 1536] and max(during) == 5632  # 6,000 images in batches of 512
+    assert seen.count(None) == 2  # each epoch's first batch: nothing done yet
+    assert result.record.epoch_images is None  # a finished run shows no progress inside an epoch
