@@ -6,7 +6,7 @@ from fmnist_core.runstore import RunStoreError
 from fmnist_core.storage import HomeError
 from fmnist_ui import state
 from fmnist_ui.i18n import LANGUAGES, current_language, t
-from fmnist_ui.lesson import apply_lesson_settings, teacher_panel
+from fmnist_ui.lesson import apply_lesson_settings, join_box, teacher_panel, watch_lesson
 from fmnist_ui.shell import page_shell
 from fmnist_ui.widgets import keep_widget_values
 
@@ -21,6 +21,8 @@ with st.sidebar:
 st.query_params["lang"] = st.session_state["lang"]
 apply_lesson_settings()
 teacher_panel()
+join_box()
+watch_lesson()
 
 pages = [
     st.Page("app_pages/train.py", title=t("page_train"), icon=":material/science:", default=True),

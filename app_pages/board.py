@@ -2,6 +2,7 @@
 import pandas as pd
 import streamlit as st
 
+from fmnist_core.jobs import TEACHER
 from fmnist_ui import charts, state
 from fmnist_ui.describe import run_label
 from fmnist_ui.i18n import decimal, number, percent, t
@@ -13,9 +14,46 @@ st.header(t("page_board"))
 st.markdown(t("board_intro"))
 owner = state.session_owner()
 store = state.store()
-if is_teacher() and st.button(t("board_clear"), icon=":material/delete_sweep:"):
-    store.clear_board()
-    st.toast(t("board_cleared"))
+
+
+def confirm_clear() -> None:
+    """Clearing takes every student's point off the projected board: asked once more, with the count (inline, not
+    a dialog: a screen reader stays where it was, and the question survives a rerun)."""
+    st.warning(t("board_clear_confirm", runs=len(store.board())))
+    yes, no = st.columns(2)
+    if yes.button(t("board_clear_yes"), type="primary", width="stretch"):
+        store.clear_board()
+        st.session_state["confirm_clear"] = False
+        st.toast(t("board_cleared"))
+    if no.button(t("board_clear_no"), width="stretch"):
+        st.session_state["confirm_clear"] = False
+        st.rerun()
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def class_jobs() -> None:
+    """The teacher's view of every running and queued job of the class, each with Stop."""
+    manager = state.job_manager()
+    records = [record for key in store.active_keys() if (record := store.get(key)) is not None]
+    st.markdown(f"### {t('class_jobs')}")
+    if not records:
+        st.caption(t("class_jobs_none"))
+        return
+    for record in records:
+        text_column, button_column = st.columns([4, 1], vertical_alignment="center")
+        where = t("class_job_running", epoch=len(record.history), total=record.run.train.epochs) \
+            if record.status == "running" else t("class_job_queued", position=manager.queue_position(record.key) or 1)
+        text_column.markdown(f"**{run_label(record.run)}** — {where}")
+        button_column.button(t("stop_button"), key=f"class_stop_{record.key}", width="stretch",
+                             on_click=manager.cancel, args=(record.key,), kwargs={"who": TEACHER})
+
+
+if is_teacher():
+    if st.button(t("board_clear"), icon=":material/delete_sweep:"):
+        st.session_state["confirm_clear"] = True
+    if st.session_state.get("confirm_clear"):
+        confirm_clear()
+    class_jobs()
 axis = st.radio(t("board_axis"), ("params", "time"), key="board_axis", horizontal=True,
                 format_func=lambda name: t(f"board_axis_{name}"))
 

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from fmnist_core.metrics import early_stopping_epoch
+from fmnist_core.metrics import early_stopping
 from fmnist_ui import charts, state
 from fmnist_ui.describe import record_label, run_label
 from fmnist_ui.i18n import t
@@ -71,9 +71,13 @@ if selected:
         column = columns[position % 2]
         charts.show(charts.train_vs_validation(record), key=f"gap_{record.key}", where=column)
         best, final = record.best, record.final
-        stop_epoch = early_stopping_epoch(record.history)
+        stop = early_stopping(record.history)
+        kept = next((metrics for metrics in record.history if stop and metrics.epoch == stop.kept_epoch), None)
         column.caption(t(
             "overfit_verdict", run=run_label(record.run), best=best.val_acc, best_epoch=best.epoch,
             train=final.train_acc, val=final.val_acc, gap=(final.train_acc - final.val_acc) * 100,
-            stop=t("overfit_stop", epoch=stop_epoch) if stop_epoch is not None else "",
+            stop=t("overfit_stop", stopped=stop.stopped_after, kept=stop.kept_epoch, kept_acc=kept.val_acc)
+            if stop is not None else "",
         ))
+        if record.run.train.label_smoothing:
+            column.caption(t("smoothing_note", value=record.run.train.label_smoothing))

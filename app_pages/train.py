@@ -141,6 +141,8 @@ def live_view(key: str, was_active: bool) -> None:
         final, best = record.final, record.best  # the chart's text alternative
         st.caption(t("curves_summary", epoch=final.epoch, train=final.train_acc, val=final.val_acc, best=best.val_acc,
                      best_epoch=best.epoch))
+        if record.run.train.label_smoothing:  # else "training loss above validation loss" reads as a broken chart
+            st.caption(t("smoothing_note", value=record.run.train.label_smoothing))
     if was_active and record.status not in ACTIVE:
         st.rerun()  # the job ended: rerun the page so polling stops and the buttons change
 

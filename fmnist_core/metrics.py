@@ -20,15 +20,24 @@ class EpochMetrics:
         return asdict(self)
 
 
-def early_stopping_epoch(history: list[EpochMetrics], patience: int = 2) -> int | None:
-    """The epoch early stopping would have kept: the best validation accuracy so far, once `patience` epochs
-    in a row failed to beat it; None when training never stalled that long."""
-    best_epoch, best_accuracy, stalled = None, float("-inf"), 0
+@dataclass(frozen=True)
+class EarlyStop:
+    """Where early stopping would have ended a run: after `stopped_after`, keeping the weights of `kept_epoch`."""
+
+    kept_epoch: int
+    stopped_after: int
+
+
+def early_stopping(history: list[EpochMetrics], patience: int = 3) -> EarlyStop | None:
+    """Keras's EarlyStopping(monitor="val_loss", patience, restore_best_weights=True) replayed on a history: the
+    lowest validation loss so far is kept once `patience` epochs in a row fail to beat it; None when training never
+    stalled that long. Validation loss, not accuracy: accuracy wobbles by a few images from epoch to epoch."""
+    best_epoch, best_loss, stalled = None, float("inf"), 0
     for metrics in history:
-        if metrics.val_acc > best_accuracy:
-            best_epoch, best_accuracy, stalled = metrics.epoch, metrics.val_acc, 0
+        if metrics.val_loss < best_loss:
+            best_epoch, best_loss, stalled = metrics.epoch, metrics.val_loss, 0
         else:
             stalled += 1
             if stalled >= patience:
-                return best_epoch
+                return EarlyStop(best_epoch, metrics.epoch)
     return None

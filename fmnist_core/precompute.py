@@ -20,14 +20,14 @@ GRID_SAME_PADDING = ((32, 32), (32, 32, 32))
 
 def exercise_grid(recipe: str = "fast-cnn") -> list[RunSpec]:
     """CNNs with 16/32/64 filters × 1/2/3 conv layers on one recipe, 2 and 3 layers of 32 with same padding, the
-    MLP paired with them on that recipe, plus the notebooks' MLP baselines."""
+    MLP paired with them on that recipe, the notebooks' MLP baselines and the overfitting run."""
     base = PRESETS[recipe]
     runs = [RunSpec(dataclasses.replace(base.model, conv_channels=(filters,) * layers), base.train)
             for layers in GRID_LAYERS for filters in GRID_FILTERS]
     runs += [RunSpec(dataclasses.replace(base.model, conv_channels=channels,
                                          padding=base.model.kernel_size // 2), base.train)
              for channels in GRID_SAME_PADDING]
-    runs += [mlp_vs_cnn(base.train)[0], PRESETS["seed-pytorch-mlp"], PRESETS["seed-keras-mlp"]]
+    runs += [mlp_vs_cnn(base.train)[0], PRESETS["seed-pytorch-mlp"], PRESETS["seed-keras-mlp"], PRESETS["overfitting"]]
     return runs
 
 

@@ -72,7 +72,7 @@ class RunStoreError(RuntimeError):
         self.code = code
 
 
-def _store_error(path: Path, error: sqlite3.DatabaseError) -> RunStoreError:
+def store_error(path: Path, error: sqlite3.DatabaseError) -> RunStoreError:
     text = str(error)
     if "disk is full" in text or "disk I/O" in text:
         return RunStoreError(str(home_error(OSError(errno.ENOSPC, text), path.parent)), "disk_full")
@@ -183,7 +183,7 @@ class RunStore:
                 with connection:  # commit on success, roll back on error
                     yield connection
         except sqlite3.DatabaseError as error:
-            raise _store_error(self.path, error) from error
+            raise store_error(self.path, error) from error
 
     def queue(self, run: RunSpec, params: int, owner: str | None = None, keep_history: bool = False,
               origin: str = "trained") -> None:

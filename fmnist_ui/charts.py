@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from fmnist_core.metrics import early_stopping_epoch
+from fmnist_core.metrics import early_stopping
 from fmnist_core.runstore import BoardEntry, RunRecord
 from fmnist_core.specs import CONV_LAYER_RANGE, HIDDEN_LAYER_RANGE, CNNSpec
 
@@ -98,9 +98,9 @@ def train_vs_validation(record: RunRecord) -> go.Figure:
                        fill="tonexty", fillcolor="rgba(255,160,0,0.25)")
     figure.add_scatter(x=[None], y=[None], name=t("gap"), mode="markers",
                        marker={"color": "rgba(255,160,0,0.5)", "symbol": "square", "size": 14})
-    stop_epoch = early_stopping_epoch(record.history)
-    if stop_epoch is not None:
-        figure.add_vline(x=stop_epoch + 0.5, line_dash="dot", line_color="#7f7f7f",
+    stop = early_stopping(record.history)
+    if stop is not None:
+        figure.add_vline(x=stop.stopped_after + 0.5, line_dash="dot", line_color="#7f7f7f",
                          annotation_text=t("early_stop_line"), annotation_position="bottom right")
     best = record.best
     if best is not None:

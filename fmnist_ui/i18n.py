@@ -76,7 +76,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "preset_seed-keras-mlp": ("Notebook MLP (Keras)", "MLP del cuaderno (Keras)"),
     "preset_seed-keras-cnn": ("Notebook CNN (Keras)", "CNN del cuaderno (Keras)"),
     "preset_fast-cnn": ("Fast CNN (default)", "CNN rápida (por defecto)"),
-    "preset_fast-cnn-long": ("Fast CNN, same padding, 5 epochs", "CNN rápida, relleno same, 5 épocas"),
+    "preset_fast-cnn-long": ("Fast CNN, same padding, 5 epochs", "CNN rápida, relleno igual, 5 épocas"),
+    "preset_overfitting": ("Overfitting: 20 epochs, constant lr", "Sobreajuste: 20 épocas, tasa constante"),
     "model_section": ("Model", "Modelo"),
     "training_section": ("Training", "Entrenamiento"),
     "model_kind": ("Model type", "Tipo de modelo"),
@@ -359,8 +360,17 @@ TEXT: dict[str, tuple[str, str]] = {
         "{run}: mejor validación {best:.2%} en la época {best_epoch}; al final entrenamiento {train:.2%} frente a "
         "validación {val:.2%} (diferencia {gap:+.1f} puntos).{stop}",
     ),
-    "overfit_stop": (" Early stopping (patience 2) would have stopped after epoch {epoch}.",
-                     " La parada temprana (paciencia 2) habría parado tras la época {epoch}."),
+    "overfit_stop": (" Early stopping on validation loss (patience 3) would have stopped after epoch {stopped} and "
+                     "kept epoch {kept} ({kept_acc:.2%}).",
+                     " La parada temprana por pérdida de validación (paciencia 3) habría parado tras la época "
+                     "{stopped} y conservado la época {kept} ({kept_acc:.2%})."),
+    "smoothing_note": ("Label smoothing {value:g} is on: training loss is measured against softened targets, so it "
+                       "stays above validation loss even when the model fits the training images better. Compare "
+                       "accuracies, or use the Overfitting preset (no smoothing).",
+                       "El suavizado de etiquetas {value:g} está activo: la pérdida de entrenamiento se mide contra "
+                       "objetivos suavizados, así que queda por encima de la de validación aunque el modelo se ajuste "
+                       "mejor a las imágenes de entrenamiento. Compara precisiones, o usa el ejemplo Sobreajuste "
+                       "(sin suavizado)."),
     "col_run": ("Run", "Entrenamiento"),
     "col_model": ("Model", "Modelo"),
     "col_epochs": ("Epochs", "Épocas"),
@@ -389,6 +399,35 @@ TEXT: dict[str, tuple[str, str]] = {
     "teacher_hide": ("Hide from students", "Ocultar al alumnado"),
     "teacher_link": ("Students' link to this view (locks included, without teacher mode):",
                      "Enlace para el alumnado a esta vista (con bloqueos, sin modo docente):"),
+    "board_clear_confirm": ("Take all {runs} runs off the class board? They stay trained and cached; only the board "
+                            "starts empty.",
+                            "¿Quitar los {runs} entrenamientos del tablero de la clase? Siguen entrenados y en caché; "
+                            "solo el tablero empieza vacío."),
+    "board_clear_yes": ("Clear the board", "Vaciar el tablero"),
+    "board_clear_no": ("Keep it", "Mantenerlo"),
+    "class_jobs": ("The class's jobs", "Trabajos de la clase"),
+    "class_jobs_none": ("No job is running or waiting.", "Ningún trabajo está en marcha ni en espera."),
+    "class_job_running": ("training, {epoch} of {total} epochs done", "entrenando, {epoch} de {total} épocas hechas"),
+    "class_job_queued": ("waiting, number {position} in the queue", "en espera, número {position} de la cola"),
+    "lesson_code_make": ("Make a lesson code for the projector", "Crear un código de clase para el proyector"),
+    "lesson_code_is": ("Lesson code: **{code}**", "Código de la clase: **{code}**"),
+    "lesson_code_live": ("Students who join with this code get your locks, hidden controls and model; your later "
+                         "changes reach them within seconds.",
+                         "Quien entre con este código recibe tus bloqueos, controles ocultos y modelo; tus cambios "
+                         "posteriores le llegan en segundos."),
+    "lesson_code_show": ("Show the code and QR on the projector", "Mostrar el código y el QR en el proyector"),
+    "lesson_code_heading": ("Lesson code: {code}", "Código de la clase: {code}"),
+    "lesson_code_how": ("Scan the QR code, or open the app and type **{code}** under “Lesson code” in the sidebar.",
+                        "Escanea el código QR, o abre la aplicación y escribe **{code}** en “Código de la clase” en "
+                        "la barra lateral."),
+    "qr_alt": ("QR code that opens {link}", "Código QR que abre {link}"),
+    "lesson_code_input": ("Lesson code", "Código de la clase"),
+    "lesson_join": ("Join the lesson", "Unirse a la clase"),
+    "lesson_following": ("You follow lesson {code}: your teacher's changes reach you here.",
+                         "Sigues la clase {code}: los cambios de tu docente te llegan aquí."),
+    "lesson_code_unknown": ("No lesson with the code “{code}” on this server. Check the code on the projector.",
+                            "No hay ninguna clase con el código «{code}» en este servidor. Revisa el código del "
+                            "proyector."),
     "control_presets": ("Preset buttons", "Botones de ejemplos"),
     "control_model_kind": ("Model type", "Tipo de modelo"),
     "control_conv_layers": ("Number of conv layers", "Número de capas conv"),

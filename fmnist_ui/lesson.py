@@ -1,11 +1,18 @@
-"""Teacher mode and lesson links: `?teacher=` opens the teacher's panel; `?lock=` and `?hide=` (comma-separated
-control names) lock or hide controls for everyone who opens the link, as TensorFlow Playground allows."""
+"""Teacher mode and lessons. `?teacher=` opens the teacher's panel. A lesson locks or hides controls for its
+students, as TensorFlow Playground allows: either in a link (`?lock=` and `?hide=`, comma-separated control names)
+or, better for a projector, under a short lesson code stored on the server (`?c=K7Q4`, or typed in the sidebar),
+whose later changes reach students who already have it open."""
 from __future__ import annotations
 
+import io
 import os
 from urllib.parse import urlencode
 
+import segno
 import streamlit as st
+
+from fmnist_core.lessons import checked_settings, open_lessons, parse_code
+from fmnist_core.storage import app_home
 
 from .i18n import t
 from .share import shared_value
@@ -13,11 +20,12 @@ from .share import shared_value
 CONTROLS = ("presets", "model_kind", "conv_layers", "filters", "kernel_size", "padding", "dense", "hidden",
             "epochs", "batch_size", "optimizer", "lr", "advanced")
 LESSON_PARAMS = ("lock", "hide")
+WATCH_SECONDS = 3.0  # how soon a teacher's change reaches a student who follows the lesson's code
 
 
-def _controls(text: str | None) -> list[str]:
-    """Known control names from a link's comma-separated list; unknown names are ignored."""
-    names = (text or "").split(",")
+def _controls(names) -> list[str]:
+    """Known control names, in CONTROLS order; unknown names are ignored."""
+    names = names.split(",") if isinstance(names, str) else list(names or ())
     return [name for name in CONTROLS if name in names]
 
 
@@ -28,20 +36,53 @@ def teacher_code_matches(given: str | None, expected: str | None) -> bool:
     return given == expected if expected else True
 
 
+@st.cache_resource(show_spinner=False)
+def _lessons(home: str):
+    return open_lessons(app_home())
+
+
+def lessons():
+    """The server's lesson store (one per home folder)."""
+    return _lessons(str(app_home()))
+
+
+def _follow(code: str) -> bool:
+    """Take the lesson stored under `code`: its locks, hidden controls and model. False when there is none."""
+    lesson = lessons().get(code)
+    if lesson is None:
+        return False
+    settings = lesson.settings
+    st.session_state["lesson"] = {"lock": _controls(settings.lock), "hide": _controls(settings.hide)}
+    st.session_state["lesson_code"] = lesson.code
+    st.session_state["lesson_version"] = lesson.version
+    if settings.spec and settings.spec != st.session_state.get("lesson_spec"):
+        # the Build & train page applies a link's model once: hand it this one as if the link carried it
+        st.session_state["lesson_spec"] = settings.spec
+        st.session_state.setdefault("opened_with", {})["spec"] = settings.spec
+        st.session_state.pop("spec_link_applied", None)
+    return True
+
+
 def apply_lesson_settings() -> None:
-    """Read the opening link's lesson settings once per session and keep them in the URL on every run
-    (page switches clear the query). The teacher flag is never written back, so a copied address bar
-    does not hand teacher mode to students."""
+    """Read the opening link's lesson once per session and keep it in the URL on every run (page switches clear
+    the query). The teacher flag is never written back, so a copied address bar does not hand teacher mode on."""
     if "lesson" not in st.session_state:
         st.session_state["lesson"] = {name: _controls(shared_value(name)) for name in LESSON_PARAMS}
         st.session_state["teacher"] = teacher_code_matches(shared_value("teacher"),
                                                            os.environ.get("FMNIST_TEACHER_CODE"))
+        if shared_value("c") and not _follow(shared_value("c")):
+            st.session_state["lesson_missing"] = shared_value("c")[:16]
+    code = st.session_state.get("lesson_code")
     for name in LESSON_PARAMS:
         chosen = st.session_state["lesson"][name]
-        if chosen:
+        if chosen and not code:
             st.query_params[name] = ",".join(chosen)
         elif name in st.query_params:
             del st.query_params[name]
+    if code:
+        st.query_params["c"] = code
+    elif "c" in st.query_params:
+        del st.query_params["c"]
 
 
 def is_teacher() -> bool:
@@ -63,8 +104,46 @@ def student_link() -> str:
     return f"{base}?{urlencode(query)}" if query else base
 
 
+def code_link(code: str) -> str:
+    """The short address of a lesson: what the QR code holds."""
+    language = st.session_state.get("lang", "en")
+    return f"{st.context.url or ''}?{urlencode({'c': code, 'lang': language})}"
+
+
+def qr_png(text: str) -> bytes:
+    """A QR code for `text` as a PNG, large enough to scan from the back of a classroom when projected."""
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="png", scale=12, border=4)
+    return buffer.getvalue()
+
+
+def projector_view(code: str) -> None:
+    """The lesson code, its short link and a QR code, as large as the projector allows (a dialog titled in the
+    session's language, hence decorated here and not at import)."""
+    st.dialog(t("lesson_code_show"), width="large")(_projector_body)(code)
+
+
+def _projector_body(code: str) -> None:
+    link = code_link(code)
+    st.markdown(f"## {t('lesson_code_heading', code=' '.join(code))}")
+    st.image(qr_png(link), width=360, alt=t("qr_alt", link=link))
+    st.markdown(t("lesson_code_how", code=code))
+    st.code(link, language=None, wrap_lines=True)
+
+
+def _save_lesson() -> None:
+    """The teacher's current locks, hidden controls and model, saved under the lesson's code (version bumps)."""
+    lesson = st.session_state["lesson"]
+    settings = checked_settings(lesson["lock"], lesson["hide"], st.query_params.get("spec"))
+    code = st.session_state.get("teacher_lesson_code")
+    if code is None:
+        st.session_state["teacher_lesson_code"] = lessons().create(settings)
+    else:
+        lessons().update(code, settings)
+
+
 def teacher_panel() -> None:
-    """Sidebar panel, teacher mode only: choose controls to lock or hide, copy the students' link."""
+    """Sidebar panel, teacher mode only: choose controls to lock or hide, make a lesson code, copy the link."""
     if not is_teacher():
         return
     with st.sidebar.expander(t("teacher_title"), expanded=True, icon=":material/school:"):
@@ -75,5 +154,53 @@ def teacher_panel() -> None:
                                           placeholder=t("choose"), select_all=False,
                                           format_func=lambda control: t(f"control_{control}"))
         apply_lesson_settings()
-        st.caption(t("teacher_link"))
-        st.code(student_link(), language=None, wrap_lines=True)
+        code = st.session_state.get("teacher_lesson_code")
+        if code is None:
+            if st.button(t("lesson_code_make"), icon=":material/qr_code_2:", width="stretch"):
+                _save_lesson()
+                st.rerun()
+            st.caption(t("teacher_link"))
+            st.code(student_link(), language=None, wrap_lines=True)
+            return
+        _save_lesson()  # every change of the teacher's reaches the students following the code
+        st.markdown(t("lesson_code_is", code=code))
+        st.caption(t("lesson_code_live"))
+        if st.button(t("lesson_code_show"), icon=":material/co_present:", width="stretch"):
+            projector_view(code)
+
+
+def join_box() -> None:
+    """Sidebar, for students: type the code on the projector to follow the teacher's lesson."""
+    if is_teacher():
+        return
+    missing = st.session_state.pop("lesson_missing", None)
+    if missing:
+        st.sidebar.warning(t("lesson_code_unknown", code=missing))
+    code = st.session_state.get("lesson_code")
+    if code:
+        st.sidebar.caption(t("lesson_following", code=code))
+        return
+    with st.sidebar.form("join_lesson", border=False, enter_to_submit=True):
+        typed = st.text_input(t("lesson_code_input"), max_chars=16, placeholder="K7Q4")
+        if st.form_submit_button(t("lesson_join")):
+            if parse_code(typed) is None or not _follow(typed):
+                st.session_state["lesson_missing"] = typed[:16]
+            st.rerun()
+
+
+def watch_lesson() -> None:
+    """For a student following a code: every few seconds, take the teacher's changes and redraw the page."""
+    code = st.session_state.get("lesson_code")
+    if not code or is_teacher():
+        return
+
+    @st.fragment(run_every=WATCH_SECONDS)
+    def check() -> None:
+        lesson = lessons().get(code)
+        if lesson is not None and lesson.version != st.session_state.get("lesson_version"):
+            _follow(code)
+            st.rerun(scope="app")
+
+    with st.sidebar:
+        check()
+

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import app, tiny_cnn_run, tiny_mlp_run
+from conftest import app, markdown_text, tiny_cnn_run, tiny_mlp_run
 from fmnist_core.cache import open_store
 from fmnist_core.runs import train_run
 from fmnist_ui import state
@@ -70,6 +70,15 @@ def test_class_board_highlights_my_runs_and_the_teacher_clears_it(isolated_home,
     teacher.switch_page("app_pages/board.py").run()
     [clear] = [button for button in teacher.button if button.label.startswith("Clear the board")]
     clear.click().run()
+    assert "Take all 2 runs off the class board?" in teacher.warning[0].value  # asked first
+    assert len(store.board()) == 2
+    [keep] = [button for button in teacher.button if button.label == "Keep it"]
+    keep.click().run()
+    assert len(store.board()) == 2
+    [clear] = [button for button in teacher.button if button.label.startswith("Clear the board (")]
+    clear.click().run()
+    [confirm] = [button for button in teacher.button if button.label == "Clear the board"]
+    confirm.click().run()
     assert "No runs on the board yet" in teacher.info[0].value
     assert store.get(mine.key).status == "done"  # cleared from the board, still cached
     store.post(mine.key, "me")  # fetched again after the clear: back on the board
@@ -130,3 +139,71 @@ def test_explore_offers_the_model_file_and_shows_an_upload_outcome(isolated_home
     at.session_state["lang"] = "es"
     at.run()
     assert "no es un modelo guardado por esta aplicación" in at.error[0].value
+
+
+def teacher_code(at) -> str:
+    [text] = [element.value for element in at.sidebar.markdown if element.value.startswith("Lesson code:")]
+    return text.split("**")[1]
+
+
+def test_a_lesson_code_carries_locks_and_later_changes_reach_students_who_have_it_open(monkeypatch):
+    monkeypatch.delenv("FMNIST_TEACHER_CODE", raising=False)
+    teacher = app(query={"teacher": "1"})
+    teacher.multiselect(key="teacher_lock").set_value(["epochs"]).run()
+    [make] = [button for button in teacher.sidebar.button if button.label.startswith("Make a lesson code")]
+    make.click().run()
+    code = teacher_code(teacher)
+    assert len(code) == 4
+
+    student = app(query={"c": code.lower()})
+    assert not student.exception
+    assert student.slider(key="epochs").disabled and not student.select_slider(key="lr").disabled
+    assert any(f"You follow lesson {code}" in caption.value for caption in student.sidebar.caption)
+
+    teacher.multiselect(key="teacher_lock").set_value(["epochs", "lr"]).run()  # later, on the projector
+    student.run()  # the student's next refresh (the watching fragment's, or any click)
+    assert student.select_slider(key="lr").disabled and not student.exception
+
+
+def test_a_student_types_the_code_from_the_projector_and_a_wrong_one_is_explained(monkeypatch):
+    monkeypatch.delenv("FMNIST_TEACHER_CODE", raising=False)
+    teacher = app(query={"teacher": "1"})
+    teacher.multiselect(key="teacher_hide").set_value(["advanced"]).run()
+    [make] = [button for button in teacher.sidebar.button if button.label.startswith("Make a lesson code")]
+    make.click().run()
+    code = teacher_code(teacher)
+
+    student = app()
+    student.sidebar.text_input[0].input("QQQQ")
+    student.sidebar.button[0].click().run()
+    assert "No lesson with the code “QQQQ”" in student.sidebar.warning[0].value
+    student.sidebar.text_input[0].input(f"{code[:2]} {code[2:]}".lower())
+    student.sidebar.button[0].click().run()
+    assert not any(expander.label == "Advanced settings" for expander in student.expander)
+    assert not student.exception
+
+
+def test_the_teacher_sees_the_class_jobs_and_stops_them(isolated_home, monkeypatch):
+    from conftest import wait_for
+
+    monkeypatch.delenv("FMNIST_TEACHER_CODE", raising=False)
+    student = app()
+    manager = state.job_manager()
+    runs = [tiny_cnn_run(epochs=30, seed=seed) for seed in range(manager.max_jobs + 1)]
+    for position, run in enumerate(runs):
+        manager.submit(run, owner=f"student-{position}")
+    assert wait_for(lambda: state.store().get(runs[0].key).status == "running", 60)
+    student.switch_page("app_pages/board.py").run()
+    assert "The class's jobs" not in markdown_text(student)
+    teacher = app(query={"teacher": "1"})
+    teacher.switch_page("app_pages/board.py").run()
+    assert not teacher.exception
+    text = markdown_text(teacher)
+    assert "The class's jobs" in text and "training, " in text and "waiting, number 1 in the queue" in text
+    for run in runs:
+        [stop] = [button for button in teacher.button if button.key == f"class_stop_{run.key}"]
+        stop.click().run()
+    assert wait_for(lambda: all(state.store().get(run.key).status == "cancelled" for run in runs), 60)
+    assert all(state.store().get(run.key).stopped_by == "teacher" for run in runs)
+    teacher.run()
+    assert "No job is running or waiting." in [caption.value for caption in teacher.caption]
