@@ -19,12 +19,15 @@ with st.sidebar:
     st.radio(t("language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get, horizontal=True)
 # Page switches clear the URL's query: write the language and lesson settings back on every run.
 st.query_params["lang"] = st.session_state["lang"]
+if "guide_step" in st.session_state:  # the guided lesson's progress: a reload or a shared link resumes it
+    st.query_params["step"] = str(st.session_state["guide_step"])
 apply_lesson_settings()
 teacher_panel()
 join_box()
 watch_lesson()
 
 pages = [
+    st.Page("app_pages/lesson.py", title=t("page_lesson"), icon=":material/school:"),
     st.Page("app_pages/train.py", title=t("page_train"), icon=":material/science:", default=True),
     st.Page("app_pages/explore.py", title=t("page_explore"), icon=":material/image_search:"),
     st.Page("app_pages/pair.py", title=t("page_pair"), icon=":material/compare_arrows:"),

@@ -24,7 +24,7 @@ from fmnist_ui.describe import (
 )
 from fmnist_ui.i18n import current_language, t
 from fmnist_ui.model_files import model_file_box
-from fmnist_ui.picture import GALLERY_COLUMNS, GALLERY_SIZE, UPLOAD, gallery, image_of, thumbnail
+from fmnist_ui.picture import GALLERY_SIZE, UPLOAD, gallery, image_of, in_rows, thumbnail
 from fmnist_ui.share import image_index, shared_value
 from fmnist_ui.widgets import column_heading
 
@@ -294,9 +294,8 @@ def errors_view() -> None:
         st.markdown(t("cell_images", count=len(matches), true=names[true_class], predicted=names[predicted_class],
                       more=more))
         with st.container(height=440, key="gallery_mistakes"):
-            columns = st.columns(GALLERY_COLUMNS)
-            for position, index in enumerate(shown):
-                with columns[position % GALLERY_COLUMNS]:
+            for column, index in in_rows(shown):
+                with column:
                     st.image(thumbnail(index), width="stretch", output_format="PNG",  # as is: no re-encoding
                              alt=test_image_alt(index, names[true_class]))
                     st.button(f"#{index}", key=f"error_{index}", on_click=open_in_maps, args=(index,),

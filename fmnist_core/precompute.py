@@ -18,12 +18,17 @@ GRID_LAYERS = (1, 2, 3)
 GRID_SAME_PADDING = ((32, 32), (32, 32, 32))
 
 
+def grid_cnn(filters: int, layers: int, recipe: str = "fast-cnn") -> RunSpec:
+    """One CNN of the exercise grid: the recipe's model with `layers` conv layers of `filters` filters each."""
+    base = PRESETS[recipe]
+    return RunSpec(dataclasses.replace(base.model, conv_channels=(filters,) * layers), base.train)
+
+
 def exercise_grid(recipe: str = "fast-cnn") -> list[RunSpec]:
     """CNNs with 16/32/64 filters × 1/2/3 conv layers on one recipe, 2 and 3 layers of 32 with same padding, the
     MLP paired with them on that recipe, the notebooks' MLP baselines and the overfitting run."""
     base = PRESETS[recipe]
-    runs = [RunSpec(dataclasses.replace(base.model, conv_channels=(filters,) * layers), base.train)
-            for layers in GRID_LAYERS for filters in GRID_FILTERS]
+    runs = [grid_cnn(filters, layers, recipe) for layers in GRID_LAYERS for filters in GRID_FILTERS]
     runs += [RunSpec(dataclasses.replace(base.model, conv_channels=channels,
                                          padding=base.model.kernel_size // 2), base.train)
              for channels in GRID_SAME_PADDING]

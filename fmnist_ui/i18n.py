@@ -17,6 +17,133 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_compare": ("Compare runs", "Comparar entrenamientos"),
     "page_pair": ("MLP vs CNN", "MLP frente a CNN"),
     "page_board": ("Class board", "Tablero de la clase"),
+    "page_lesson": ("Lesson", "Lección"),
+    # the guided lesson (fmnist_ui/guide.py, app_pages/lesson.py)
+    "guide_intro": ("The notebook's lesson, step by step. Each step sets up the model for you, asks one question and, "
+                    "once the result is there, says what to notice. Answer the question before you look!",
+                    "La lección del cuaderno, paso a paso. Cada paso prepara el modelo, hace una pregunta y, cuando "
+                    "el resultado está listo, dice en qué fijarse. ¡Responde antes de mirar!"),
+    "guide_progress": ("Step {step} of {total}", "Paso {step} de {total}"),
+    "guide_question": ("Question:", "Pregunta:"),
+    "guide_previous": ("← {title}", "← {title}"),
+    "guide_next": ("Next: {title} →", "Siguiente: {title} →"),
+    "guide_first": ("This is the first step", "Este es el primer paso"),
+    "guide_last": ("This is the last step", "Este es el último paso"),
+    "guide_jump": ("Go to step", "Ir al paso"),
+    "guide_open_explore": ("Open these images in Explore (every filter, larger)",
+                           "Abrir estas imágenes en Explorar (todos los filtros, más grandes)"),
+    "guide_open_train": ("Change this model yourself on Build & train", "Cambia este modelo tú en Construir y entrenar"),
+    "guide_not_ready": ("This step needs {count} run(s) that this server has not trained yet. Train them here "
+                        "(the class shares the server: it may take a few minutes).",
+                        "Este paso necesita {count} entrenamiento(s) que este servidor aún no tiene. Entrénalos aquí "
+                        "(la clase comparte el servidor: puede tardar unos minutos)."),
+    "guide_train": ("Train what this step needs", "Entrenar lo que necesita este paso"),
+    "guide_run_queued": ("{run}: waiting for a free worker…", "{run}: esperando un hueco…"),
+    "guide_run_training": ("{run}: epoch {epoch} of {total}, {done:,} of {images:,} images",
+                           "{run}: época {epoch} de {total}, {done:,} de {images:,} imágenes"),
+    "guide_shared_time": ("* trained while other jobs shared the server's CPU: its time is not a fair measure.",
+                          "* entrenado mientras otros trabajos compartían la CPU del servidor: su tiempo no es una "
+                          "medida justa."),
+    "guide_answer": ("**#{index}** {true}: the model says **{predicted}** ({probability:.0%}) {verdict}",
+                     "**#{index}** {true}: el modelo dice **{predicted}** ({probability:.0%}) {verdict}"),
+    "guide_maps_alt": ("Feature maps of {layer} for test image {index}: one small square per filter, bright where "
+                       "the filter responds.",
+                       "Mapas de activación de {layer} para la imagen de prueba {index}: un cuadrado por filtro, "
+                       "claro donde el filtro responde."),
+    "guide_mlp_title": ("A model without convolutions", "Un modelo sin convoluciones"),
+    "guide_mlp_what": ("The notebook starts with a multilayer perceptron: it flattens each 28×28 image into 784 numbers "
+                       "and feeds them to one dense layer of 128 neurons. It never sees which pixels are neighbours.",
+                       "El cuaderno empieza con un perceptrón multicapa: aplana cada imagen de 28×28 en 784 números "
+                       "y los pasa a una capa densa de 128 neuronas. Nunca sabe qué píxeles son vecinos."),
+    "guide_mlp_question": ("Out of 100 test images it has never seen, how many will it get right?",
+                           "De 100 imágenes de prueba que nunca ha visto, ¿cuántas acertará?"),
+    "guide_mlp_notice": ("It gets {acc:.1%} of the test images right: about {wrong:.0f} in every 100 wrong. "
+                         "Keep that number in mind.",
+                         "Acierta el {acc:.1%} de las imágenes de prueba: falla unas {wrong:.0f} de cada 100. "
+                         "Recuerda este número."),
+    "guide_cnn_title": ("Add convolutions", "Añade convoluciones"),
+    "guide_cnn_what": ("Now two conv layers of 32 filters each come first: small 3×3 filters slide over the image "
+                       "and look for edges and shapes wherever they are. Same recipe, same seed, same data order as "
+                       "the MLP.",
+                       "Ahora van primero dos capas conv de 32 filtros: pequeños filtros de 3×3 recorren la imagen "
+                       "y buscan bordes y formas estén donde estén. Misma receta, semilla y orden de datos que el MLP."),
+    "guide_cnn_question": ("Will the CNN make fewer mistakes than the MLP? How many fewer?",
+                           "¿Cometerá la CNN menos errores que el MLP? ¿Cuántos menos?"),
+    "guide_cnn_notice": ("The CNN reaches {cnn:.1%} against the MLP's {mlp:.1%}: {fewer:.0f}% fewer mistakes. "
+                         "Filters that look at neighbouring pixels make the difference.",
+                         "La CNN llega a {cnn:.1%} frente al {mlp:.1%} del MLP: {fewer:.0f}% menos errores. "
+                         "Los filtros que miran píxeles vecinos marcan la diferencia."),
+    "guide_maps_title": ("What the filters see", "Qué ven los filtros"),
+    "guide_maps_what": ("Test images 0, 7 and 26, as in the notebook: under each, what every filter of each conv "
+                        "layer produced (bright = strong response).",
+                        "Las imágenes de prueba 0, 7 y 26, como en el cuaderno: debajo de cada una, lo que produjo "
+                        "cada filtro de cada capa conv (claro = respuesta fuerte)."),
+    "guide_maps_question": ("Images 7 and 26 are both shirts. Do the same filters light up for both? And for the "
+                            "boot?",
+                            "Las imágenes 7 y 26 son camisas. ¿Se encienden los mismos filtros en las dos? ¿Y en la "
+                            "bota?"),
+    "guide_maps_notice": ("The model gets {right} of these {total} right. Filters that light up for both shirts "
+                          "(same square in both grids) respond to shirt-like shapes; the boot lights up others. The "
+                          "second layer's maps are smaller and more abstract: they combine the first layer's.",
+                          "El modelo acierta {right} de {total}. Los filtros que se encienden en las dos camisas (el "
+                          "mismo cuadrado en ambas rejillas) responden a formas de camisa; la bota enciende otros. Los "
+                          "mapas de la segunda capa son más pequeños y abstractos: combinan los de la primera."),
+    "guide_shoes_title": ("The shoes among images 23 to 28", "Los zapatos entre las imágenes 23 y 28"),
+    "guide_shoes_what": ("Six test images in a row; two are ankle boots. The model's answer and its confidence are "
+                         "under each one.",
+                         "Seis imágenes de prueba seguidas; dos son botines. Debajo de cada una, la respuesta del "
+                         "modelo y su confianza."),
+    "guide_shoes_question": ("Which of these will the model get wrong, and which class will it confuse it with?",
+                             "¿Cuáles fallará el modelo, y con qué clase las confundirá?"),
+    "guide_shoes_notice": ("{right} of {total} right. Shoes are the easy classes (their outline is unlike any "
+                           "garment); shirts, T-shirts, pullovers and coats are the ones that get mixed up. Explore's "
+                           "Mistakes view shows which classes the model confuses most.",
+                           "{right} de {total} bien. Los zapatos son las clases fáciles (su silueta no se parece a "
+                           "ninguna prenda); camisas, camisetas, jerséis y abrigos son las que se confunden. La vista "
+                           "Errores de Explorar muestra qué clases confunde más el modelo."),
+    "guide_filters_title": ("16, 32 or 64 filters", "16, 32 o 64 filtros"),
+    "guide_filters_what": ("The notebook's first exercise: change 32 filters to 16 or 64 in both conv layers. Everything "
+                           "else stays the same.",
+                           "El primer ejercicio del cuaderno: cambia los 32 filtros por 16 o 64 en las dos capas conv. "
+                           "Todo lo demás sigue igual."),
+    "guide_filters_question": ("Do more filters always mean a better model? What do they cost?",
+                               "¿Más filtros siempre dan un modelo mejor? ¿Qué cuestan?"),
+    "guide_filters_notice": ("Best: {best} ({acc:.1%}). The three are {spread:.1f} points apart, while the parameters "
+                             "and the seconds per epoch grow with every filter: more filters help less than they cost.",
+                             "El mejor: {best} ({acc:.1%}). Los tres están a {spread:.1f} puntos, mientras que los "
+                             "parámetros y los segundos por época crecen con cada filtro: más filtros ayudan menos de "
+                             "lo que cuestan."),
+    "guide_layers_title": ("Remove or add a conv layer", "Quita o añade una capa conv"),
+    "guide_layers_what": ("The next exercises: remove the last conv layer (1 layer), then add one (3 layers), each of "
+                          "32 filters. Each layer and its pooling shrink the maps: 28 → 13 → 5 → 1 pixel.",
+                          "Los siguientes ejercicios: quita la última capa conv (1 capa) y luego añade una (3 capas), "
+                          "de 32 filtros cada una. Cada capa y su agrupación encogen los mapas: 28 → 13 → 5 → 1 píxel."),
+    "guide_layers_question": ("Which depth wins here, and why might a third layer not help?",
+                              "¿Qué profundidad gana aquí, y por qué una tercera capa podría no ayudar?"),
+    "guide_layers_notice": ("Best: {best} ({acc:.1%}); {spread:.1f} points separate the three. With three layers the "
+                            "maps shrink to 1×1 before the dense layer: little is left to look at. “same” padding "
+                            "keeps them larger (try it on Build & train).",
+                            "El mejor: {best} ({acc:.1%}); {spread:.1f} puntos separan a los tres. Con tres capas los "
+                            "mapas se encogen a 1×1 antes de la capa densa: queda poco que mirar. El relleno «igual» "
+                            "los mantiene más grandes (pruébalo en Construir y entrenar)."),
+    "guide_overfitting_title": ("Train longer: overfitting", "Entrena más: sobreajuste"),
+    "guide_overfitting_what": ("The last exercise: train for 20 epochs with a constant learning rate and compare "
+                               "training with validation. Training accuracy measures the images the model learns from; "
+                               "validation, images it has never seen.",
+                               "El último ejercicio: entrena 20 épocas con una tasa de aprendizaje constante y compara "
+                               "entrenamiento con validación. La precisión de entrenamiento mide las imágenes con las "
+                               "que aprende el modelo; la de validación, imágenes que nunca ha visto."),
+    "guide_overfitting_question": ("After which epoch does the model stop getting better on images it has never "
+                                   "seen?",
+                                   "¿Después de qué época deja el modelo de mejorar con imágenes que nunca ha visto?"),
+    "guide_overfitting_notice": ("Validation loss is lowest at epoch {low_epoch} ({low:.3f}) and rises to {final:.3f}, "
+                                 "while training accuracy keeps climbing to {train:.1%} (validation {val:.1%}): the "
+                                 "model memorises its training images. Early stopping would have ended after epoch "
+                                 "{stopped} and kept epoch {low_epoch}.",
+                                 "La pérdida de validación es mínima en la época {low_epoch} ({low:.3f}) y sube hasta "
+                                 "{final:.3f}, mientras la precisión de entrenamiento sigue subiendo hasta {train:.1%} "
+                                 "(validación {val:.1%}): el modelo memoriza sus imágenes de entrenamiento. La parada "
+                                 "temprana habría terminado tras la época {stopped} y conservado la época {low_epoch}."),
     "dataset_missing": ("The Fashion-MNIST data set could not be loaded.", "No se pudo cargar el conjunto Fashion-MNIST."),
     "store_error": ("The run store cannot be used right now", "El registro de entrenamientos no está disponible ahora"),
     "store_error_locked": ("The run store is busy (another program holds it). Try again in a moment: nothing was lost.",

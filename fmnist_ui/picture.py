@@ -2,6 +2,8 @@
 The selection lives in `st.session_state["selected_image"]`: a test-set index, or UPLOAD for "your picture"."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import streamlit as st
 
 from fmnist_core.data import class_names
@@ -18,6 +20,14 @@ GALLERY_SIZE = 100
 GALLERY_PAGE = 20
 GALLERY_COLUMNS = 3  # 4 left 43-pixel buttons at 1280 px, too narrow for "#26" or a filtered "#9876"
 UPLOAD = -1  # the selection value of "your picture"
+
+
+def in_rows(items: list, per_row: int = GALLERY_COLUMNS) -> Iterator[tuple]:
+    """(column, item) pairs, a row of columns at a time: the page's order (keyboard, screen reader, a phone's
+    stacked columns) is then reading order, #0 #1 #2, not down each column first."""
+    for start in range(0, len(items), per_row):
+        columns = st.columns(per_row, gap="xsmall")
+        yield from zip(columns, items[start:start + per_row], strict=False)  # the last row may be short
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
@@ -105,9 +115,8 @@ def gallery() -> None:
                           format_func=lambda n: f"#{pages[n][0]}–{pages[n][-1]}")
     shown = pages[min(number, len(pages) - 1)] if pages else []
     with st.container(height=560, key="gallery_test_images"):  # key: the CSS that keeps 3 columns on a phone
-        columns = st.columns(GALLERY_COLUMNS, gap="xsmall")
-        for position, index in enumerate(shown):
-            with columns[position % GALLERY_COLUMNS]:
+        for column, index in in_rows(shown):
+            with column:
                 st.image(thumbnail(index), width="stretch", output_format="PNG",  # as is: no re-encoding
                          alt=test_image_alt(index, names[int(labels[index])]))
                 st.button(f"#{index}", key=f"pick_{index}", on_click=select_image, args=(index,), width="stretch",

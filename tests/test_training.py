@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from conftest import tiny_cnn_run, tiny_mlp_run
@@ -83,3 +84,20 @@ def test_freed_tensor_memory_is_reused_without_page_faults():
     # 44 buffers' worth here, depending on where the heap starts; with the buffers kept, 4 to 10 (seen on
     # 2026-11-26, where the bound of 8 used before failed about one run in three): well under a quarter.
     assert _page_faults("keep") < 15 * pages_per_buffer
+
+
+@pytest.mark.slow
+def test_the_overfitting_preset_shows_validation_loss_bottom_out_and_rise(data):
+    """#17: on the fast recipe (one-cycle, smoothing) training loss stayed above validation loss; this one overfits
+    plainly on the real data set: validation loss turns up while training accuracy keeps climbing."""
+    from fmnist_core.metrics import early_stopping
+    from fmnist_core.presets import PRESETS
+
+    history = fit(PRESETS["overfitting"], data).history
+    lowest = min(history, key=lambda metrics: metrics.val_loss)
+    final = history[-1]
+    assert lowest.epoch <= 12
+    assert final.val_loss >= 1.25 * lowest.val_loss
+    assert final.train_acc >= lowest.train_acc + 0.02 and final.train_acc - final.val_acc >= 0.04
+    assert final.train_loss < final.val_loss  # no smoothing: the loss chart tells the same story as accuracy
+    assert early_stopping(history) is not None
