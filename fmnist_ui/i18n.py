@@ -550,6 +550,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "qr_alt": ("QR code that opens {link}", "Código QR que abre {link}"),
     "lesson_code_input": ("Lesson code", "Código de la clase"),
     "lesson_join": ("Join the lesson", "Unirse a la clase"),
+    "lesson_code_example": ("as on the projector, e.g. K7Q4", "como en el proyector, p. ej. K7Q4"),
     "lesson_following": ("You follow lesson {code}: your teacher's changes reach you here.",
                          "Sigues la clase {code}: los cambios de tu docente te llegan aquí."),
     "lesson_code_unknown": ("No lesson with the code “{code}” on this server. Check the code on the projector.",

@@ -181,7 +181,7 @@ def join_box() -> None:
         st.sidebar.caption(t("lesson_following", code=code))
         return
     with st.sidebar.form("join_lesson", border=False, enter_to_submit=True):
-        typed = st.text_input(t("lesson_code_input"), max_chars=16, placeholder="K7Q4")
+        typed = st.text_input(t("lesson_code_input"), max_chars=16, placeholder=t("lesson_code_example"))
         if st.form_submit_button(t("lesson_join")):
             if parse_code(typed) is None or not _follow(typed):
                 st.session_state["lesson_missing"] = typed[:16]

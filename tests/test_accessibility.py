@@ -8,7 +8,7 @@ from conftest import ARTIFACTS, tiny_cnn_run, tiny_mlp_run
 pytestmark = [pytest.mark.browser]
 
 SIZES = {"phone": (390, 844), "tablet": (820, 1180), "projector": (1024, 768), "laptop": (1366, 768)}
-PAGES = {"train": "", "explore": "explore", "pair": "pair", "compare": "compare", "board": "board"}
+PAGES = {"train": "", "lesson": "lesson", "explore": "explore", "pair": "pair", "compare": "compare", "board": "board"}
 EXPLORE_VIEWS = {"en": ("Compare images", "Mistakes"), "es": ("Comparar imágenes", "Errores")}
 
 
