@@ -83,7 +83,8 @@ def test_exercise_grid_covers_the_notebook_exercises():
     from fmnist_core.precompute import exercise_grid
 
     grid = exercise_grid()
-    unpadded = sorted(run.model.conv_channels for run in grid if run.model.kind == "cnn" and not run.model.padding)
+    unpadded = sorted(run.model.conv_channels for run in grid if run.model.kind == "cnn" and not run.model.padding
+                      and run.train == PRESETS[DEFAULT_PRESET].train)
     assert unpadded == sorted((filters,) * layers for filters in (16, 32, 64) for layers in (1, 2, 3))
     padded = sorted(run.model.conv_channels for run in grid if run.model.kind == "cnn" and run.model.padding == 1)
     assert padded == [(32, 32), (32, 32, 32)]
@@ -91,6 +92,10 @@ def test_exercise_grid_covers_the_notebook_exercises():
     assert len({run.key for run in grid}) == len(grid)
     # The app's default model and the MLP vs CNN page's default pair answer from a precomputed grid.
     assert PRESETS[DEFAULT_PRESET] in grid and mlp_vs_cnn(PRESETS[DEFAULT_PRESET].train)[0] in grid
+    # Every step of the guided lesson answers from it too.
+    from fmnist_ui.guide import STEPS
+
+    assert {run for step in STEPS for run in step.runs} <= set(grid)
 
 
 def test_precompute_trains_what_is_missing_then_everything_is_cached(isolated_home, capsys):

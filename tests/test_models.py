@@ -13,6 +13,7 @@ EXPECTED_PARAMS = {
     "seed-keras-cnn": 640 + 36_928 + 1600 * 128 + 128 + 1290,
     "fast-cnn": 113_386,
     "fast-cnn-long": 211_690,
+    "overfitting": 113_386,
 }
 
 
