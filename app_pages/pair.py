@@ -5,8 +5,9 @@ import streamlit as st
 from fmnist_core.models import build_model
 from fmnist_core.presets import DEFAULT_PRESET, PRESETS, SEED_CNN, mlp_vs_cnn
 from fmnist_core.runstore import ACTIVE
-from fmnist_core.specs import CNNSpec, model_summary
+from fmnist_core.specs import CNNSpec
 from fmnist_ui import charts, state
+from fmnist_ui.describe import OPTIMIZER_NAMES, model_label
 from fmnist_ui.i18n import t
 from fmnist_ui.widgets import checked_spec, ensure_defaults
 
@@ -21,11 +22,11 @@ manager = state.job_manager()
 
 st.header(t("page_pair"))
 st.markdown(t("pair_intro"))
-st.caption(t("pair_recipe", optimizer=train.optimizer, lr=train.lr, batch=train.batch_size, epochs=train.epochs,
-             seed=train.seed))
+st.caption(t("pair_recipe", optimizer=OPTIMIZER_NAMES[train.optimizer], lr=train.lr, batch=train.batch_size,
+             epochs=train.epochs, seed=train.seed))
 st.page_link("app_pages/train.py", label=t("pair_change"), icon=":material/tune:")
 for column, (kind, run) in zip(st.columns(2), pair.items(), strict=True):
-    column.metric(t(f"kind_{kind}"), model_summary(run.model), border=True,
+    column.metric(t(f"kind_{kind}"), model_label(run.model), border=True,
                   delta=t("pair_params", count=build_model(run.model).param_count), delta_color="off",
                   delta_arrow="off")
 

@@ -46,6 +46,9 @@ def markdown_bold(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
 
 
+OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD"}  # as their papers write them, in every language
+
+
 def layer_label(name: str, kind: str) -> str:
     """A layer's name in the session's language: 'conv2' → 'Conv 2', 'flatten' → 'Aplanar' (kinds from models.py)."""
     position = name[len(name.rstrip("0123456789")):]
@@ -65,7 +68,7 @@ def _recipe_changes(run: RunSpec) -> list[str]:
             changes.append(t("label_dense", width=run.model.dense))
     train, usual = run.train, default.train
     if train.optimizer != usual.optimizer:
-        changes.append(train.optimizer.upper() if train.optimizer == "sgd" else "Adam")
+        changes.append(OPTIMIZER_NAMES[train.optimizer])
     if train.lr != usual.lr:
         changes.append(t("label_lr", lr=train.lr))
     if train.batch_size != usual.batch_size:
@@ -82,14 +85,17 @@ def _recipe_changes(run: RunSpec) -> list[str]:
     return changes
 
 
+def model_label(model) -> str:
+    """A model in words: 'CNN 32 → 32 filters' / 'MLP 128 neurons'."""
+    if isinstance(model, CNNSpec):
+        return t("label_cnn", filters=" → ".join(str(count) for count in model.conv_channels))
+    return t("label_mlp", widths=" → ".join(str(width) for width in model.hidden))
+
+
 def run_label(run: RunSpec, best: float | None = None) -> str:
     """A run as a student reads it: 'CNN 32 → 32 filters · 2 epochs · 91.2%', with what differs from the default
     recipe ('SGD', 'lr 0.001', 'batch 256', …) in between; unique per spec, so no key is needed to tell runs apart."""
-    if isinstance(run.model, CNNSpec):
-        model = t("label_cnn", filters=" → ".join(str(count) for count in run.model.conv_channels))
-    else:
-        model = t("label_mlp", widths=" → ".join(str(width) for width in run.model.hidden))
-    parts = [model, *_recipe_changes(run), count_of("epochs", run.train.epochs)]
+    parts = [model_label(run.model), *_recipe_changes(run), count_of("epochs", run.train.epochs)]
     if best is not None:
         parts.append(percent(best))
     return " · ".join(parts)

@@ -7,6 +7,7 @@ from fmnist_core.storage import app_home
 from fmnist_core.transfer import MAX_MODEL_BYTES, ModelFileError, export_run, import_run
 
 from . import state
+from .describe import run_label
 from .i18n import t
 
 
@@ -25,7 +26,7 @@ def _read_model_upload() -> None:
     state.store().post(key, state.session_owner())
     st.session_state["explore_run"] = key
     st.session_state["model_upload_outcome"] = ("here" if result.already_here else "added", key,
-                                                result.record.summary)
+                                                run_label(result.record.run))
 
 
 def model_file_box(key: str | None) -> None:

@@ -32,7 +32,7 @@ from fmnist_core.specs import (
     validate,
 )
 
-from .describe import layer_label
+from .describe import OPTIMIZER_NAMES, layer_label
 from .i18n import number, t
 from .lesson import is_hidden, is_locked
 
@@ -167,7 +167,7 @@ def training_widgets() -> None:
         st.select_slider(t("batch_size"), BATCH_CHOICES, key="batch_size", **options)
     if (options := _control("optimizer")) is not None:
         st.radio(t("optimizer"), OPTIMIZERS, key="optimizer", horizontal=True,
-                 format_func={"adam": "Adam", "sgd": "SGD"}.get, **options)
+                 format_func=OPTIMIZER_NAMES.get, **options)
     if (options := _control("lr")) is not None:
         st.select_slider(t("learning_rate"), LR_CHOICES, key="lr", format_func=lambda lr: f"{lr:g}", **options)
     if (options := _control("advanced")) is not None:
