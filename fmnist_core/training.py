@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -54,9 +55,58 @@ def pick_device(preference: str = "auto") -> torch.device:
     return torch.device(preference)
 
 
+def cpu_quota(cgroup_root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The CPUs a container's quota grants (cgroup v2 `cpu.max`, or v1 `cpu.cfs_quota_us`), None when unlimited:
+    a container limited to 2 CPUs on a 64-core host must not start 64 threads."""
+    try:
+        quota, _, period = (cgroup_root / "cpu.max").read_text().partition(" ")
+    except OSError:
+        try:
+            quota = (cgroup_root / "cpu" / "cpu.cfs_quota_us").read_text()
+            period = (cgroup_root / "cpu" / "cpu.cfs_period_us").read_text()
+        except OSError:
+            return None
+    try:
+        quota_us, period_us = int(quota), int(period)
+    except ValueError:  # "max": no limit
+        return None
+    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
+
+
+def usable_cpus() -> int:
+    """The cores this process may run on: its affinity, capped by the container's quota."""
+    cores = len(os.sched_getaffinity(0))
+    quota = cpu_quota()
+    return max(1, min(cores, int(quota))) if quota is not None else cores
+
+
+def other_runnable_tasks(samples: int = 5) -> int | None:
+    """How many other tasks want a CPU right now (the kernel's runnable count in /proc/loadavg, less this
+    thread; the median of a few samples 10 ms apart), None where there is no /proc."""
+    counts = []
+    for _ in range(samples):
+        try:
+            running = Path("/proc/loadavg").read_text().split()[3].partition("/")[0]
+        except (OSError, IndexError):
+            return None
+        counts.append(int(running) - 1)
+        time.sleep(0.01)
+    return max(0, sorted(counts)[len(counts) // 2])
+
+
+def threads_for_load(usable: int, others: int | None) -> int:
+    """Intra-op threads for an epoch: every usable core on a quiet machine; only the cores others leave free
+    (at least one) when they compete. OpenMP threads spin at each barrier waiting for the slowest: a thread that
+    shares its core with a busy process holds up all the others (an epoch took 4–5× its quiet time with one busy
+    process per core, where a fair share of the CPU gives 2×; BENCHMARKS.md)."""
+    if others is None:
+        return usable
+    return max(1, min(usable, usable - others))
+
+
 def configure_cpu_threads() -> int:
-    """One intra-op thread per core we may use (affinity-aware), no inter-op oversubscription."""
-    threads = int(os.environ.get("FMNIST_THREADS", "0")) or len(os.sched_getaffinity(0))
+    """One intra-op thread per core we may use (affinity and quota), no inter-op oversubscription."""
+    threads = int(os.environ.get("FMNIST_THREADS", "0")) or usable_cpus()
     torch.set_num_threads(max(1, threads))
     return torch.get_num_threads()
 
@@ -191,7 +241,6 @@ def fit(
     config = run.train
     device = device or pick_device(config.device)
     if device.type == "cpu":
-        configure_cpu_threads()
         keep_freed_memory_for_reuse()
     torch.manual_seed(config.seed)
     model = build_model(run.model)
@@ -219,7 +268,10 @@ def fit(
             on_progress(images_done)
         return should_stop is not None and should_stop()
 
+    usable = configure_cpu_threads() if device.type == "cpu" else 0
     for epoch in range(first_epoch, config.epochs + 1):
+        if device.type == "cpu" and not os.environ.get("FMNIST_THREADS"):
+            torch.set_num_threads(threads_for_load(usable, other_runnable_tasks()))
         started = time.perf_counter()
         if config.shuffle:
             order = torch.randperm(len(train_images), generator=generator).to(device)

@@ -125,6 +125,8 @@ def test_explore_shows_maps_for_each_conv_layer_and_follows_clicks(isolated_home
     assert "<strong>" in prediction and "aria-live=\"polite\"" in prediction
     at.select_slider(key=f"epoch_{SMALL_CNN.key}").set_value(1).run()
     assert not at.exception
+    [earlier] = [element.proto.body for element in at.get("html") if "<table" in element.proto.body]
+    assert earlier != bars  # epoch 1's weights answer, not the last epoch's
 
 
 def test_explore_without_runs_says_how_to_get_one():

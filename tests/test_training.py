@@ -48,9 +48,13 @@ def test_onecycle_and_label_smoothing_train(small_data):
 
 
 def test_device_choice_on_this_machine():
-    expected = "cuda" if torch.cuda.is_available() else pick_device("auto").type
+    has_mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    expected = "cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu"
     assert pick_device("auto").type == expected
     assert pick_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():  # asked for by name and missing: an error that says so, not a silent CPU
+        with pytest.raises(RuntimeError, match="no CUDA GPU"):
+            pick_device("cuda")
 
 
 # Allocates and frees three 16 MiB activation-sized buffers 20 times, as every training step does, and
@@ -101,3 +105,22 @@ def test_the_overfitting_preset_shows_validation_loss_bottom_out_and_rise(data):
     assert final.train_acc >= lowest.train_acc + 0.02 and final.train_acc - final.val_acc >= 0.04
     assert final.train_loss < final.val_loss  # no smoothing: the loss chart tells the same story as accuracy
     assert early_stopping(history) is not None
+
+
+def test_a_containers_cpu_quota_caps_the_threads(tmp_path):
+    from fmnist_core.training import cpu_quota
+
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cpu.max").write_text("150000 100000\n")
+    assert cpu_quota(v2) == 1.5
+    (v2 / "cpu.max").write_text("max 100000\n")
+    assert cpu_quota(v2) is None
+    v1 = tmp_path / "v1" / "cpu"
+    v1.mkdir(parents=True)
+    (v1 / "cpu.cfs_quota_us").write_text("200000\n")
+    (v1 / "cpu.cfs_period_us").write_text("100000\n")
+    assert cpu_quota(tmp_path / "v1") == 2.0
+    (v1 / "cpu.cfs_quota_us").write_text("-1\n")
+    assert cpu_quota(tmp_path / "v1") is None
+    assert cpu_quota(tmp_path / "nothing here") is None
