@@ -147,7 +147,7 @@ def command_train(args: argparse.Namespace) -> int:
         for metrics in record.history:
             on_epoch(metrics)
     else:
-        # Only training needs torch (a 2 s import): the cached answer above does not load it.
+        # Only training needs torch (a slow import): the cached answer above does not load it.
         from .data import DatasetError
         from .runs import train_run
 

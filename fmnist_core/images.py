@@ -76,8 +76,8 @@ def digit_image(image_uint8: torch.Tensor, size: int = 112) -> Image.Image:
 
 
 def png_bytes(image: Image.Image) -> bytes:
-    """PNG at compression level 1: a 1,069×153 feature grid encodes in 9 ms instead of 27 ms (level 6),
-    for 5 % more bytes. Pictures are made while a student waits for a click's answer."""
+    """PNG at compression level 1: about three times faster to encode than level 6 for a few per cent more
+    bytes (BENCHMARKS.md). Pictures are made while a student waits for a click's answer."""
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()

@@ -17,7 +17,7 @@ from .metrics import EpochMetrics
 from .models import BuiltModel, build_model
 from .specs import CNNSpec, RunSpec, TrainConfig, validate
 
-EVAL_BATCH = 256  # measured: 256 evaluates 10,000 images 2.8x faster than 2,000 on a 2-core CPU
+EVAL_BATCH = 256  # measured against larger batches: cache-sized batches evaluate fastest (BENCHMARKS.md)
 # Largest chunk one forward/backward pass takes on a CPU: measured on 2 cores, a 128-image chunk runs about
 # twice as fast per image as 256 (the conv1 activations stay in cache). Gradients of the chunks are summed
 # before one optimizer step, so the optimizer still sees the spec's batch size.
@@ -112,8 +112,8 @@ def configure_cpu_threads() -> int:
 
 
 # glibc's malloc hands large freed blocks (every activation and gradient buffer of a step) back to the
-# kernel and faults them in again page by page on the next step: 3.7 million page faults and 12 s of system
-# time in a 3-epoch seed CNN run here. Keeping blocks up to 32 MiB in the heap cut that to 1 s.
+# kernel and faults them in again page by page on the next step: millions of page faults per run. Keeping blocks
+# up to 32 MiB in the heap removes most of that system time (BENCHMARKS.md, "What each lever gave").
 _MALLOPT = {"M_TRIM_THRESHOLD": (-1, 1 << 30), "M_MMAP_THRESHOLD": (-3, 32 << 20)}
 
 
@@ -192,7 +192,7 @@ def train_one_epoch(
             if train_chunk is not None:
                 train_chunk(images, labels, chunk, 1 / len(index), smoothing, loss_sum, correct)
                 continue
-            # index_select copies whole rows: 4x faster than `images[chunk]` for a 32-image batch here.
+            # index_select copies whole rows, several times faster than `images[chunk]` (BENCHMARKS.md).
             target = labels.index_select(0, chunk)
             logits = module(as_input(images.index_select(0, chunk), memory_format))
             loss = loss_fn(logits, target)
