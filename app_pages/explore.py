@@ -7,7 +7,6 @@ import torch
 
 from fmnist_core.activations import feature_maps
 from fmnist_core.analysis import confusion_matrix, per_class_accuracy, predict_classes, worst_confusion
-from fmnist_core.data import class_names
 from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes, strongest_filters, tile_grid
 from fmnist_core.models import conv_kernels, with_filters_off
 from fmnist_core.storage import CheckpointError, app_home, saved_epochs
@@ -22,7 +21,7 @@ from fmnist_ui.describe import (
     record_label,
     test_image_alt,
 )
-from fmnist_ui.i18n import current_language, t
+from fmnist_ui.i18n import class_names, current_language, t
 from fmnist_ui.model_files import model_file_box
 from fmnist_ui.picture import GALLERY_SIZE, UPLOAD, gallery, image_of, in_rows, thumbnail
 from fmnist_ui.share import image_index, shared_value

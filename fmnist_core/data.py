@@ -13,12 +13,8 @@ import torch
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 TORCHVISION_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fmnist-explorer" / "torchvision"
 
-CLASS_NAMES = {
-    "en": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-    "es": ("Camiseta/top", "Pantalón", "Suéter", "Vestido", "Abrigo",
-           "Sandalia", "Camisa", "Zapatilla", "Bolso", "Botín"),
-}
+# The data set's own names for labels 0–9; translations live with the app's other texts (fmnist_ui/i18n.py).
+CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
 SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60_000),
@@ -50,11 +46,6 @@ class FashionMNIST:
     test_images: torch.Tensor
     test_labels: torch.Tensor
     source: str
-
-
-def class_names(lang: str = "en") -> tuple[str, ...]:
-    """The ten class names in English ('en') or Spanish ('es')."""
-    return CLASS_NAMES.get(lang, CLASS_NAMES["en"])
 
 
 def _find_file(folder: Path, stem: str) -> Path | None:

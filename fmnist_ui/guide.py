@@ -9,7 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from fmnist_core.activations import feature_maps
-from fmnist_core.data import class_names
 from fmnist_core.images import feature_grid, png_bytes
 from fmnist_core.metrics import early_stopping
 from fmnist_core.precompute import grid_cnn
@@ -21,7 +20,7 @@ from fmnist_core.training import as_input
 
 from . import charts, state
 from .describe import layer_label, run_label, test_image_alt
-from .i18n import current_language, decimal, number, percent, t
+from .i18n import class_names, current_language, decimal, number, percent, t
 from .picture import thumbnail
 from .widgets import spec_to_state
 

@@ -18,6 +18,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_pair": ("MLP vs CNN", "MLP frente a CNN"),
     "page_board": ("Class board", "Tablero de la clase"),
     "page_lesson": ("Lesson", "Lección"),
+    # the data set's ten classes (fmnist_core.data.CLASS_NAMES, in label order)
+    "class_0": ("T-shirt/top", "Camiseta/top"),
+    "class_1": ("Trouser", "Pantalón"),
+    "class_2": ("Pullover", "Suéter"),
+    "class_3": ("Dress", "Vestido"),
+    "class_4": ("Coat", "Abrigo"),
+    "class_5": ("Sandal", "Sandalia"),
+    "class_6": ("Shirt", "Camisa"),
+    "class_7": ("Sneaker", "Zapatilla"),
+    "class_8": ("Bag", "Bolso"),
+    "class_9": ("Ankle boot", "Botín"),
     # the guided lesson (fmnist_ui/guide.py, app_pages/lesson.py)
     "guide_intro": ("The notebook's lesson, step by step. Each step sets up the model for you, asks one question and, "
                     "once the result is there, says what to notice. Answer the question before you look!",
@@ -683,6 +694,12 @@ def current_language() -> str:
         requested = st.query_params.get("lang", "en")
         st.session_state["lang"] = requested if requested in LANGUAGES else "en"
     return st.session_state["lang"]
+
+
+def class_names(language: str | None = None) -> tuple[str, ...]:
+    """The ten class names, in label order, in `language` (the session's when None)."""
+    index = 1 if (language or current_language()) == "es" else 0
+    return tuple(TEXT[f"class_{label}"][index] for label in range(10))
 
 
 def count_of(key: str, count: int) -> str:

@@ -6,14 +6,13 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from fmnist_core.data import class_names
 from fmnist_core.images import digit_image, png_bytes
 from fmnist_core.uploads import MAX_UPLOAD_BYTES, ImageInputError, prepare_upload
 
 from . import state
 from .describe import test_image_alt
 from .drawing import drawing_pad, drawn_png
-from .i18n import current_language, t
+from .i18n import class_names, current_language, t
 from .widgets import column_heading
 
 GALLERY_SIZE = 100

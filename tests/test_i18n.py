@@ -4,7 +4,8 @@ import re
 import pytest
 import streamlit as st
 
-from fmnist_ui.i18n import TEXT, localize_number, t
+from fmnist_core.data import CLASS_NAMES
+from fmnist_ui.i18n import TEXT, class_names, localize_number, t
 
 
 def in_language(language, key, **values):
@@ -38,3 +39,8 @@ def test_every_text_has_both_languages_and_the_same_fields():
         assert bool(english) == bool(spanish), key
         fields = sorted(re.findall(r"{(\w+)", english)), sorted(re.findall(r"{(\w+)", spanish))
         assert fields[0] == fields[1], key
+
+
+def test_class_names_in_both_languages_follow_the_data_sets_order():
+    assert class_names("en") == CLASS_NAMES
+    assert class_names("es")[1] == "Pantalón" and class_names("es")[9] == "Botín" and len(class_names("es")) == 10
