@@ -14,7 +14,7 @@ from .cache import cached_result, open_store
 from .metrics import EpochMetrics
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
 from .runstore import RunStoreError
-from .specs import DEVICES, OPTIMIZERS, CNNSpec, MLPSpec, RunSpec, SpecError, validate
+from .specs import DEVICES, MODEL_KINDS, OPTIMIZERS, RunSpec, SpecError, spec_class_of, validate
 from .storage import HomeError, app_home
 
 
@@ -42,7 +42,7 @@ def build_parser() -> OneLineParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     train = commands.add_parser("train", help="train a run (or answer it from the cache)")
     train.add_argument("--preset", choices=sorted(PRESETS), help=f"start from a preset (default {DEFAULT_PRESET})")
-    train.add_argument("--model", choices=("mlp", "cnn"))
+    train.add_argument("--model", choices=tuple(MODEL_KINDS))
     train.add_argument("--conv-channels", type=_int_list)
     train.add_argument("--kernel-size", type=int)
     train.add_argument("--padding", type=int, help="zeros around each conv input: 0, or kernel size // 2 for 'same'")
@@ -71,16 +71,14 @@ def run_from_args(args: argparse.Namespace) -> RunSpec:
     base = get_preset(args.preset or DEFAULT_PRESET)
     model = base.model
     kind = args.model or model.kind
-    if kind == "cnn":
-        cnn = model if isinstance(model, CNNSpec) else get_preset(DEFAULT_PRESET).model
-        changes = {name: value for name, value in (
-            ("conv_channels", args.conv_channels), ("kernel_size", args.kernel_size), ("padding", args.padding),
-            ("dense", args.dense),
-        ) if value is not None}
-        model = dataclasses.replace(cnn, **changes)
-    else:
-        mlp = model if isinstance(model, MLPSpec) else get_preset("seed-pytorch-mlp").model
-        model = dataclasses.replace(mlp, hidden=args.hidden) if args.hidden is not None else mlp
+    spec_class = spec_class_of(kind)
+    if not isinstance(model, spec_class):  # --model names another kind than the preset's: start from its defaults
+        model = spec_class()
+    flags = {"conv_channels": args.conv_channels, "kernel_size": args.kernel_size, "padding": args.padding,
+             "dense": args.dense, "hidden": args.hidden}
+    fields = {field.name for field in dataclasses.fields(spec_class)}
+    model = dataclasses.replace(model, **{name: value for name, value in flags.items()
+                                          if value is not None and name in fields})
     train_changes = {name: getattr(args, name) for name in ("epochs", "batch_size", "optimizer", "lr", "seed")
                      if getattr(args, name) is not None}
     run = RunSpec(model, dataclasses.replace(base.train, device=args.device, **train_changes))

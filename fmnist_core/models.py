@@ -107,10 +107,18 @@ def _build_mlp(spec: MLPSpec) -> tuple[nn.Sequential, list[LayerInfo]]:
     return nn.Sequential(modules), layers
 
 
+# How each registered model kind (specs.MODEL_KINDS) becomes a module and its inspectable layers.
+BUILDERS = {"cnn": _build_cnn, "mlp": _build_mlp}
+
+
 def build_model(spec: ModelSpec) -> BuiltModel:
     """Validate the spec and build its module; input is (N, 1, 28, 28) floats in [0, 1]."""
     validate_model(spec)
-    module, layers = _build_cnn(spec) if isinstance(spec, CNNSpec) else _build_mlp(spec)
+    try:
+        builder = BUILDERS[spec.kind]
+    except KeyError:
+        raise ValueError(f"model kind {spec.kind!r} has a spec but no builder in models.BUILDERS") from None
+    module, layers = builder(spec)
     return BuiltModel(module, layers)
 
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
@@ -55,14 +55,62 @@ class SpecError(ValueError):
     """A spec or config that cannot be built or trained; the message says why."""
 
 
+# The registry of model kinds: a kind's spec class, by its name. A new kind is one more class decorated with
+# @model_kind(name) here (with from_dict, check, summary and layer_widths) and its builder in models.py (BUILDERS);
+# every other place asks the spec, and an unregistered kind is an error that names it.
+MODEL_KINDS: dict[str, type] = {}
+
+
+def model_kind(name: str):
+    """Class decorator: register a model spec class under `name` (its `kind` field's value)."""
+    def register(spec_class: type) -> type:
+        if name in MODEL_KINDS:
+            raise ValueError(f"model kind {name!r} is registered twice")
+        MODEL_KINDS[name] = spec_class
+        return spec_class
+    return register
+
+
+def spec_class_of(kind) -> type:
+    """The spec class registered for `kind`; SpecError naming the kinds there are otherwise."""
+    try:
+        return MODEL_KINDS[kind]
+    except (KeyError, TypeError):
+        raise SpecError(f"unknown model kind {_show(kind)} (expected one of: {', '.join(MODEL_KINDS)})") from None
+
+
+@model_kind("mlp")
 @dataclass(frozen=True)
 class MLPSpec:
     """Flatten, then Linear+ReLU per hidden width, then Linear to the 10 classes."""
 
     hidden: tuple[int, ...] = (64, 128)
     kind: Literal["mlp"] = "mlp"
+    depth_range: ClassVar[tuple[int, int]] = HIDDEN_LAYER_RANGE  # how many layer_widths a spec may have
+    channels_last: ClassVar[bool] = False  # the memory format its activations train fastest in on a CPU
+
+    @property
+    def layer_widths(self) -> tuple[int, ...]:
+        """The widths of the layers a student sets (hidden neurons): what labels and the board's families count."""
+        return self.hidden
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MLPSpec:
+        return cls(hidden=_whole_list("hidden layer widths", data["hidden"]))
+
+    def check(self) -> None:
+        if not self.hidden:
+            raise SpecError("an MLP needs at least one hidden layer")
+        if len(self.hidden) > HIDDEN_LAYER_RANGE[1]:
+            raise SpecError(f"at most {HIDDEN_LAYER_RANGE[1]} hidden layers, got {len(self.hidden)}")
+        for index, width in enumerate(self.hidden, start=1):
+            _check_choice(f"hidden layer {index} width", width, HIDDEN_CHOICES)
+
+    def summary(self) -> str:
+        return "MLP " + "-".join(str(width) for width in self.hidden)
 
 
+@model_kind("cnn")
 @dataclass(frozen=True)
 class CNNSpec:
     """Per conv layer: Conv(k×k) → ReLU → MaxPool; then Linear(dense) → ReLU → Linear(10)."""
@@ -73,6 +121,55 @@ class CNNSpec:
     pool: int = 2
     dense: int = 128
     kind: Literal["cnn"] = "cnn"
+    depth_range: ClassVar[tuple[int, int]] = CONV_LAYER_RANGE
+    channels_last: ClassVar[bool] = True  # oneDNN's convolutions and pooling run several times faster in it
+
+    @property
+    def layer_widths(self) -> tuple[int, ...]:
+        """Filters per conv layer."""
+        return self.conv_channels
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CNNSpec:
+        return cls(
+            conv_channels=_whole_list("conv layer filters", data["conv_channels"]),
+            kernel_size=_whole("kernel size", data["kernel_size"]),
+            padding=_whole("padding", data.get("padding", 0)),
+            pool=_whole("pool size", data.get("pool", 2)),
+            dense=_whole("dense width", data["dense"]),
+        )
+
+    def check(self) -> None:
+        if not self.conv_channels:
+            raise SpecError("a CNN needs at least one conv layer")
+        if len(self.conv_channels) > CONV_LAYER_RANGE[1]:
+            raise SpecError(f"at most {CONV_LAYER_RANGE[1]} conv layers, got {len(self.conv_channels)}")
+        for index, channels in enumerate(self.conv_channels, start=1):
+            _check_choice(f"conv layer {index} filters", channels, FILTER_CHOICES)
+        _check_choice("kernel size", self.kernel_size, KERNEL_CHOICES)
+        allowed_padding = tuple(padding_for(mode, self.kernel_size) for mode in PADDING_MODES)
+        _check_choice("padding", self.padding, allowed_padding)
+        _check_choice("pool size", self.pool, POOL_CHOICES)
+        _check_choice("dense width", self.dense, DENSE_CHOICES)
+        size = IMAGE_SIZE
+        for index, (conv_size, pool_size) in enumerate(conv_output_sizes(self), start=1):
+            if conv_size < 1:
+                raise SpecError(
+                    f"conv layer {index}: a {self.kernel_size}×{self.kernel_size} kernel does not fit "
+                    f"its {size}×{size} input (output would be {conv_size}×{conv_size}); "
+                    "remove a layer, use a smaller kernel or add padding"
+                )
+            if pool_size < 1:
+                raise SpecError(
+                    f"pool after conv layer {index}: its {conv_size}×{conv_size} map is smaller than "
+                    f"the {self.pool}×{self.pool} pool (output would be 0×0); remove a layer or use a smaller kernel"
+                )
+            size = pool_size
+
+    def summary(self) -> str:
+        pad = f" p{self.padding}" if self.padding else ""
+        channels = "-".join(str(count) for count in self.conv_channels)
+        return f"CNN {channels} k{self.kernel_size}{pad} d{self.dense}"
 
 
 ModelSpec = MLPSpec | CNNSpec
@@ -120,11 +217,7 @@ class RunSpec:
 
 
 def model_summary(model: ModelSpec) -> str:
-    if isinstance(model, CNNSpec):
-        pad = f" p{model.padding}" if model.padding else ""
-        channels = "-".join(str(c) for c in model.conv_channels)
-        return f"CNN {channels} k{model.kernel_size}{pad} d{model.dense}"
-    return "MLP " + "-".join(str(h) for h in model.hidden)
+    return model.summary()
 
 
 def _model_to_dict(model: ModelSpec) -> dict:
@@ -169,21 +262,11 @@ def model_from_dict(data: dict) -> ModelSpec:
     """Rebuild a model spec from its dict form (as stored in checkpoints, links and the run store); no value is
     cast, so a wrong type is a SpecError, never a crash."""
     data = _mapping("model", data)
-    kind = data.get("kind")
+    spec_class = spec_class_of(data.get("kind"))
     try:
-        if kind == "cnn":
-            return CNNSpec(
-                conv_channels=_whole_list("conv layer filters", data["conv_channels"]),
-                kernel_size=_whole("kernel size", data["kernel_size"]),
-                padding=_whole("padding", data.get("padding", 0)),
-                pool=_whole("pool size", data.get("pool", 2)),
-                dense=_whole("dense width", data["dense"]),
-            )
-        if kind == "mlp":
-            return MLPSpec(hidden=_whole_list("hidden layer widths", data["hidden"]))
+        return spec_class.from_dict(data)
     except KeyError as missing:
         raise SpecError(f"malformed run spec: the model has no {missing}") from None
-    raise SpecError(f"unknown model kind {_show(kind)} (expected 'mlp' or 'cnn')")
 
 
 TRAIN_FIELD_TYPES = {"epochs": _whole, "batch_size": _whole, "seed": _whole, "lr": _number,
@@ -261,41 +344,10 @@ def _check_choice(name: str, value, choices: tuple) -> None:
 
 def validate_model(model: ModelSpec) -> None:
     """Raise SpecError saying which layer fails and why; return None when the model can be built."""
-    if isinstance(model, MLPSpec):
-        if not model.hidden:
-            raise SpecError("an MLP needs at least one hidden layer")
-        if len(model.hidden) > HIDDEN_LAYER_RANGE[1]:
-            raise SpecError(f"at most {HIDDEN_LAYER_RANGE[1]} hidden layers, got {len(model.hidden)}")
-        for index, width in enumerate(model.hidden, start=1):
-            _check_choice(f"hidden layer {index} width", width, HIDDEN_CHOICES)
-        return
-    if not isinstance(model, CNNSpec):
+    spec_class = spec_class_of(getattr(model, "kind", None))
+    if not isinstance(model, spec_class):
         raise SpecError(f"unknown model spec {type(model).__name__}")
-    if not model.conv_channels:
-        raise SpecError("a CNN needs at least one conv layer")
-    if len(model.conv_channels) > CONV_LAYER_RANGE[1]:
-        raise SpecError(f"at most {CONV_LAYER_RANGE[1]} conv layers, got {len(model.conv_channels)}")
-    for index, channels in enumerate(model.conv_channels, start=1):
-        _check_choice(f"conv layer {index} filters", channels, FILTER_CHOICES)
-    _check_choice("kernel size", model.kernel_size, KERNEL_CHOICES)
-    allowed_padding = tuple(padding_for(mode, model.kernel_size) for mode in PADDING_MODES)
-    _check_choice("padding", model.padding, allowed_padding)
-    _check_choice("pool size", model.pool, POOL_CHOICES)
-    _check_choice("dense width", model.dense, DENSE_CHOICES)
-    size = IMAGE_SIZE
-    for index, (conv_size, pool_size) in enumerate(conv_output_sizes(model), start=1):
-        if conv_size < 1:
-            raise SpecError(
-                f"conv layer {index}: a {model.kernel_size}×{model.kernel_size} kernel does not fit "
-                f"its {size}×{size} input (output would be {conv_size}×{conv_size}); "
-                "remove a layer, use a smaller kernel or add padding"
-            )
-        if pool_size < 1:
-            raise SpecError(
-                f"pool after conv layer {index}: its {conv_size}×{conv_size} map is smaller than "
-                f"the {model.pool}×{model.pool} pool (output would be 0×0); remove a layer or use a smaller kernel"
-            )
-        size = pool_size
+    model.check()
 
 
 def validate_train(train: TrainConfig) -> None:

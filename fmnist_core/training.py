@@ -15,7 +15,7 @@ from . import fused, optimizers
 from .data import FashionMNIST
 from .metrics import EpochMetrics
 from .models import BuiltModel, build_model
-from .specs import CNNSpec, RunSpec, TrainConfig, validate
+from .specs import RunSpec, TrainConfig, validate
 
 EVAL_BATCH = 256  # measured against larger batches: cache-sized batches evaluate fastest (BENCHMARKS.md)
 # Largest chunk one forward/backward pass takes on a CPU: measured on 2 cores, a 128-image chunk runs about
@@ -138,8 +138,8 @@ def step_settings(config: TrainConfig, steps_per_epoch: int) -> Callable[[int], 
 
 
 def memory_format_for(spec) -> torch.memory_format:
-    """channels_last for CNNs: oneDNN's convolutions and pooling run several times faster in it on a CPU."""
-    return torch.channels_last if isinstance(spec, CNNSpec) else torch.contiguous_format
+    """The memory format a model kind trains fastest in on a CPU (channels_last for convolutions)."""
+    return torch.channels_last if spec.channels_last else torch.contiguous_format
 
 
 def as_input(images_uint8: torch.Tensor, memory_format=torch.contiguous_format) -> torch.Tensor:

@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from fmnist_core.metrics import early_stopping
 from fmnist_core.runstore import BoardEntry, RunRecord
-from fmnist_core.specs import CONV_LAYER_RANGE, HIDDEN_LAYER_RANGE, CNNSpec
+from fmnist_core.specs import MODEL_KINDS
 
 from .describe import run_label
 from .i18n import decimal, number, t
@@ -198,8 +198,8 @@ def confusion(matrix: list[list[int]], labels: tuple[str, ...]) -> go.Figure:
 
 # Every architecture family the core accepts, each with a fixed colour (Okabe-Ito, safe for colour-blind
 # students) and marker, so a family keeps both as the board fills up.
-FAMILIES = (*(("mlp", layers) for layers in range(HIDDEN_LAYER_RANGE[0], HIDDEN_LAYER_RANGE[1] + 1)),
-            *(("cnn", layers) for layers in range(CONV_LAYER_RANGE[0], CONV_LAYER_RANGE[1] + 1)))
+FAMILIES = tuple((kind, layers) for kind, spec_class in MODEL_KINDS.items()
+                 for layers in range(spec_class.depth_range[0], spec_class.depth_range[1] + 1))
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 FAMILY_COLORS = tuple(OKABE_ITO[index % len(OKABE_ITO)] for index in range(len(FAMILIES)))
 FAMILY_SYMBOLS = {"mlp": "square", "cnn": "circle"}
@@ -208,7 +208,7 @@ FAMILY_SYMBOLS = {"mlp": "square", "cnn": "circle"}
 def architecture_family(record: RunRecord) -> tuple[str, int]:
     """("cnn", conv layers) or ("mlp", hidden layers): what the board colours by."""
     model = record.run.model
-    return ("cnn", len(model.conv_channels)) if isinstance(model, CNNSpec) else ("mlp", len(model.hidden))
+    return model.kind, len(model.layer_widths)
 
 
 def class_board(entries: list[BoardEntry], owner: str, axis: str) -> go.Figure:

@@ -87,9 +87,7 @@ def _recipe_changes(run: RunSpec) -> list[str]:
 
 def model_label(model) -> str:
     """A model in words: 'CNN 32 → 32 filters' / 'MLP 128 neurons'."""
-    if isinstance(model, CNNSpec):
-        return t("label_cnn", filters=" → ".join(str(count) for count in model.conv_channels))
-    return t("label_mlp", widths=" → ".join(str(width) for width in model.hidden))
+    return t(f"label_{model.kind}", widths=" → ".join(str(width) for width in model.layer_widths))
 
 
 def run_label(run: RunSpec, best: float | None = None) -> str:

@@ -255,7 +255,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "layer_flatten": ("Flatten", "Aplanar"),
     "layer_dense": ("Dense", "Densa"),
     "layer_output": ("Output", "Salida"),
-    "label_cnn": ("CNN {filters} filters", "CNN {filters} filtros"),
+    "label_cnn": ("CNN {widths} filters", "CNN {widths} filtros"),
     "label_mlp": ("MLP {widths} neurons", "MLP {widths} neuronas"),
     "label_same": ("same padding", "relleno igual"),
     "label_dense": ("dense {width}", "densa {width}"),

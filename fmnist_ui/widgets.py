@@ -1,6 +1,9 @@
 """Widgets that build a RunSpec, shared by pages. Widget values live in session state under fixed keys."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
@@ -49,35 +52,45 @@ def column_heading(text: str) -> None:
     st.markdown(f"### {text}")
 
 
+def _cnn_state(model: CNNSpec) -> dict:
+    state = {"conv_layers": len(model.conv_channels), "kernel_size": model.kernel_size,
+             "padding": padding_mode(model.padding), "dense": model.dense}
+    state.update({f"filters_{index}": channels for index, channels in enumerate(model.conv_channels, start=1)})
+    return state
+
+
+def _cnn_from_state(state) -> CNNSpec:
+    channels = tuple(int(state[f"filters_{index}"]) for index in range(1, int(state["conv_layers"]) + 1))
+    kernel_size = int(state["kernel_size"])
+    return CNNSpec(conv_channels=channels, kernel_size=kernel_size,
+                   padding=padding_for(state["padding"], kernel_size), dense=int(state["dense"]))
+
+
+def _mlp_state(model: MLPSpec) -> dict:
+    state = {"hidden_layers": len(model.hidden)}
+    state.update({f"hidden_{index}": width for index, width in enumerate(model.hidden, start=1)})
+    return state
+
+
+def _mlp_from_state(state) -> MLPSpec:
+    return MLPSpec(hidden=tuple(int(state[f"hidden_{index}"]) for index in range(1, int(state["hidden_layers"]) + 1)))
+
+
 def spec_to_state(run: RunSpec) -> dict:
     """The widget values that show `run`; also used to load presets."""
     state = {
         "epochs": run.train.epochs, "batch_size": run.train.batch_size, "optimizer": run.train.optimizer,
         "lr": run.train.lr, "seed": run.train.seed, "shuffle": run.train.shuffle,
         "schedule": run.train.schedule, "label_smoothing": run.train.label_smoothing,
+        "model_kind": run.model.kind,
     }
-    if isinstance(run.model, CNNSpec):
-        state.update(model_kind="cnn", conv_layers=len(run.model.conv_channels), kernel_size=run.model.kernel_size,
-                     padding=padding_mode(run.model.padding), dense=run.model.dense)
-        for index, channels in enumerate(run.model.conv_channels, start=1):
-            state[f"filters_{index}"] = channels
-    else:
-        state.update(model_kind="mlp", hidden_layers=len(run.model.hidden))
-        for index, width in enumerate(run.model.hidden, start=1):
-            state[f"hidden_{index}"] = width
+    state.update(KIND_WIDGETS[run.model.kind].to_state(run.model))
     return state
 
 
 def spec_from_state(state) -> RunSpec:
     """Build the RunSpec the widgets describe (not yet validated)."""
-    if state["model_kind"] == "cnn":
-        channels = tuple(int(state[f"filters_{index}"]) for index in range(1, int(state["conv_layers"]) + 1))
-        kernel_size = int(state["kernel_size"])
-        model = CNNSpec(conv_channels=channels, kernel_size=kernel_size,
-                        padding=padding_for(state["padding"], kernel_size), dense=int(state["dense"]))
-    else:
-        widths = tuple(int(state[f"hidden_{index}"]) for index in range(1, int(state["hidden_layers"]) + 1))
-        model = MLPSpec(hidden=widths)
+    model = KIND_WIDGETS[state["model_kind"]].from_state(state)
     train = TrainConfig(
         epochs=int(state["epochs"]), batch_size=int(state["batch_size"]), optimizer=state["optimizer"],
         lr=float(state["lr"]), seed=int(state["seed"]), shuffle=bool(state["shuffle"]),
@@ -131,32 +144,49 @@ def snap_to_choices() -> None:
         st.session_state[key] = _nearest(st.session_state[key], allowed)
 
 
+def _cnn_widgets() -> None:
+    if (options := _control("conv_layers")) is not None:
+        st.slider(t("conv_layers"), *CONV_LAYER_RANGE, key="conv_layers", **options)
+    if (options := _control("filters")) is not None:
+        for index in range(1, int(st.session_state["conv_layers"]) + 1):
+            st.select_slider(t("filters_layer", index=index), FILTER_CHOICES, key=f"filters_{index}", **options)
+    if (options := _control("kernel_size")) is not None:
+        st.radio(t("kernel_size"), KERNEL_CHOICES, key="kernel_size", horizontal=True,
+                 format_func=lambda size: f"{size}×{size}", **options)
+    if (options := _control("padding")) is not None:
+        st.radio(t("padding"), PADDING_MODES, key="padding", horizontal=True,
+                 format_func=lambda mode: t(f"padding_{mode}"), help=t("padding_help"), **options)
+    if (options := _control("dense")) is not None:
+        st.select_slider(t("dense_width"), DENSE_CHOICES, key="dense", **options)
+
+
+def _mlp_widgets() -> None:
+    if (options := _control("hidden")) is not None:
+        st.slider(t("hidden_layers"), *HIDDEN_LAYER_RANGE, key="hidden_layers", **options)
+        for index in range(1, int(st.session_state["hidden_layers"]) + 1):
+            st.select_slider(t("hidden_width", index=index), HIDDEN_CHOICES, key=f"hidden_{index}", **options)
+
+
+@dataclass(frozen=True)
+class KindWidgets:
+    """How the widgets show one model kind (specs.MODEL_KINDS): its values in session state and its controls."""
+
+    to_state: Callable[[object], dict]
+    from_state: Callable[[object], object]
+    draw: Callable[[], None]
+
+
+KIND_WIDGETS = {"cnn": KindWidgets(_cnn_state, _cnn_from_state, _cnn_widgets),
+                "mlp": KindWidgets(_mlp_state, _mlp_from_state, _mlp_widgets)}
+
+
 def model_widgets() -> None:
     snap_to_choices()
     column_heading(t("model_section"))
     if (options := _control("model_kind")) is not None:
-        st.radio(t("model_kind"), ("cnn", "mlp"), key="model_kind", horizontal=True,
+        st.radio(t("model_kind"), tuple(KIND_WIDGETS), key="model_kind", horizontal=True,
                  format_func=lambda kind: t(f"kind_{kind}"), **options)
-    if st.session_state["model_kind"] == "cnn":
-        if (options := _control("conv_layers")) is not None:
-            st.slider(t("conv_layers"), *CONV_LAYER_RANGE, key="conv_layers", **options)
-        if (options := _control("filters")) is not None:
-            for index in range(1, int(st.session_state["conv_layers"]) + 1):
-                key = f"filters_{index}"
-                st.select_slider(t("filters_layer", index=index), FILTER_CHOICES, key=key, **options)
-        if (options := _control("kernel_size")) is not None:
-            st.radio(t("kernel_size"), KERNEL_CHOICES, key="kernel_size", horizontal=True,
-                     format_func=lambda size: f"{size}×{size}", **options)
-        if (options := _control("padding")) is not None:
-            st.radio(t("padding"), PADDING_MODES, key="padding", horizontal=True,
-                     format_func=lambda mode: t(f"padding_{mode}"), help=t("padding_help"), **options)
-        if (options := _control("dense")) is not None:
-            st.select_slider(t("dense_width"), DENSE_CHOICES, key="dense", **options)
-    elif (options := _control("hidden")) is not None:
-        st.slider(t("hidden_layers"), *HIDDEN_LAYER_RANGE, key="hidden_layers", **options)
-        for index in range(1, int(st.session_state["hidden_layers"]) + 1):
-            key = f"hidden_{index}"
-            st.select_slider(t("hidden_width", index=index), HIDDEN_CHOICES, key=key, **options)
+    KIND_WIDGETS[st.session_state["model_kind"]].draw()
 
 
 def training_widgets() -> None:
