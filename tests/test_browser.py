@@ -103,8 +103,8 @@ def test_main_path_in_chromium(server, tmp_path):
         expect(page.get_by_text("Click one to see what each filter sees.")).to_be_visible(timeout=60_000)
         page.get_by_role("button", name="#7", exact=True).click()
         expect(page.get_by_role("heading", name="Test image #7")).to_be_visible(timeout=20_000)
-        expect(page.get_by_text("conv1 · 8 filters · 26×26 each")).to_be_visible()
-        expect(page.get_by_text("pool1 · 8 filters · 13×13 each")).to_be_visible()
+        expect(page.get_by_text("Conv 1 · 8 filters · 26×26 each")).to_be_visible()
+        expect(page.get_by_text("Max pool 1 · 8 filters · 13×13 each")).to_be_visible()
         grids = page.locator("[data-testid='stImage'] img")
         # 20 thumbnails (the first page of the gallery) + the selected image + one grid per layer
         expect(grids.nth(20 + 1 + 1)).to_be_attached(timeout=30_000)
@@ -126,7 +126,7 @@ def test_main_path_in_chromium(server, tmp_path):
         canvas.save(drawing)
         uploader.set_input_files(str(drawing))
         expect(page.get_by_text("What the model sees (28×28)")).to_be_visible(timeout=20_000)
-        expect(page.get_by_text("conv1 · 8 filters · 26×26 each")).to_be_visible()
+        expect(page.get_by_text("Conv 1 · 8 filters · 26×26 each")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "2b-explore-upload.png"), full_page=True)
 
         # The drawing pad: three strokes of a pair of trousers become the model's input.
@@ -245,7 +245,7 @@ def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model
 
         student.get_by_role("link", name="MLP vs CNN").first.click()
         student.get_by_role("button", name="Train both (or fetch them)").click()
-        expect(student.get_by_text("points from convolutions")).to_be_visible(timeout=240_000)
+        expect(student.get_by_text("fewer mistakes")).to_be_visible(timeout=240_000)
         student.screenshot(path=str(ARTIFACTS / "7-mlp-vs-cnn.png"), full_page=True)
 
         student.get_by_role("link", name="Class board").first.click()
@@ -253,9 +253,9 @@ def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model
         student.screenshot(path=str(ARTIFACTS / "8-class-board.png"), full_page=True)
 
         student.get_by_role("link", name="Explore feature maps").first.click()
-        expect(student.get_by_text("conv1 · 8 filters · 26×26 each")).to_be_visible(timeout=60_000)
+        expect(student.get_by_text("Conv 1 · 8 filters · 26×26 each")).to_be_visible(timeout=60_000)
         student.get_by_text("Switch filters off").click()
-        choose(student, "Filters off in conv1", "#0")
+        choose(student, "Filters off in Conv 1", "#0")
         expect(student.get_by_text("1 filter(s) switched off")).to_be_visible(timeout=20_000)
         student.get_by_role("button", name="Measure test accuracy").click()
         expect(student.get_by_text("Test accuracy with these filters off")).to_be_visible(timeout=60_000)
@@ -286,6 +286,8 @@ def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model
 
         teacher.get_by_role("link", name="Class board").first.click()
         teacher.get_by_role("button", name="Clear the board (runs stay cached)").click()
+        expect(teacher.get_by_text("runs off the class board?")).to_be_visible(timeout=30_000)
+        teacher.get_by_role("button", name="Clear the board", exact=True).click()
         expect(teacher.get_by_text("No runs on the board yet")).to_be_visible(timeout=30_000)
         browser.close()
 
