@@ -5,7 +5,7 @@ FROM python:3.11-slim-bookworm
 ARG CLUSTER=0
 
 # The real Fashion-MNIST IDX files from Debian, in /usr/share/datasets/fashion-mnist; a C compiler for the
-# C kernels of fmnist_core/native, built for the server's own CPU at the first training run.
+# C kernels of fmnist_core/kernels, built for the server's own CPU at the first training run.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dataset-fashion-mnist curl gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*

@@ -43,10 +43,10 @@ def main() -> int:
     import ray
     from ray.cluster_utils import Cluster
 
+    from fmnist_core.backends.ray_cluster import RayBackend, connect
     from fmnist_core.cache import open_store
     from fmnist_core.jobs import JobManager
     from fmnist_core.precompute import exercise_grid
-    from fmnist_core.ray_cluster import RayBackend, connect
 
     runs = exercise_grid()
     home = Path(tempfile.mkdtemp(prefix="fmnist-grid-local-"))

@@ -11,12 +11,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import fused
+from . import kernels
 from .activations import feature_maps
+from .cpu import configure_cpu_threads
 from .data import FashionMNIST, get_dataset
 from .models import build_model
 from .presets import PRESETS
-from .training import as_input, configure_cpu_threads, evaluate, fit, memory_format_for, pick_device
+from .training import as_input, evaluate, fit, memory_format_for, pick_device
 
 ROUNDS = 2
 
@@ -107,7 +108,7 @@ def run_bench(quick: bool = False) -> int:
     data = get_dataset()
     print(f"device: {device.type}" + (f" ({threads} threads)" if threads else ""))
     print(f"data: {data.source}; resident after load: {peak_rss_mib():.0f} MiB peak RSS")
-    print(f"CPU kernels: {fused.status() if device.type == 'cpu' else 'not used on this device'}")
+    print(f"CPU kernels: {kernels.status() if device.type == 'cpu' else 'not used on this device'}")
     max_batches = 40 if quick else None
     max_images = 40 * 256 if quick else None
     note = " (first 40 batches, scaled to 60,000 images)" if quick else ""
@@ -150,7 +151,7 @@ def run_bench(quick: bool = False) -> int:
     model = build_model(spec)
     memory_format = memory_format_for(spec)
     test_images, test_labels = data.test_images.to(device), data.test_labels.to(device)
-    module = fused.for_cpu(model.module.to(device=device, memory_format=memory_format), spec, device)
+    module = kernels.accelerate(model.module.to(device=device, memory_format=memory_format), spec, device)
     evaluate(module, test_images, test_labels, memory_format=memory_format)
     started = time.perf_counter()
     evaluate(module, test_images, test_labels, memory_format=memory_format)

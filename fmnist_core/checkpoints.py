@@ -10,10 +10,10 @@ from pathlib import Path
 
 import torch
 
+from .metrics import ResumePoint
 from .models import BuiltModel, build_model
 from .specs import RunSpec, SpecError, run_from_json
 from .storage import MAX_STORED_FILE_BYTES, CheckpointError, file_digest, home_error, read_stored_file
-from .training import ResumePoint
 
 CHECKPOINT_FORMAT = "fmnist-explorer-checkpoint/1"
 RESUME_FORMAT = "fmnist-explorer-resume/2"  # 2: own optimizer state, no scheduler

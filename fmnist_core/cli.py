@@ -4,13 +4,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import signal
 import sys
 import time
 
-from .backends import RAY_ADDRESS_VARIABLE, select_backend, train_on_backend
+from .backends import train_on_backend
 from .cache import cached_result, open_store
+from .console import StopOnSignal, cluster_backend, progress_line
 from .metrics import EpochMetrics
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
 from .runstore import RunStoreError
@@ -84,46 +83,6 @@ def run_from_args(args: argparse.Namespace) -> RunSpec:
     run = RunSpec(model, dataclasses.replace(base.train, device=args.device, **train_changes))
     validate(run)
     return run
-
-
-def progress_line(metrics: EpochMetrics, total: int) -> str:
-    """One epoch as a line with a progress bar: what `train` and `precompute` print."""
-    filled = round(20 * metrics.epoch / total)
-    bar = "█" * filled + "░" * (20 - filled)
-    return (f"epoch {metrics.epoch:>2}/{total} |{bar}| train acc {metrics.train_acc:6.2%} (running avg) "
-            f"· val acc {metrics.val_acc:6.2%} · {metrics.epoch_seconds:5.1f} s · "
-            f"{metrics.images_per_second:,.0f} img/s")
-
-
-class StopOnSignal:
-    """SIGTERM or SIGINT (Ctrl+C) asks training to stop after the current batch; the run is then recorded as
-    interrupted (resumable), never left "running" for pages to wait on."""
-
-    def __init__(self):
-        self.received: list[int] = []
-        for number in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(number, lambda signum, _frame: self.received.append(signum))
-
-    def __call__(self) -> bool:
-        return bool(self.received)
-
-    def record_interrupted(self, store, key: str) -> None:
-        record = store.get(key)
-        if self.received and record is not None and record.status in ("cancelled", "queued", "running"):
-            name = signal.Signals(self.received[0]).name
-            store.finish(key, "interrupted", error=f"the command stopped on {name}")
-
-
-def cluster_backend(home, store):
-    """The Ray cluster of FMNIST_RAY_ADDRESS when it is set and answers, else None (train here); a cluster that
-    does not answer is said in one line on stderr."""
-    if not os.environ.get(RAY_ADDRESS_VARIABLE):
-        return None
-    backend = select_backend(home, store, max_jobs=1)
-    if backend.name != "ray":
-        print(f"note: {backend.fallback_reason}; training on this machine", file=sys.stderr, flush=True)
-        return None
-    return backend
 
 
 def command_train(args: argparse.Namespace) -> int:

@@ -1,7 +1,9 @@
-"""What one epoch of training measured. Plain data: no torch, so the run store can be read without it."""
+"""What one epoch of training measured, and where training stands after it. Plain data: no torch, so the run store
+and checkpoints can be read without the trainer."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -41,3 +43,12 @@ def early_stopping(history: list[EpochMetrics], patience: int = 3) -> EarlyStop 
             if stalled >= patience:
                 return EarlyStop(best_epoch, metrics.epoch)
     return None
+
+
+@dataclass
+class ResumePoint:
+    """Everything `fit` needs to go on after `epoch` as if it had never stopped (weights come from that
+    epoch's checkpoint): optimizer moments and step count (the schedule's position), data-order generator."""
+    epoch: int
+    optimizer_state: dict
+    generator_state: Any  # the torch.Generator's state, a uint8 tensor

@@ -88,7 +88,7 @@ class Optimizer:
             self._foreach_adam(grads, settings)
 
     def count_adam_step(self) -> None:
-        """One more Adam step: by `step`, or by a kernel that applied it itself (fused.DenseStepRunner)."""
+        """One more Adam step: by `step`, or by a kernel that applied it itself (kernels.mlp.DenseStepRunner)."""
         self.steps_taken += 1
         torch._foreach_add_(self.step_counts, 1)
 

@@ -6,7 +6,7 @@ import time
 
 from .backends import train_on_backend
 from .cache import cached_result, open_store
-from .cli import StopOnSignal, cluster_backend, progress_line
+from .console import StopOnSignal, cluster_backend, progress_line
 from .presets import PRESETS, mlp_vs_cnn
 from .runs import train_run
 from .specs import RunSpec

@@ -11,12 +11,12 @@ from pathlib import Path
 from .cache import cached_result
 from .checkpoints import Checkpoint, load_checkpoint, load_resume_point, save_checkpoint, save_resume_point
 from .data import FashionMNIST, get_dataset
-from .metrics import EpochMetrics
+from .metrics import EpochMetrics, ResumePoint
 from .models import BuiltModel, build_model
 from .runstore import RunRecord, RunStore
 from .specs import RunSpec
 from .storage import CheckpointError, checkpoint_path, discard_checkpoints, resume_path, saved_epochs
-from .training import ResumePoint, fit, pick_device
+from .training import fit, pick_device
 
 RESUMABLE = ("cancelled", "interrupted", "failed")
 PROGRESS_SECONDS = 1.0  # how often a running epoch records how many images it has done (pages poll each second)

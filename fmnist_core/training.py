@@ -1,19 +1,16 @@
 """Training as plain functions: one epoch, evaluation, and `fit` wiring them."""
 from __future__ import annotations
 
-import ctypes
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from . import fused, optimizers
+from . import cpu, kernels, optimizers
 from .data import FashionMNIST
-from .metrics import EpochMetrics
+from .metrics import EpochMetrics, ResumePoint
 from .models import BuiltModel, build_model
 from .specs import RunSpec, TrainConfig, validate
 
@@ -32,15 +29,6 @@ class FitResult:
     device: str
 
 
-@dataclass
-class ResumePoint:
-    """Everything `fit` needs to go on after `epoch` as if it had never stopped (weights come from that
-    epoch's checkpoint): optimizer moments and step count (the schedule's position), data-order generator."""
-    epoch: int
-    optimizer_state: dict
-    generator_state: torch.Tensor
-
-
 def pick_device(preference: str = "auto") -> torch.device:
     """cuda, then Apple mps, then cpu; an explicit preference that is not available is an error."""
     has_mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
@@ -53,79 +41,6 @@ def pick_device(preference: str = "auto") -> torch.device:
     if preference == "mps" and not has_mps:
         raise RuntimeError("device 'mps' was asked for but Apple MPS is not available")
     return torch.device(preference)
-
-
-def cpu_quota(cgroup_root: Path = Path("/sys/fs/cgroup")) -> float | None:
-    """The CPUs a container's quota grants (cgroup v2 `cpu.max`, or v1 `cpu.cfs_quota_us`), None when unlimited:
-    a container limited to 2 CPUs on a 64-core host must not start 64 threads."""
-    try:
-        quota, _, period = (cgroup_root / "cpu.max").read_text().partition(" ")
-    except OSError:
-        try:
-            quota = (cgroup_root / "cpu" / "cpu.cfs_quota_us").read_text()
-            period = (cgroup_root / "cpu" / "cpu.cfs_period_us").read_text()
-        except OSError:
-            return None
-    try:
-        quota_us, period_us = int(quota), int(period)
-    except ValueError:  # "max": no limit
-        return None
-    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
-
-
-def usable_cpus() -> int:
-    """The cores this process may run on: its affinity, capped by the container's quota."""
-    cores = len(os.sched_getaffinity(0))
-    quota = cpu_quota()
-    return max(1, min(cores, int(quota))) if quota is not None else cores
-
-
-def other_runnable_tasks(samples: int = 5) -> int | None:
-    """How many other tasks want a CPU right now (the kernel's runnable count in /proc/loadavg, less this
-    thread; the median of a few samples 10 ms apart), None where there is no /proc."""
-    counts = []
-    for _ in range(samples):
-        try:
-            running = Path("/proc/loadavg").read_text().split()[3].partition("/")[0]
-        except (OSError, IndexError):
-            return None
-        counts.append(int(running) - 1)
-        time.sleep(0.01)
-    return max(0, sorted(counts)[len(counts) // 2])
-
-
-def threads_for_load(usable: int, others: int | None) -> int:
-    """Intra-op threads for an epoch: every usable core on a quiet machine; only the cores others leave free
-    (at least one) when they compete. OpenMP threads spin at each barrier waiting for the slowest: a thread that
-    shares its core with a busy process holds up all the others (an epoch took 4–5× its quiet time with one busy
-    process per core, where a fair share of the CPU gives 2×; BENCHMARKS.md)."""
-    if others is None:
-        return usable
-    return max(1, min(usable, usable - others))
-
-
-def configure_cpu_threads() -> int:
-    """One intra-op thread per core we may use (affinity and quota), no inter-op oversubscription."""
-    threads = int(os.environ.get("FMNIST_THREADS", "0")) or usable_cpus()
-    torch.set_num_threads(max(1, threads))
-    return torch.get_num_threads()
-
-
-# glibc's malloc hands large freed blocks (every activation and gradient buffer of a step) back to the
-# kernel and faults them in again page by page on the next step: millions of page faults per run. Keeping blocks
-# up to 32 MiB in the heap removes most of that system time (BENCHMARKS.md, "What each lever gave").
-_MALLOPT = {"M_TRIM_THRESHOLD": (-1, 1 << 30), "M_MMAP_THRESHOLD": (-3, 32 << 20)}
-
-
-def keep_freed_memory_for_reuse() -> bool:
-    """Tell glibc's malloc to keep freed tensor buffers for the next step; False where there is no glibc
-    (macOS, musl): nothing changes there."""
-    try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    return all(mallopt(option, value) == 1 for option, value in _MALLOPT.values())
 
 
 def step_settings(config: TrainConfig, steps_per_epoch: int) -> Callable[[int], optimizers.StepSettings]:
@@ -148,60 +63,75 @@ def as_input(images_uint8: torch.Tensor, memory_format=torch.contiguous_format) 
     return batch.contiguous(memory_format=memory_format)
 
 
+@dataclass(frozen=True)
+class EpochData:
+    """What an epoch walks: uint8 images (N, 28, 28) and labels on the training device, their order, the
+    optimizer's batch size and the largest chunk one forward/backward pass takes (None: the whole batch).
+    Chunks of a batch add up their gradients before its one optimizer step: the same update, up to rounding."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    order: torch.Tensor
+    batch_size: int
+    chunk_size: int | None = None
+
+    def batches(self):
+        """(images done before it, the batch's indices, its chunks) for each optimizer batch, in order."""
+        for start in range(0, len(self.order), self.batch_size):
+            index = self.order[start:start + self.batch_size]
+            yield start, index, index.split(self.chunk_size or self.batch_size)
+
+
+def train_batch(module, data: EpochData, index, chunks, loss_fn, memory_format, sums) -> None:
+    """Forward, loss and backward of one batch by PyTorch's operators, chunk by chunk; adds to `sums`."""
+    loss_sum, correct = sums
+    for chunk in chunks:
+        # index_select copies whole rows, several times faster than `images[chunk]` (BENCHMARKS.md).
+        target = data.labels.index_select(0, chunk)
+        logits = module(as_input(data.images.index_select(0, chunk), memory_format))
+        loss = loss_fn(logits, target)
+        (loss if len(chunks) == 1 else loss * (len(chunk) / len(index))).backward()
+        loss_sum += loss.detach() * len(chunk)
+        correct += (logits.detach().argmax(dim=1) == target).sum()
+
+
 def train_one_epoch(
     module: nn.Module,
     optimizer: optimizers.Optimizer,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    batch_size: int,
-    order: torch.Tensor,
+    data: EpochData,
     loss_fn: nn.Module,
     settings: Callable[[int], optimizers.StepSettings],
     should_stop: Callable[[int], bool] | None = None,
     memory_format=torch.contiguous_format,
-    micro_batch: int | None = None,
 ) -> tuple[float, float] | None:
-    """One pass over `images` in `order`; return (mean loss, accuracy), or None when stopped. Before each batch,
-    `should_stop(images done so far)` may stop the epoch (and hears how far it got).
-
-    Each optimizer batch is computed in chunks of at most `micro_batch` images with gradients accumulated
-    (the same update as one pass over the whole batch, up to float rounding)."""
+    """One pass over `data`; return (mean loss, accuracy), or None when stopped. Before each batch,
+    `should_stop(images done so far)` may stop the epoch (and hears how far it got). Where a C kernel trains a
+    batch (kernels.batch_trainer) it does; a kernel that fails hands the batch, and the rest of the run, to
+    PyTorch's operators."""
     module.train()
-    # Sums stay on the device so there is no host sync per batch.
-    loss_sum = torch.zeros((), device=images.device)
-    correct = torch.zeros((), dtype=torch.long, device=images.device)
-    # An MLP on the CPU trains each chunk in one C call (fused.DenseStepRunner): the same mean cross-entropy, the
-    # same gradients. Any other loss goes through autograd.
-    plain_cross_entropy = (isinstance(loss_fn, nn.CrossEntropyLoss) and loss_fn.reduction == "mean"
-                           and loss_fn.weight is None and loss_fn.ignore_index < 0)
-    train_chunk = getattr(module, "train_chunk", None) if (
-        plain_cross_entropy and fused.dense_steppable(module, images, labels)) else None
-    smoothing = float(getattr(loss_fn, "label_smoothing", 0.0))
-    adam_stepper = getattr(module, "adam_stepper", None) if train_chunk is not None else None
-    train_step_adam = adam_stepper(optimizer) if adam_stepper is not None else None
-    for start in range(0, len(order), batch_size):
-        if should_stop is not None and should_stop(start):
+    sums = (torch.zeros((), device=data.images.device),  # loss, right answers: on the device, no sync per batch
+            torch.zeros((), dtype=torch.long, device=data.images.device))
+    kernel = kernels.batch_trainer(module, optimizer, data.images, data.labels, loss_fn)
+    for done, index, chunks in data.batches():
+        if should_stop is not None and should_stop(done):
             return None
-        index = order[start:start + batch_size]
         optimizer.zero_grad()
-        chunks = index.split(micro_batch or batch_size)
-        if train_step_adam is not None and len(chunks) == 1:  # the batch and its Adam step in one C call
-            train_step_adam(images, labels, index, smoothing, loss_sum, correct, settings(optimizer.steps_taken))
-            continue
-        for chunk in chunks:
-            if train_chunk is not None:
-                train_chunk(images, labels, chunk, 1 / len(index), smoothing, loss_sum, correct)
-                continue
-            # index_select copies whole rows, several times faster than `images[chunk]` (BENCHMARKS.md).
-            target = labels.index_select(0, chunk)
-            logits = module(as_input(images.index_select(0, chunk), memory_format))
-            loss = loss_fn(logits, target)
-            (loss if len(chunks) == 1 else loss * (len(chunk) / len(index))).backward()
-            loss_sum += loss.detach() * len(chunk)
-            correct += (logits.detach().argmax(dim=1) == target).sum()
+        before = tuple(total.clone() for total in sums)
+        try:
+            if kernel is not None and kernel.train(index, chunks, *sums, settings(optimizer.steps_taken)):
+                continue  # the kernel also took the optimizer step
+            if kernel is None:
+                train_batch(module, data, index, chunks, loss_fn, memory_format, sums)
+        except kernels.KernelError as error:
+            kernels.fall_back(module, error)
+            kernel = None
+            for total, value in zip(sums, before, strict=True):
+                total.copy_(value)
+            optimizer.zero_grad()
+            train_batch(module, data, index, chunks, loss_fn, memory_format, sums)
         optimizer.step(settings(optimizer.steps_taken))
-    count = len(order)
-    return loss_sum.item() / count, correct.item() / count
+    count = len(data.order)
+    return sums[0].item() / count, sums[1].item() / count
 
 
 @torch.inference_mode()
@@ -219,6 +149,15 @@ def evaluate(
         loss_sum += nn.functional.cross_entropy(logits, target, reduction="sum")
         correct += (logits.argmax(dim=1) == target).sum()
     return loss_sum.item() / len(images), correct.item() / len(images)
+
+
+def evaluate_or_fall_back(module: nn.Module, images, labels, memory_format) -> tuple[float, float]:
+    """`evaluate`, on PyTorch's operators if a kernel fails on the way."""
+    try:
+        return evaluate(module, images, labels, memory_format=memory_format)
+    except kernels.KernelError as error:
+        kernels.fall_back(module, error)
+        return evaluate(module, images, labels, memory_format=memory_format)
 
 
 def fit(
@@ -240,8 +179,7 @@ def fit(
     validate(run)
     config = run.train
     device = device or pick_device(config.device)
-    if device.type == "cpu":
-        keep_freed_memory_for_reuse()
+    usable_threads = cpu.prepare_for_training() if device.type == "cpu" else 0
     torch.manual_seed(config.seed)
     model = build_model(run.model)
     memory_format = memory_format_for(run.model)
@@ -249,8 +187,7 @@ def fit(
     train_images, train_labels = data.train_images.to(device), data.train_labels.to(device)
     test_images, test_labels = data.test_images.to(device), data.test_labels.to(device)
     optimizer = optimizers.Optimizer(module.parameters(), config.optimizer)
-    # Same parameters, same result; on a CPU the first conv stage runs as one C kernel where it can.
-    runner = fused.for_cpu(module, run.model, device)
+    runner = kernels.accelerate(module, run.model, device)  # the same parameters; faster on a CPU
     settings = step_settings(config, steps_per_epoch=-(-len(train_images) // config.batch_size))
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     generator = torch.Generator().manual_seed(config.seed)
@@ -268,27 +205,22 @@ def fit(
             on_progress(images_done)
         return should_stop is not None and should_stop()
 
-    usable = configure_cpu_threads() if device.type == "cpu" else 0
     for epoch in range(first_epoch, config.epochs + 1):
-        if device.type == "cpu" and not os.environ.get("FMNIST_THREADS"):
-            torch.set_num_threads(threads_for_load(usable, other_runnable_tasks()))
+        if device.type == "cpu":
+            cpu.adapt_threads(usable_threads)
         started = time.perf_counter()
-        if config.shuffle:
-            order = torch.randperm(len(train_images), generator=generator).to(device)
-        else:
-            order = torch.arange(len(train_images), device=device)
-        trained = train_one_epoch(
-            runner, optimizer, train_images, train_labels, config.batch_size, order, loss_fn,
-            settings, between_batches, memory_format, micro_batch=CPU_MICRO_BATCH if device.type == "cpu" else None,
-        )
+        order = (torch.randperm(len(train_images), generator=generator) if config.shuffle
+                 else torch.arange(len(train_images))).to(device)
+        epoch_data = EpochData(train_images, train_labels, order, config.batch_size,
+                               CPU_MICRO_BATCH if device.type == "cpu" else None)
+        trained = train_one_epoch(runner, optimizer, epoch_data, loss_fn, settings, between_batches, memory_format)
         if trained is None:
             return FitResult(model, history, cancelled=True, device=device.type)
         train_seconds = time.perf_counter() - started
-        val_loss, val_acc = evaluate(runner, test_images, test_labels, memory_format=memory_format)
+        val_loss, val_acc = evaluate_or_fall_back(runner, test_images, test_labels, memory_format)
         metrics = EpochMetrics(
             epoch=epoch, train_loss=trained[0], train_acc=trained[1], val_loss=val_loss, val_acc=val_acc,
-            epoch_seconds=time.perf_counter() - started,
-            images_per_second=len(train_images) / train_seconds,
+            epoch_seconds=time.perf_counter() - started, images_per_second=len(train_images) / train_seconds,
         )
         history.append(metrics)
         if on_epoch is not None:  # the checkpoint first: a resume state never outlives the epoch it follows

@@ -28,7 +28,7 @@ pytestmark = [
 def cluster():
     from ray.cluster_utils import Cluster
 
-    from fmnist_core.ray_cluster import connect
+    from fmnist_core.backends.ray_cluster import connect
 
     local = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})  # the head trains nothing
     local.add_node(num_cpus=2)
@@ -40,7 +40,7 @@ def cluster():
 
 @pytest.fixture
 def manager(cluster, isolated_home):
-    from fmnist_core.ray_cluster import RayBackend
+    from fmnist_core.backends.ray_cluster import RayBackend
 
     jobs = JobManager(isolated_home, backend=RayBackend(isolated_home, open_store(isolated_home), cluster.address))
     yield jobs
@@ -172,7 +172,7 @@ from ray.cluster_utils import Cluster
 from conftest import tiny_mlp_run
 from fmnist_core.cache import open_store
 from fmnist_core.jobs import JobManager
-from fmnist_core.ray_cluster import RayBackend, connect
+from fmnist_core.backends.ray_cluster import RayBackend, connect
 home = Path(os.environ["FMNIST_HOME"])
 cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
 connect(cluster.address)

@@ -61,7 +61,7 @@ def test_device_choice_on_this_machine():
 # prints the page faults it took; a fresh process so earlier tests' malloc settings do not count.
 _FAULTS_SCRIPT = """
 import resource, sys, torch
-from fmnist_core.training import keep_freed_memory_for_reuse
+from fmnist_core.cpu import keep_freed_memory_for_reuse
 if sys.argv[1] == "keep":
     assert keep_freed_memory_for_reuse()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -108,7 +108,7 @@ def test_the_overfitting_preset_shows_validation_loss_bottom_out_and_rise(data):
 
 
 def test_a_containers_cpu_quota_caps_the_threads(tmp_path):
-    from fmnist_core.training import cpu_quota
+    from fmnist_core.cpu import cpu_quota
 
     v2 = tmp_path / "v2"
     v2.mkdir()

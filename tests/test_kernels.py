@@ -7,12 +7,14 @@ import torch
 from torch import nn
 
 from conftest import tiny_cnn_run, tiny_mlp_run
-from fmnist_core import fused, native, training
+from fmnist_core import kernels, training
+from fmnist_core.kernels import bindings, build, mlp
+from fmnist_core.kernels import conv as conv_kernels
 from fmnist_core.models import build_model
 from fmnist_core.specs import CNNSpec, MLPSpec
 from fmnist_core.training import as_input, fit
 
-pytestmark = pytest.mark.skipif(native._compiler() is None, reason="no C compiler on this machine")
+pytestmark = pytest.mark.skipif(build._compiler() is None, reason="no C compiler on this machine")
 
 
 @pytest.fixture(autouse=True)
@@ -27,8 +29,8 @@ def _reference(images, conv, pool):
 
 def test_every_kernel_builds_on_this_machine():
     """The comparisons below are only worth something when the C kernels run (not PyTorch's fallback)."""
-    assert fused.status() == ("C kernels (fused first stage, Winograd 3×3 convolutions, conv weight gradients, "
-                              "MLP steps)"), fused.status()
+    assert kernels.status() == ("C kernels (fused first stage, Winograd 3×3 convolutions, conv weight gradients, "
+                              "MLP steps)"), kernels.status()
 
 
 @pytest.mark.parametrize(("channels", "kernel", "padding", "pool"), [
@@ -45,7 +47,7 @@ def test_matches_pytorch_forward_and_weight_gradient(small_data, channels, kerne
     expected_grads = conv.weight.grad.clone(), conv.bias.grad.clone()
     conv.zero_grad()
 
-    got = fused.FirstStage.apply(images, conv.weight, conv.bias, padding, pool)
+    got = conv_kernels.FirstStage.apply(images, conv.weight, conv.bias, padding, pool)
     assert got.shape == expected.shape
     assert torch.allclose(got, expected, atol=1e-5), (got - expected).abs().max()
     got.backward(upstream)
@@ -66,7 +68,7 @@ def test_conv_weight_gradient_matches_pytorch(in_channels, out_channels, kernel,
     want = conv.weight.grad.clone(), conv.bias.grad.clone(), x.grad.clone()
     conv.zero_grad()
     x.grad = None
-    got = fused.KernelConv(conv, winograd=False)(x)
+    got = conv_kernels.KernelConv(conv, winograd=False)(x)
     assert torch.equal(got, expected.detach())  # the forward is PyTorch's own
     got.backward(upstream)
     for got_grad, expected_grad in zip((conv.weight.grad, conv.bias.grad, x.grad), want, strict=True):
@@ -91,7 +93,7 @@ def test_winograd_convolution_matches_pytorch(small_data, in_channels, out_chann
     conv.zero_grad()
     x.grad = None
 
-    got = fused.KernelConv(conv, winograd=True)(x)
+    got = conv_kernels.KernelConv(conv, winograd=True)(x)
     assert got.shape == expected.shape
     assert torch.allclose(got, expected, atol=1e-5 * expected.abs().max().item()), (got - expected).abs().max()
     got.backward(upstream)
@@ -100,7 +102,7 @@ def test_winograd_convolution_matches_pytorch(small_data, in_channels, out_chann
     first = [grad.clone() for grad in (conv.weight.grad, conv.bias.grad, x.grad)]
     conv.zero_grad()
     x.grad = None
-    fused.KernelConv(conv, winograd=True)(x).backward(upstream)
+    conv_kernels.KernelConv(conv, winograd=True)(x).backward(upstream)
     assert all(torch.equal(a, b) for a, b in zip(first, (conv.weight.grad, conv.bias.grad, x.grad), strict=True))
 
 
@@ -120,7 +122,7 @@ def test_winograd_with_pool_and_relu_matches_pytorch(small_data, in_channels, ou
     conv.zero_grad()
     x.grad = None
 
-    got = fused.KernelConv(conv, winograd=True, pool_relu=True)(x)
+    got = conv_kernels.KernelConv(conv, winograd=True, pool_relu=True)(x)
     assert got.shape == expected.shape
     assert torch.allclose(got, expected, atol=1e-5 * expected.abs().max().item()), (got - expected).abs().max()
     got.backward(upstream)
@@ -131,11 +133,11 @@ def test_winograd_with_pool_and_relu_matches_pytorch(small_data, in_channels, ou
 def test_wrapped_model_gives_the_same_logits_and_every_gradient(small_data):
     spec = CNNSpec(conv_channels=(16, 32, 8), dense=32)
     model = build_model(spec).module.to(memory_format=torch.channels_last)  # as the trainer holds it
-    runner = fused.for_cpu(model, spec, torch.device("cpu"))
-    assert isinstance(runner, fused.FusedFirstStage)
-    kernels = [layer.function for layer in runner.rest if isinstance(layer, fused.KernelConv)]
+    runner = kernels.accelerate(model, spec, torch.device("cpu"))
+    assert isinstance(runner, conv_kernels.FusedFirstStage)
+    used = [layer.function for layer in runner.rest if isinstance(layer, conv_kernels.KernelConv)]
     # 16→32 by Winograd with its pool and ReLU folded in; 32→8 not
-    assert kernels == [fused.WinogradConvPoolReLU, fused.ConvWeightGradByKernel]
+    assert used == [conv_kernels.WinogradConvPoolReLU, conv_kernels.ConvWeightGradByKernel]
     assert list(runner.parameters()) == list(model.parameters())  # one set of weights, trained once
     images, labels = as_input(small_data.train_images[:64]), small_data.train_labels[:64]
 
@@ -155,7 +157,7 @@ def test_wrapped_model_gives_the_same_logits_and_every_gradient(small_data):
 def test_inputs_the_kernel_does_not_take_go_through_the_model(small_data):
     spec = CNNSpec(conv_channels=(8,), dense=16)
     model = build_model(spec).module
-    runner = fused.for_cpu(model, spec, torch.device("cpu"))
+    runner = kernels.accelerate(model, spec, torch.device("cpu"))
     images = as_input(small_data.test_images[:4]).requires_grad_()  # e.g. a saliency map's input gradient
     runner(images).sum().backward()
     assert images.grad is not None and images.grad.abs().sum() > 0
@@ -165,10 +167,10 @@ def test_inputs_the_kernel_does_not_take_go_through_the_model(small_data):
 def test_layers_it_cannot_fuse_stay_plain():
     # Outside the core's limits today, but the kernel's own conditions stay checked.
     for spec in (CNNSpec(conv_channels=(12, 8)), CNNSpec(conv_channels=(8,), kernel_size=9, padding=4)):
-        assert not fused.fusable(spec)
-    assert fused.fusable(CNNSpec())
+        assert not conv_kernels.fusable(spec)
+    assert conv_kernels.fusable(CNNSpec())
     module = build_model(CNNSpec()).module
-    assert fused.for_cpu(module, CNNSpec(), torch.device("cuda")) is module
+    assert kernels.accelerate(module, CNNSpec(), torch.device("cuda")) is module
 
 
 @pytest.mark.slow
@@ -177,7 +179,7 @@ def test_training_with_and_without_the_kernel_agrees(small_data, monkeypatch):
     with_kernel = fit(run, small_data).history[0]
     monkeypatch.setenv("FMNIST_NATIVE", "0")
     without = fit(run, small_data).history[0]
-    assert fused.status().startswith("PyTorch operators (turned off by FMNIST_NATIVE=0")
+    assert kernels.status().startswith("PyTorch operators (turned off by FMNIST_NATIVE=0")
     assert with_kernel.train_loss == pytest.approx(without.train_loss, rel=2e-3)
     assert with_kernel.val_acc == pytest.approx(without.val_acc, abs=0.01)
 
@@ -185,25 +187,25 @@ def test_training_with_and_without_the_kernel_agrees(small_data, monkeypatch):
 def test_no_compiler_means_pytorch_operators_and_a_reason(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setenv("CC", shutil.which("false") or "/bin/false")
-    monkeypatch.setattr(native, "_loaded", {})
-    monkeypatch.setattr(native, "why_not", {})
-    assert native.load_library(fused.LIBRARY) is None
-    assert "could not build first_stage.c" in native.why_not[fused.LIBRARY]
+    monkeypatch.setattr(build, "_loaded", {})
+    monkeypatch.setattr(build, "why_not", {})
+    assert build.load_library("first_stage") is None
+    assert "could not build first_stage.c" in build.why_not["first_stage"]
     spec = CNNSpec()
     module = build_model(spec).module
-    assert fused.for_cpu(module, spec, torch.device("cpu")) is module
-    assert fused.status().startswith("PyTorch operators (could not build")
+    assert kernels.accelerate(module, spec, torch.device("cpu")) is module
+    assert kernels.status().startswith("PyTorch operators (could not build")
 
 
 def test_built_library_is_cached_per_source_and_cpu(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(native, "_loaded", {})
-    assert native.load_library(fused.LIBRARY) is not None
+    monkeypatch.setattr(build, "_loaded", {})
+    assert build.load_library("first_stage") is not None
     built = sorted((tmp_path / "fmnist-explorer" / "native").glob("first_stage-*.so"))
     assert len(built) == 1
-    monkeypatch.setattr(native, "_loaded", {})
+    monkeypatch.setattr(build, "_loaded", {})
     stamp = built[0].stat().st_mtime_ns
-    assert native.load_library(fused.LIBRARY) is not None
+    assert build.load_library("first_stage") is not None
     assert built[0].stat().st_mtime_ns == stamp  # loaded from the cache, not rebuilt
 
 
@@ -214,8 +216,8 @@ def test_mlp_step_gives_pytorch_loss_right_answers_and_gradients(small_data, hid
     spec = MLPSpec(hidden=hidden)
     torch.manual_seed(len(hidden) + batch)
     model = build_model(spec).module
-    runner = fused.for_cpu(model, spec, torch.device("cpu"))
-    assert isinstance(runner, fused.DenseStepRunner)
+    runner = kernels.accelerate(model, spec, torch.device("cpu"))
+    assert isinstance(runner, mlp.DenseStepRunner)
     images, labels = small_data.train_images, small_data.train_labels
     index = torch.randperm(len(images))[:batch]
     loss_fn = nn.CrossEntropyLoss(label_smoothing=smoothing)
@@ -244,15 +246,15 @@ def test_mlp_training_with_and_without_the_kernel_agrees(small_data, monkeypatch
     run = tiny_mlp_run(epochs=2, shuffle=True, seed=3, label_smoothing=0.1, schedule="onecycle",
                        batch_size=batch_size, optimizer=optimizer)
     calls = {"train_chunk": [], "adam_step": []}
-    kernel_chunk, kernel_stepper = fused.DenseStepRunner.train_chunk, fused.DenseStepRunner.adam_stepper
-    monkeypatch.setattr(fused.DenseStepRunner, "train_chunk",
+    kernel_chunk, kernel_stepper = mlp.DenseStepRunner.train_chunk, mlp.DenseStepRunner.adam_stepper
+    monkeypatch.setattr(mlp.DenseStepRunner, "train_chunk",
                         lambda self, *args: calls["train_chunk"].append(len(args[2])) or kernel_chunk(self, *args))
 
     def counted_stepper(self, optimizer):
         step = kernel_stepper(self, optimizer)
         return None if step is None else lambda *args: calls["adam_step"].append(len(args[2])) or step(*args)
 
-    monkeypatch.setattr(fused.DenseStepRunner, "adam_stepper", counted_stepper)
+    monkeypatch.setattr(mlp.DenseStepRunner, "adam_stepper", counted_stepper)
     with_kernel = fit(run, small_data)
     # every image of both epochs went through a kernel, and batches of one chunk took their Adam step there
     assert sum(calls["train_chunk"]) + sum(calls["adam_step"]) == 2 * len(small_data.train_images)
@@ -272,10 +274,31 @@ def test_mlp_training_with_and_without_the_kernel_agrees(small_data, monkeypatch
 def test_mlp_runner_evaluates_like_the_model_and_is_left_out_without_a_blas(small_data, monkeypatch):
     spec = MLPSpec(hidden=(32,))
     model = build_model(spec).module
-    runner = fused.for_cpu(model, spec, torch.device("cpu"))
+    runner = kernels.accelerate(model, spec, torch.device("cpu"))
     images = as_input(small_data.test_images[:50])
     assert torch.equal(runner(images), model(images))
-    assert fused.for_cpu(model, spec, torch.device("cuda")) is model
-    monkeypatch.setattr(fused, "_sgemm", [None])
-    assert fused.for_cpu(model, spec, torch.device("cpu")) is model
-    assert "no MLP steps: PyTorch's CPU library exports no sgemm_ here" in fused.status()
+    assert kernels.accelerate(model, spec, torch.device("cuda")) is model
+    monkeypatch.setattr(bindings, "_sgemm", [None])
+    assert kernels.accelerate(model, spec, torch.device("cpu")) is model
+    assert "no MLP steps: PyTorch's CPU library exports no sgemm_ here" in kernels.status()
+
+
+@pytest.mark.parametrize("make_run", [lambda: tiny_cnn_run(epochs=2, batch_size=256),
+                                      lambda: tiny_mlp_run(epochs=2, batch_size=32)])
+def test_a_failing_kernel_hands_the_run_to_pytorchs_operators_instead_of_failing_it(small_data, monkeypatch,
+                                                                                    capfd, make_run):
+    """FMNIST_KERNEL_FAULT=N fails the Nth kernel call of the process, as a refused shape or a failed allocation
+    would: the run goes on with PyTorch's operators and ends where a run without kernels ends."""
+    run = make_run()
+    monkeypatch.setattr(bindings, "_calls", [0])
+    monkeypatch.setenv("FMNIST_KERNEL_FAULT", "7")  # mid-way through the first epoch
+    with_fault = fit(run, small_data)
+    assert "C kernel failed" in capfd.readouterr().err
+    monkeypatch.setenv("FMNIST_NATIVE", "0")
+    monkeypatch.delenv("FMNIST_KERNEL_FAULT")
+    plain = fit(run, small_data)
+    assert len(with_fault.history) == 2 and not with_fault.cancelled
+    # the same training up to the kernels' rounding: the failed batch was done again, not skipped or doubled
+    for got, expected in zip(with_fault.history, plain.history, strict=True):
+        assert got.val_acc == pytest.approx(expected.val_acc, abs=0.01)
+        assert got.train_loss == pytest.approx(expected.train_loss, rel=0.02)

@@ -6,16 +6,11 @@
  * A tile of the gradient (CI_T input channels x CO_V vectors of 8 output channels, 8 vectors in all) stays in
  * registers while it runs over one image's positions; images are split over threads, each with its own sums,
  * added up in thread order (the same thread count gives the same result).
- * Built and loaded by native/__init__.py, like first_stage.c. */
+ * Built and loaded by kernels/build.py, like first_stage.c. */
 #include <stdlib.h>
 #include <string.h>
 
-typedef float v8f __attribute__((vector_size(32)));
-#define INLINE static inline __attribute__((always_inline))
-
-INLINE v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
-INLINE void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
-INLINE v8f splat(float f) { return (v8f){f, f, f, f, f, f, f, f}; }
+#include "simd.h"
 
 typedef struct { int N, H, W, Ci, Ho, Wo, Co, K, P; } Shape;
 

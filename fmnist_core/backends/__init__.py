@@ -2,52 +2,18 @@
 
 The job manager keeps the queue, the run store and the checkpoints; a backend only starts a run and hands back a
 handle with the part of `subprocess.Popen` the manager uses: `poll()`, `send_signal(SIGTERM)` to stop it,
-`wait()`, `kill()` and `returncode`. Ray is imported only when a cluster is asked for (`ray_cluster.py`)."""
+`wait()`, `kill()` and `returncode`. Ray is imported only when a cluster is asked for (`ray_cluster.py`). A new
+backend is one module in this folder and one branch in `select_backend`."""
 from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from .storage import run_folder
+from .base import RAY_ADDRESS_VARIABLE, BackendUnavailable
+from .local import LocalBackend
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-RAY_ADDRESS_VARIABLE = "FMNIST_RAY_ADDRESS"
 log = logging.getLogger(__name__)
-
-
-class BackendUnavailable(RuntimeError):
-    """A backend that cannot take jobs now (a cluster that does not answer); the manager falls back to local."""
-
-
-class LocalBackend:
-    """One `python -m fmnist_core worker` process per run, on this machine."""
-
-    name = "local"
-    where = "local"  # what the pages say a waiting run waits for: this server's queue
-
-    def __init__(self, home: Path, max_jobs: int, fallback_reason: str | None = None):
-        self.home = Path(home)
-        self.max_jobs = max_jobs
-        self.fallback_reason = fallback_reason  # set when a cluster was asked for and could not be used
-
-    def launch(self, key: str, resume: bool = False) -> subprocess.Popen:
-        folder = run_folder(self.home, key)
-        folder.mkdir(parents=True, exist_ok=True)
-        environment = dict(os.environ, FMNIST_HOME=str(self.home))
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
-        if self.max_jobs > 1 and "FMNIST_THREADS" not in environment:
-            environment["FMNIST_THREADS"] = str(max(1, (os.cpu_count() or 2) // self.max_jobs))
-        command = [sys.executable, "-m", "fmnist_core", "worker", "--run-id", key] + (["--resume"] if resume else [])
-        with open(folder / "worker.log", "wb") as log_file:
-            return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                                    env=environment, cwd=str(PROJECT_ROOT))
-
-    def close(self) -> None:
-        """Nothing to release: the manager stops its own worker processes."""
-
 
 def select_backend(home: Path, store, max_jobs: int, address: str | None = None):
     """The Ray cluster at `address` (default: `FMNIST_RAY_ADDRESS`, such as `127.0.0.1:6379` or `auto`) when one is
@@ -76,8 +42,8 @@ def train_on_backend(backend, runs: list, store, home: Path, on_epoch=None, shou
     return their records once all have ended."""
     import time
 
-    from .models import build_model
-    from .runs import resumable_epoch
+    from ..models import build_model
+    from ..runs import resumable_epoch
 
     handles = {}
     for run in runs:
@@ -93,3 +59,6 @@ def train_on_backend(backend, runs: list, store, home: Path, on_epoch=None, shou
                 handle.send_signal()
         time.sleep(0.1)
     return [store.get(key) for key in handles]
+
+
+__all__ = ["RAY_ADDRESS_VARIABLE", "BackendUnavailable", "LocalBackend", "select_backend", "train_on_backend"]

@@ -2,16 +2,15 @@
  * gradient, without ever writing the full-resolution conv output (that traffic is what the stage costs
  * in PyTorch on a CPU). Layouts: image (N, H, W); weights transposed (K*K, C); output, pool choice and
  * gradient channels-last (N, Hp, Wq, C). C is a multiple of 8: one vector of 8 floats per channel block.
- * Built and loaded by native/__init__.py; GCC or Clang (vector extensions), OpenMP where the compiler has it. */
+ * Built and loaded by kernels/build.py; GCC or Clang (vector extensions), OpenMP where the compiler has it. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
+#include "simd.h"
+
 #define MAX_K 7
 #define MAX_POOL 4
-#define INLINE static inline __attribute__((always_inline))
 
 typedef struct {
     const float *x, *wt, *b, *y_in, *g;
@@ -19,17 +18,9 @@ typedef struct {
     int32_t *arg;
     const int32_t *arg_in;
     int n0, n1, H, W, C, K, P, pool;
+    int failed;  /* set by a thread that could not get its memory */
 } Work;
 
-INLINE v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
-INLINE void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
-INLINE v8i load8i(const int32_t *p) { v8i v; memcpy(&v, p, sizeof v); return v; }
-INLINE void store8i(int32_t *p, v8i v) { memcpy(p, &v, sizeof v); }
-INLINE v8f splat(float f) { return (v8f){f, f, f, f, f, f, f, f}; }
-INLINE v8i splati(int32_t i) { return (v8i){i, i, i, i, i, i, i, i}; }
-/* mask ? a : b lane by lane (GCC's C has no vector ?:); mask lanes are all ones or all zeros */
-INLINE v8f select8(v8i mask, v8f a, v8f b) { return (v8f)(((v8i)a & mask) | ((v8i)b & ~mask)); }
-INLINE v8i select8i(v8i mask, v8i a, v8i b) { return (a & mask) | (b & ~mask); }
 
 static void pad_image(const float *x, float *xp, int H, int W, int P) {
     const int Wpad = W + 2 * P;
@@ -97,8 +88,9 @@ INLINE void backward_body(const Work *w, float *xp, const int K, const int pool)
 }
 
 static void *forward_range(void *p) {
-    const Work *w = p;
+    Work *w = p;
     float *xp = malloc(sizeof(float) * (size_t)(w->H + 2 * w->P) * (w->W + 2 * w->P));
+    if (!xp) { w->failed = 1; return NULL; }
     if (w->pool == 2 && w->K == 3) forward_body(w, xp, 3, 2);
     else if (w->pool == 2 && w->K == 5) forward_body(w, xp, 5, 2);
     else if (w->pool == 2 && w->K == 7) forward_body(w, xp, 7, 2);
@@ -108,8 +100,9 @@ static void *forward_range(void *p) {
 }
 
 static void *backward_range(void *p) {
-    const Work *w = p;
+    Work *w = p;
     float *xp = malloc(sizeof(float) * (size_t)(w->H + 2 * w->P) * (w->W + 2 * w->P));
+    if (!xp) { w->failed = 1; return NULL; }
     if (w->pool == 2 && w->K == 3) backward_body(w, xp, 3, 2);
     else if (w->pool == 2 && w->K == 5) backward_body(w, xp, 5, 2);
     else if (w->pool == 2 && w->K == 7) backward_body(w, xp, 7, 2);
@@ -121,25 +114,34 @@ static void *backward_range(void *p) {
 /* Split the images over `threads` threads of OpenMP (the same runtime and pool as PyTorch's, so they do
  * not fight its spinning workers for the cores); each keeps its own gradient sums (acc_size floats), added up
  * in thread order afterwards so that the same thread count gives the same result. */
-static void run_split(const Work *base, float *sum, int N, int threads, void *(*fn)(void *), size_t acc_size) {
+static int run_split(const Work *base, float *sum, int N, int threads, void *(*fn)(void *), size_t acc_size) {
     Work works[64];
     if (threads > N) threads = N;
     if (threads > 64) threads = 64;
     if (threads < 1) threads = 1;
+    int failed = 0;
     for (int t = 0; t < threads; t++) {
         works[t] = *base;
         works[t].n0 = (int)((long)N * t / threads);
         works[t].n1 = (int)((long)N * (t + 1) / threads);
+        works[t].failed = 0;
         works[t].acc = acc_size ? calloc(acc_size, sizeof(float)) : NULL;
+        if (acc_size && !works[t].acc) failed = 1;
     }
+    if (!failed) {
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int t = 0; t < threads; t++) fn(&works[t]);
-    for (size_t i = 0; i < acc_size; i++) {
-        float total = 0.f;
-        for (int t = 0; t < threads; t++) total += works[t].acc[i];
-        sum[i] = total;
+        for (int t = 0; t < threads; t++) fn(&works[t]);
+        for (int t = 0; t < threads; t++) failed |= works[t].failed;
+    }
+    if (!failed) {
+        for (size_t i = 0; i < acc_size; i++) {
+            float total = 0.f;
+            for (int t = 0; t < threads; t++) total += works[t].acc[i];
+            sum[i] = total;
+        }
     }
     for (int t = 0; t < threads; t++) free(works[t].acc);
+    return failed ? -2 : 0;
 }
 
 static int supported(int C, int K, int pool) { return C % 8 == 0 && K >= 1 && K <= MAX_K && pool >= 1 && pool <= MAX_POOL; }
@@ -148,14 +150,12 @@ int first_stage_forward(const float *x, const float *wt, const float *b, float *
                         int N, int H, int W, int C, int K, int P, int pool, int threads) {
     if (!supported(C, K, pool)) return -1;
     const Work w = {.x = x, .wt = wt, .b = b, .y = y, .arg = arg, .H = H, .W = W, .C = C, .K = K, .P = P, .pool = pool};
-    run_split(&w, NULL, N, threads, forward_range, 0);
-    return 0;
+    return run_split(&w, NULL, N, threads, forward_range, 0);
 }
 
 int first_stage_backward(const float *x, const float *y, const int32_t *arg, const float *g, float *dwt_db,
                          int N, int H, int W, int C, int K, int P, int pool, int threads) {
     if (!supported(C, K, pool)) return -1;
     const Work w = {.x = x, .y_in = y, .arg_in = arg, .g = g, .H = H, .W = W, .C = C, .K = K, .P = P, .pool = pool};
-    run_split(&w, dwt_db, N, threads, backward_range, (size_t)(K * K + 1) * C);
-    return 0;
+    return run_split(&w, dwt_db, N, threads, backward_range, (size_t)(K * K + 1) * C);
 }

@@ -6,7 +6,7 @@
  *   layer l: a[l+1] = a[l] W_l^T + b_l, then ReLU except after the last layer (PyTorch's nn.Linear layout)
  *   loss   : mean over the chunk of -(1-e) log p_y - (e/K) sum_k log p_k
  *   grads  : d logits = (p - (1-e) onehot(y) - e/K) * grad_scale   (grad_scale = 1 / images in the batch)
- * Row-major float32. Built and loaded by native/__init__.py. */
+ * Row-major float32. Built and loaded by kernels/build.py. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -125,7 +125,7 @@ int dense_train_chunk(sgemm_fn sgemm, const uint8_t *images, const int64_t *labe
 
 /* Adam on n parameters, as torch's fused Adam (no weight decay, no amsgrad): the moments are updated in
  * place, then p -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps). */
-/* Built with -fno-math-errno (native/__init__.py): with errno kept, GCC calls sqrtf one float at a time here,
+/* Built with -fno-math-errno (kernels/build.py): with errno kept, GCC calls sqrtf one float at a time here,
  * and this step took longer than the rest of a batch-32 step. */
 static void adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, size_t n,
                  float lr, float beta1, float beta2, float eps, int step) {

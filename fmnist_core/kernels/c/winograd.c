@@ -14,13 +14,13 @@
  * Work goes in blocks of BT tiles that stay in L2: transform the block's inputs, 36 products against U, transform
  * back. Channel counts are multiples of 16 (one product tile is 6 rows x 2 vectors of 8). Every output is
  * written by one block, and the weight gradient sums fixed blocks per thread in thread order, so the same
- * thread count gives the same result. Built and loaded by native/__init__.py, like first_stage.c. */
+ * thread count gives the same result. Built and loaded by kernels/build.py, like first_stage.c. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef float v8f __attribute__((vector_size(32)));
-#define INLINE static inline __attribute__((always_inline))
+#include "simd.h"
+
 #define MT 4           /* outputs per tile side */
 #define AL 6           /* input tile side: MT + 3 - 1 */
 #define NP (AL * AL)   /* transformed points per tile */
@@ -30,9 +30,6 @@ typedef float v8f __attribute__((vector_size(32)));
  * NP streams a transform writes share a few L1 sets and evict each other. */
 INLINE size_t plane_size(int C) { return (size_t)BT * C + 16; }
 
-INLINE v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
-INLINE void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
-INLINE v8f splat(float f) { return (v8f){f, f, f, f, f, f, f, f}; }
 
 int winograd_points(void) { return NP; }
 
@@ -153,9 +150,6 @@ static void output_transform(const float *M, const float *bias, const Shape *s, 
     }
 }
 
-typedef int v8i __attribute__((vector_size(32)));
-INLINE v8f select8(v8i mask, v8f a, v8f b) { return (v8f)(((v8i)a & mask) | ((v8i)b & ~mask)); }
-INLINE v8i splati(int i) { return (v8i){i, i, i, i, i, i, i, i}; }
 
 /* The same outputs, then 2x2 max-pool and ReLU: a 4x4 tile holds four whole pool windows (tiles start at
  * multiples of 4). Writes relu(max) to y (N, Ho/2, Wo/2, C) and which of the window's four outputs was the

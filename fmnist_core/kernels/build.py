@@ -1,4 +1,4 @@
-"""Build and load the small C kernels in this folder, once per machine, with the C compiler already there.
+"""Build and load the small C kernels in c/, once per machine, with the C compiler already there.
 
 Compiled on the machine that runs them (`-march=native`), cached by source, flags and CPU, and never
 required: where no compiler works, `load_library` returns None, says why in `why_not`, and the trainer
@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-SOURCE_DIR = Path(__file__).parent
+SOURCE_DIR = Path(__file__).parent / "c"
 # Tried in order: the first set the compiler accepts wins. OpenMP shares PyTorch's own runtime (same
 # libgomp soname), so the kernels' threads do not compete with PyTorch's for the cores. No math errno: no
 # kernel reads errno, and keeping it stops sqrtf from being vectorized.
@@ -54,7 +54,8 @@ def _compiler() -> str | None:
 
 def _build(name: str, compiler: str) -> Path:
     source = SOURCE_DIR / f"{name}.c"
-    text = source.read_bytes()
+    # the shared header is part of what is built: a change there must rebuild every library
+    text = source.read_bytes() + b"".join(header.read_bytes() for header in sorted(SOURCE_DIR.glob("*.h")))
     errors = []
     for flags in FLAG_SETS:
         digest = hashlib.sha256(text + repr(flags).encode() + _cpu_identity().encode()).hexdigest()[:16]

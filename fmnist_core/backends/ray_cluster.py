@@ -21,13 +21,13 @@ from pathlib import Path
 import ray
 from ray.exceptions import RayError, RayTaskError, TaskCancelledError
 
-from .backends import BackendUnavailable
-from .checkpoints import cpu_weights, resume_point_on_cpu, save_resume_point, save_weights
-from .metrics import EpochMetrics
-from .runs import resume_state
-from .storage import checkpoint_path, discard_checkpoints, resume_path
+from ..checkpoints import cpu_weights, resume_point_on_cpu, save_resume_point, save_weights
+from ..metrics import EpochMetrics
+from ..runs import resume_state
+from ..storage import checkpoint_path, discard_checkpoints, resume_path
+from .base import BackendUnavailable
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # fmnist_core, shipped to every node
 # How long a cluster may take to answer before the server falls back to local workers.
 CONNECT_SECONDS = float(os.environ.get("FMNIST_RAY_CONNECT_SECONDS", "20"))
 HEALTH_SECONDS = 5.0
@@ -76,8 +76,8 @@ def train_on_node(run_json: str, start, data):
     """The Ray task: train on this node, yielding `started`, then an `epoch` (metrics, weights, resume state) after
     every epoch, then `end` (or `error`). Ray's cancel raises KeyboardInterrupt here; training then stops within
     one batch."""
-    from .specs import run_from_json
-    from .training import fit, pick_device
+    from ..specs import run_from_json
+    from ..training import fit, pick_device
 
     run = run_from_json(run_json)
     device = pick_device(run.train.device)
@@ -251,7 +251,7 @@ class RayBackend:
         """The data set in the object store, put there once by this server."""
         with self._lock:
             if self._data_ref is None:
-                from .data import get_dataset
+                from ..data import get_dataset
 
                 self._data_ref = ray.put(get_dataset())
             return self._data_ref

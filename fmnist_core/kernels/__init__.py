@@ -1,0 +1,93 @@
+"""Optional C kernels for training on the CPU, behind one door. The trainer asks three things of them:
+
+- `accelerate(module, spec, device)`: the module to train with, the kernels wired in where they apply and build
+  here (else `module` itself);
+- `batch_trainer(module, optimizer, images, labels, loss_fn)`: for an MLP, a whole batch in one C call (else
+  None: PyTorch's operators);
+- `fall_back(module, error)`: a kernel failed (KernelError): PyTorch's operators for the rest of the run.
+
+What the kernels do and why (see c/*.c and BENCHMARKS.md): the CNN's first stage fused (conv over the grey channel
+→ max-pool → ReLU: in PyTorch mostly memory traffic), later 3×3 conv layers by Winograd F(4×4, 3×3), the weight
+gradient of other later conv layers, and a whole MLP chunk in one call. `FMNIST_NATIVE=0` turns them off.
+"""
+from __future__ import annotations
+
+import sys
+
+import torch
+from torch import nn
+
+from ..specs import CNNSpec, MLPSpec
+from . import build
+from .bindings import KernelError, blas_sgemm, library
+from .conv import FusedFirstStage, fusable
+from .mlp import DenseStepRunner, dense_steppable
+
+__all__ = ["KernelError", "accelerate", "batch_trainer", "fall_back", "status"]
+
+
+def accelerate(module: nn.Module, spec, device: torch.device) -> nn.Module:
+    """`module` with its first stage fused (CNN) or its training chunks in one call (MLP) where a kernel applies
+    and builds here, else `module` itself. The returned module evaluates and trains like `module`."""
+    if device.type != "cpu":
+        return module
+    if isinstance(spec, MLPSpec):
+        usable = len(spec.hidden) < 8 and blas_sgemm() is not None and library("dense_step") is not None
+        return DenseStepRunner(module) if usable else module
+    if isinstance(spec, CNNSpec) and fusable(spec) and library("first_stage") is not None:
+        return FusedFirstStage(module, spec)
+    return module
+
+
+class BatchTrainer:
+    """One optimizer batch of an MLP by the C kernel: its loss, right answers and gradients, and (for a batch of
+    one chunk under a fused Adam) its Adam step too."""
+
+    def __init__(self, runner: DenseStepRunner, optimizer, images, labels, label_smoothing: float):
+        self.runner, self.images, self.labels, self.smoothing = runner, images, labels, label_smoothing
+        self.adam_step = runner.adam_stepper(optimizer)
+
+    def train(self, index: torch.Tensor, chunks: tuple[torch.Tensor, ...], loss_sum, correct, settings) -> bool:
+        """Train the batch `index` (split into `chunks`); True when the kernel also took the optimizer step."""
+        if self.adam_step is not None and len(chunks) == 1:
+            self.adam_step(self.images, self.labels, index, self.smoothing, loss_sum, correct, settings)
+            return True
+        for chunk in chunks:
+            self.runner.train_chunk(self.images, self.labels, chunk, 1 / len(index), self.smoothing, loss_sum,
+                                    correct)
+        return False
+
+
+def batch_trainer(module: nn.Module, optimizer, images: torch.Tensor, labels: torch.Tensor,
+                  loss_fn: nn.Module) -> BatchTrainer | None:
+    """The MLP kernel's batch trainer when it applies (an MLP runner whose kernels are on, plain mean
+    cross-entropy, data in CPU memory as the kernel reads it), else None."""
+    plain_cross_entropy = (isinstance(loss_fn, nn.CrossEntropyLoss) and loss_fn.reduction == "mean"
+                           and loss_fn.weight is None and loss_fn.ignore_index < 0)
+    if not (isinstance(module, DenseStepRunner) and module.kernels_on and plain_cross_entropy
+            and dense_steppable(module, images, labels)):
+        return None
+    return BatchTrainer(module, optimizer, images, labels, float(loss_fn.label_smoothing))
+
+
+def fall_back(module: nn.Module, error: KernelError) -> None:
+    """After `error`, run `module` on PyTorch's operators for the rest of the run (same parameters, same math)."""
+    if hasattr(module, "kernels_on"):
+        module.kernels_on = False
+    print(f"C kernel failed ({error}); going on with PyTorch's operators", file=sys.stderr, flush=True)
+
+
+def status() -> str:
+    """One line for the bench and the logs: are the kernels in use, and if not, why."""
+    if library("first_stage") is None:
+        return f"PyTorch operators ({build.why_not.get('first_stage', 'kernel not available')})"
+    no_sgemm = "PyTorch's CPU library exports no sgemm_ here"
+    why_missing = {  # part → None when in use, else why not
+        "Winograd 3×3 convolutions": None if library("winograd") else build.why_not.get("winograd"),
+        "conv weight gradients": None if library("conv_weight_grad") else build.why_not.get("conv_weight_grad"),
+        "MLP steps": (no_sgemm if blas_sgemm() is None
+                      else None if library("dense_step") else build.why_not.get("dense_step")),
+    }
+    used = ["fused first stage"] + [part for part, why in why_missing.items() if why is None]
+    missing = [f"no {part}: {why}" for part, why in why_missing.items() if why is not None]
+    return f"C kernels ({', '.join(used)})" + (f"; {'; '.join(missing)}" if missing else "")

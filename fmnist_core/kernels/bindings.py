@@ -1,0 +1,98 @@
+"""The C kernels' ctypes bindings, from one table of signatures, and the one place every call's status is
+checked: a kernel that returns anything but 0 raises KernelError, which the trainer answers by falling back to
+PyTorch's operators for the rest of the run."""
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+
+import torch
+
+from . import build
+
+POINTER, INT, FLOAT = ctypes.c_void_p, ctypes.c_int, ctypes.c_float
+
+# library → function → (argument types, result type). A result type of INT is a status: 0 means done.
+SIGNATURES: dict[str, dict[str, tuple[list, object]]] = {
+    "first_stage": {
+        "first_stage_forward": ([POINTER] * 5 + [INT] * 8, INT),
+        "first_stage_backward": ([POINTER] * 5 + [INT] * 8, INT),
+    },
+    "conv_weight_grad": {
+        "conv_weight_grad": ([POINTER] * 4 + [INT] * 8, INT),
+    },
+    "dense_step": {
+        "dense_train_chunk": ([POINTER] * 4 + [INT, INT] + [POINTER] * 5 + [FLOAT, FLOAT, INT] + [POINTER] * 2, INT),
+        "dense_train_step_adam": ([POINTER] * 4 + [INT, INT] + [POINTER] * 5 + [FLOAT] + [POINTER] * 4
+                                  + [FLOAT] * 4 + [INT], INT),
+    },
+    "winograd": {
+        "winograd_filter": ([POINTER] * 2 + [INT] * 3, None),
+        "winograd_points": ([], INT),
+        "winograd_forward": ([POINTER] * 4 + [INT] * 7, INT),
+        "winograd_weight_grad": ([POINTER] * 4 + [INT] * 7, INT),
+        "winograd_forward_pool_relu": ([POINTER] * 5 + [INT] * 7, INT),
+        "pool_relu_backward": ([POINTER] * 4 + [INT] * 5, None),
+    },
+}
+STATUS_FUNCTIONS = {name for functions in SIGNATURES.values() for name, (_, result) in functions.items()
+                    if result is INT and name != "winograd_points"}
+
+
+class KernelError(RuntimeError):
+    """A C kernel failed (its status was not 0: a shape it refuses, memory it could not get)."""
+
+
+_calls = [0]  # kernel calls made by this process: what FMNIST_KERNEL_FAULT counts
+
+
+def library(name: str) -> ctypes.CDLL | None:
+    """The compiled library `name` with its functions typed from SIGNATURES, or None (why: build.why_not)."""
+    loaded = build.load_library(name)
+    if loaded is not None and not getattr(loaded, "_typed", False):
+        for function, (argtypes, restype) in SIGNATURES[name].items():
+            getattr(loaded, function).argtypes = argtypes
+            getattr(loaded, function).restype = restype
+        loaded._typed = True
+    return loaded
+
+
+def call(name: str, function: str, *args) -> int | None:
+    """Call `function` of library `name`; KernelError when it reports a failure. FMNIST_KERNEL_FAULT=N makes the
+    Nth kernel call of the process fail, to exercise the fall-back path on real training."""
+    result = getattr(library(name), function)(*args)
+    if function in STATUS_FUNCTIONS:
+        _calls[0] += 1
+        if _calls[0] == int(os.environ.get("FMNIST_KERNEL_FAULT", "0") or 0):
+            result = -99
+        if result != 0:
+            raise KernelError(f"{function} failed with status {result}")
+    return result
+
+
+def address(tensor: torch.Tensor) -> ctypes.c_void_p:
+    return ctypes.c_void_p(tensor.data_ptr())
+
+
+def pointers(tensors) -> ctypes.Array:
+    return (ctypes.c_void_p * len(tensors))(*(tensor.data_ptr() for tensor in tensors))
+
+
+_sgemm: list[int | None] = []
+
+
+def blas_sgemm() -> int | None:
+    """Address of the Fortran `sgemm_` of PyTorch's CPU library (MKL in the Linux x86 wheels), or None. PyTorch
+    has no public handle on its BLAS; where this symbol is missing, the MLP kernel is not used."""
+    if not _sgemm:
+        address_found = None
+        for file_name in ("libtorch_cpu.so", "libtorch_cpu.dylib"):
+            try:
+                address_found = ctypes.cast(ctypes.CDLL(str(Path(torch.__file__).parent / "lib" / file_name)).sgemm_,
+                                            ctypes.c_void_p).value
+                break
+            except (OSError, AttributeError):
+                continue
+        _sgemm.append(address_found)
+    return _sgemm[0]

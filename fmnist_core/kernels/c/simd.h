@@ -1,0 +1,24 @@
+/* The vector helpers every kernel shares: 8 floats (or 8 int32) in one 256-bit value, by GCC/Clang vector
+ * extensions (AVX2 where -march=native has it, plain code otherwise). Loads and stores go through memcpy: no
+ * alignment is assumed, and the compiler turns them into single unaligned vector moves. */
+#ifndef FMNIST_SIMD_H
+#define FMNIST_SIMD_H
+
+#include <stdint.h>
+#include <string.h>
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
+INLINE void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+INLINE v8i load8i(const int32_t *p) { v8i v; memcpy(&v, p, sizeof v); return v; }
+INLINE void store8i(int32_t *p, v8i v) { memcpy(p, &v, sizeof v); }
+INLINE v8f splat(float f) { return (v8f){f, f, f, f, f, f, f, f}; }
+INLINE v8i splati(int32_t i) { return (v8i){i, i, i, i, i, i, i, i}; }
+/* mask ? a : b lane by lane (GCC's C has no vector ?:); mask lanes are all ones or all zeros */
+INLINE v8f select8(v8i mask, v8f a, v8f b) { return (v8f)(((v8i)a & mask) | ((v8i)b & ~mask)); }
+INLINE v8i select8i(v8i mask, v8i a, v8i b) { return (a & mask) | (b & ~mask); }
+
+#endif
