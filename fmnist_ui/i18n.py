@@ -554,7 +554,6 @@ TEXT: dict[str, tuple[str, str]] = {
                          "Quien entre con este código recibe tus bloqueos, controles ocultos y modelo; tus cambios "
                          "posteriores le llegan en segundos."),
     "lesson_code_show": ("Show the code and QR on the projector", "Mostrar el código y el QR en el proyector"),
-    "lesson_code_heading": ("Lesson code: {code}", "Código de la clase: {code}"),
     "lesson_code_how": ("Scan the QR code, or open the app and type **{code}** under “Lesson code” in the sidebar.",
                         "Escanea el código QR, o abre la aplicación y escribe **{code}** en “Código de la clase” en "
                         "la barra lateral."),

@@ -125,9 +125,14 @@ def projector_view(code: str) -> None:
 
 def _projector_body(code: str) -> None:
     link = code_link(code)
-    st.markdown(f"## {t('lesson_code_heading', code=' '.join(code))}")
-    st.image(qr_png(link), width=360, alt=t("qr_alt", link=link))
-    st.markdown(t("lesson_code_how", code=code))
+    qr_column, code_column = st.columns([1, 1], vertical_alignment="center")
+    qr_column.image(qr_png(link), width=400, alt=t("qr_alt", link=link))
+    with code_column:
+        st.markdown(f"### {t('lesson_code_input')}")
+        # as large as the dialog allows: read from the back of a classroom
+        st.html(f'<p style="font-size:5rem;font-weight:700;letter-spacing:0.25em;margin:0;line-height:1.1">'
+                f"{code}</p>")
+        st.markdown(t("lesson_code_how", code=code))
     st.code(link, language=None, wrap_lines=True)
 
 
