@@ -5,7 +5,7 @@ import streamlit as st
 from fmnist_core.metrics import early_stopping
 from fmnist_ui import charts, state
 from fmnist_ui.describe import record_label, run_label
-from fmnist_ui.i18n import t
+from fmnist_ui.i18n import formatted_table, t
 from fmnist_ui.widgets import column_heading
 
 st.header(t("page_compare"))
@@ -40,14 +40,10 @@ for record in records:
         t("col_status"): t("status_name_" + record.status),
         t("col_source"): source_name(record),
     })
-percent = st.column_config.NumberColumn(format="%.2f %%")
-seconds = st.column_config.NumberColumn(format="%.1f")
-st.dataframe(
-    pd.DataFrame(rows), hide_index=True, width="stretch",
-    column_config={t("col_params"): st.column_config.NumberColumn(format="localized"),
-                   t("col_best_val"): percent, t("col_final_val"): percent, t("col_final_train"): percent,
-                   t("col_sec_epoch"): seconds, t("col_total"): seconds},
-)
+st.dataframe(formatted_table(pd.DataFrame(rows), {
+    t("col_params"): ("number", 0), t("col_best_val"): ("percent", 2), t("col_final_val"): ("percent", 2),
+    t("col_final_train"): ("percent", 2), t("col_sec_epoch"): ("decimal", 1), t("col_total"): ("decimal", 1),
+}), hide_index=True, width="stretch")
 
 with_history = [record for record in records if record.history]
 by_key = {record.key: record for record in with_history}

@@ -8,7 +8,7 @@ from fmnist_core.runstore import ACTIVE
 from fmnist_core.specs import CNNSpec
 from fmnist_ui import charts, state
 from fmnist_ui.describe import OPTIMIZER_NAMES, model_label
-from fmnist_ui.i18n import t
+from fmnist_ui.i18n import formatted_table, t
 from fmnist_ui.widgets import checked_spec, ensure_defaults
 
 POLL_SECONDS = 1.0
@@ -58,12 +58,10 @@ def comparison(was_active: bool) -> None:
         t("col_epochs"): f"{len(record.history)}/{record.run.train.epochs}",
     } for kind, record in trained.items()]
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
-            t("col_params"): st.column_config.NumberColumn(format="localized"),
-            t("col_best_val"): st.column_config.NumberColumn(format="%.2f %%"),
-            t("col_errors"): st.column_config.NumberColumn(format="%.1f"),
-            t("col_sec_epoch"): st.column_config.NumberColumn(format="%.2f"),
-        })
+        st.dataframe(formatted_table(pd.DataFrame(rows), {
+            t("col_params"): ("number", 0), t("col_best_val"): ("percent", 2), t("col_errors"): ("decimal", 1),
+            t("col_sec_epoch"): ("decimal", 2),
+        }), hide_index=True, width="stretch")
     waiting = [t(f"kind_{kind}") + ": " + (t("status_name_" + record.status) if record else t("pair_not_trained"))
                for kind, record in records.items() if kind not in trained]
     if waiting:

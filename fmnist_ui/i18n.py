@@ -753,6 +753,21 @@ def number(value: int) -> str:
     return localize_number(f"{value:,}", current_language())
 
 
+def formatted_table(frame, formats: dict[str, tuple[str, int]]):
+    """A DataFrame for st.dataframe whose numbers show in the session's language (a Styler: sorting still goes
+    by the numbers). `formats` maps a column to ("percent", digits) for values 0–100, ("decimal", digits) or
+    ("number", 0)."""
+    def formatter(kind: str, digits: int):
+        if kind == "percent":
+            return lambda value: percent(value / 100, digits)
+        if kind == "decimal":
+            return lambda value: decimal(value, digits)
+        return lambda value: number(int(value))
+
+    present = {column: formatter(*how) for column, how in formats.items() if column in frame.columns}
+    return frame.style.format(present, na_rep="")
+
+
 def t(key: str, **values) -> str:
     """The text `key` in the session's language, formatted with `values` (numbers in the language's format)."""
     english, spanish = TEXT[key]

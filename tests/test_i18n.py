@@ -44,3 +44,19 @@ def test_every_text_has_both_languages_and_the_same_fields():
 def test_class_names_in_both_languages_follow_the_data_sets_order():
     assert class_names("en") == CLASS_NAMES
     assert class_names("es")[1] == "Pantalón" and class_names("es")[9] == "Botín" and len(class_names("es")) == 10
+
+
+def test_tables_show_numbers_in_the_language_and_keep_them_numbers_for_sorting():
+    import pandas as pd
+
+    from fmnist_ui.i18n import formatted_table
+
+    frame = pd.DataFrame({"acc": [91.234, 88.5], "params": [113386, 55098], "seconds": [27.04, None]})
+    st.session_state["lang"] = "es"
+    try:
+        styled = formatted_table(frame, {"acc": ("percent", 2), "params": ("number", 0), "seconds": ("decimal", 1)})
+        shown = styled.to_string()
+    finally:
+        del st.session_state["lang"]
+    assert "91,23\u00a0%" in shown and "113\u00a0386" in shown and "27,0" in shown and "nan" not in shown
+    assert styled.data["acc"].tolist() == [91.234, 88.5]  # sorting goes by the numbers
