@@ -4,7 +4,7 @@ import streamlit as st
 from fmnist_core.data import DatasetError
 from fmnist_core.runstore import RunStoreError
 from fmnist_core.storage import HomeError
-from fmnist_ui import state
+from fmnist_ui import keys, state
 from fmnist_ui.i18n import LANGUAGES, current_language, t
 from fmnist_ui.lesson import apply_lesson_settings, join_box, teacher_panel, watch_lesson
 from fmnist_ui.shell import page_shell
@@ -19,8 +19,8 @@ with st.sidebar:
     st.radio(t("language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get, horizontal=True)
 # Page switches clear the URL's query: write the language and lesson settings back on every run.
 st.query_params["lang"] = st.session_state["lang"]
-if "guide_step" in st.session_state:  # the guided lesson's progress: a reload or a shared link resumes it
-    st.query_params["step"] = str(st.session_state["guide_step"])
+if keys.GUIDE_STEP in st.session_state:  # the guided lesson's progress: a reload or a shared link resumes it
+    st.query_params["step"] = str(st.session_state[keys.GUIDE_STEP])
 apply_lesson_settings()
 teacher_panel()
 join_box()

@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from fmnist_core.jobs import TEACHER
-from fmnist_ui import charts, state
+from fmnist_ui import charts, keys, state
 from fmnist_ui.describe import run_label
 from fmnist_ui.i18n import decimal, number, percent, t
 from fmnist_ui.lesson import is_teacher
@@ -23,10 +23,10 @@ def confirm_clear() -> None:
     yes, no = st.columns(2)
     if yes.button(t("board_clear_yes"), type="primary", width="stretch"):
         store.clear_board()
-        st.session_state["confirm_clear"] = False
+        st.session_state[keys.CONFIRM_CLEAR] = False
         st.toast(t("board_cleared"))
     if no.button(t("board_clear_no"), width="stretch"):
-        st.session_state["confirm_clear"] = False
+        st.session_state[keys.CONFIRM_CLEAR] = False
         st.rerun()
 
 
@@ -50,8 +50,8 @@ def class_jobs() -> None:
 
 if is_teacher():
     if st.button(t("board_clear"), icon=":material/delete_sweep:"):
-        st.session_state["confirm_clear"] = True
-    if st.session_state.get("confirm_clear"):
+        st.session_state[keys.CONFIRM_CLEAR] = True
+    if st.session_state.get(keys.CONFIRM_CLEAR):
         confirm_clear()
     class_jobs()
 axis = st.radio(t("board_axis"), ("params", "time"), key="board_axis", horizontal=True,

@@ -11,7 +11,7 @@ from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes
 from fmnist_core.models import conv_kernels, with_filters_off
 from fmnist_core.storage import CheckpointError, app_home, saved_epochs
 from fmnist_core.training import as_input, evaluate, memory_format_for
-from fmnist_ui import charts, state
+from fmnist_ui import charts, keys, state
 from fmnist_ui.describe import (
     compare_map_alt,
     feature_grid_alt,
@@ -47,19 +47,19 @@ if not runs:
     model_file_box(None)
     st.stop()
 
-keys = [record.key for record in runs]
-if shared_value("run") in keys and not st.session_state.get("run_link_applied"):
-    st.session_state["run_link_applied"] = True
-    st.session_state["explore_run"] = shared_value("run")
+run_keys = [record.key for record in runs]
+if shared_value("run") in run_keys and not st.session_state.get(keys.RUN_LINK_APPLIED):
+    st.session_state[keys.RUN_LINK_APPLIED] = True
+    st.session_state[keys.EXPLORE_RUN] = shared_value("run")
     image = image_index(shared_value("image"), len(data.test_images))
     if image is not None:
-        st.session_state["selected_image"] = image
-        st.session_state.pop("gallery_page", None)
-if st.session_state.get("explore_run") not in keys:
-    st.session_state["explore_run"] = keys[0]
+        st.session_state[keys.SELECTED_IMAGE] = image
+        st.session_state.pop(keys.GALLERY_PAGE, None)
+if st.session_state.get(keys.EXPLORE_RUN) not in run_keys:
+    st.session_state[keys.EXPLORE_RUN] = run_keys[0]
 records = {record.key: record for record in runs}
 run_column, epoch_column = st.columns([2, 1])
-key = run_column.selectbox(t("run"), keys, key="explore_run", format_func=lambda k: record_label(records[k]))
+key = run_column.selectbox(t("run"), run_keys, key=keys.EXPLORE_RUN, format_func=lambda k: record_label(records[k]))
 epochs = saved_epochs(home, key)
 epoch = epochs[-1]
 if len(epochs) > 1:
@@ -122,7 +122,7 @@ def announce(text: str) -> None:
 def bring_into_view(selection: int) -> None:
     """After a click in the gallery, scroll the chosen image and its prediction into view and move the keyboard
     focus there: on a phone the gallery stacks above them, on a projector the click was far down the gallery."""
-    if not st.session_state.pop("focus_prediction", False):
+    if not st.session_state.pop(keys.FOCUS_PREDICTION, False):
         return
     st.html(f"""<script>/* image {selection}, {time.time()} */
       (function focusPrediction(attempt) {{
@@ -163,7 +163,7 @@ def test_image_view(run_key: str, run_epoch: int, index: int, switched_off: tupl
 @st.fragment
 def feature_map_view() -> None:
     """Gallery, prediction and every layer's maps: a click reruns only this part of the page."""
-    selected = int(st.session_state.setdefault("selected_image", 0))
+    selected = int(st.session_state.setdefault(keys.SELECTED_IMAGE, 0))
     image, true_label, _ = image_of(selected)
     st.query_params.update(run=key, image=str(max(selected, 0)))  # a link to this run and image
     active_off = filters_off()
@@ -186,7 +186,7 @@ def feature_map_view() -> None:
         prediction = t("predicted", label=names[predicted], probability=probability_list[predicted])
         if true_label is None:
             column_heading(t("your_picture"))
-            st.image(st.session_state["upload_picture"], alt=t("alt_picture"))
+            st.image(st.session_state[keys.UPLOAD_PICTURE], alt=t("alt_picture"))
             st.caption(t("as_model_sees"))
             st.image(digit_image(image, size=112), alt=t("alt_picture_small"))
             st.markdown(t("unknown_label"))
@@ -226,9 +226,9 @@ def compare_view() -> None:
     if not model.feature_layers:
         st.info(t("no_cnn_runs"))
         return
-    options = ([UPLOAD] if "upload_tensor" in st.session_state else []) + list(range(GALLERY_SIZE))
+    options = ([UPLOAD] if keys.UPLOAD_TENSOR in st.session_state else []) + list(range(GALLERY_SIZE))
     chosen = st.multiselect(
-        t("compare_images"), options, default=COMPARE_DEFAULT, max_selections=3, key="compare_images",
+        t("compare_images"), options, default=COMPARE_DEFAULT, max_selections=3, key=keys.COMPARE_IMAGES,
         placeholder=t("choose"), select_all=False,
         format_func=lambda i: t("your_picture") if i == UPLOAD else f"#{i} · {names[int(data.test_labels[i])]}",
     )
@@ -261,9 +261,9 @@ def test_predictions(run_key: str, run_epoch: int) -> list[int]:
 
 
 def open_in_maps(index: int) -> None:
-    st.session_state["selected_image"] = index
-    st.session_state.pop("gallery_page", None)  # the gallery opens on the page that holds it
-    st.session_state["explore_view"] = "maps"
+    st.session_state[keys.SELECTED_IMAGE] = index
+    st.session_state.pop(keys.GALLERY_PAGE, None)  # the gallery opens on the page that holds it
+    st.session_state[keys.EXPLORE_VIEW] = "maps"
 
 
 def errors_view() -> None:
@@ -302,9 +302,9 @@ def errors_view() -> None:
 
 
 VIEWS = ("maps", "compare", "errors")
-if st.session_state.get("explore_view") not in VIEWS:
-    st.session_state["explore_view"] = "maps"
-view = st.radio(t("view"), VIEWS, key="explore_view", horizontal=True, label_visibility="collapsed",
+if st.session_state.get(keys.EXPLORE_VIEW) not in VIEWS:
+    st.session_state[keys.EXPLORE_VIEW] = "maps"
+view = st.radio(t("view"), VIEWS, key=keys.EXPLORE_VIEW, horizontal=True, label_visibility="collapsed",
                 format_func=lambda name: t(f"tab_{name}"))
 if view == "compare":
     compare_view()

@@ -2,13 +2,14 @@
 precomputed grid where it can and says what to notice; progress is kept in the session and in the link."""
 import streamlit as st
 
+from fmnist_ui import keys
 from fmnist_ui.guide import FAST, STEPS, go_to, show_step_results, step_number
 from fmnist_ui.i18n import t
 from fmnist_ui.share import shared_value
 
-if "guide_step" not in st.session_state:
+if keys.GUIDE_STEP not in st.session_state:
     go_to(step_number(shared_value("step")) or 1)
-position = st.session_state["guide_step"]
+position = st.session_state[keys.GUIDE_STEP]
 step = STEPS[position - 1]
 
 
@@ -25,9 +26,9 @@ st.info(f"**{t('guide_question')}** {t(f'guide_{step.name}_question')}", icon=":
 show_step_results(step)
 
 if step.images:  # the same images, larger and with every filter, one click away
-    st.session_state["explore_run"] = FAST.key
+    st.session_state[keys.EXPLORE_RUN] = FAST.key
     if step.name == "maps":
-        st.session_state["compare_images"] = list(step.images)
+        st.session_state[keys.COMPARE_IMAGES] = list(step.images)
     st.page_link("app_pages/explore.py", label=t("guide_open_explore"), icon=":material/image_search:")
 else:
     st.page_link("app_pages/train.py", label=t("guide_open_train"), icon=":material/tune:")

@@ -7,7 +7,7 @@ from fmnist_core.runs import resumable_epoch
 from fmnist_core.runstore import ACTIVE, RunRecord, RunStoreError, concurrent_runs
 from fmnist_core.specs import SpecError
 from fmnist_core.storage import app_home
-from fmnist_ui import charts, state
+from fmnist_ui import charts, keys, state
 from fmnist_ui.describe import run_label
 from fmnist_ui.i18n import count_of, decimal, percent, t
 from fmnist_ui.lesson import CONTROLS, is_hidden, is_locked, is_teacher
@@ -26,8 +26,8 @@ from fmnist_ui.widgets import (
 POLL_SECONDS = 1.0
 
 link_error = None
-if shared_value("spec") and not st.session_state.get("spec_link_applied"):
-    st.session_state["spec_link_applied"] = True
+if shared_value("spec") and not st.session_state.get(keys.SPEC_LINK_APPLIED):
+    st.session_state[keys.SPEC_LINK_APPLIED] = True
     try:
         st.session_state.update(spec_to_state(decode_run(shared_value("spec"))))
     except SpecError as error:
@@ -87,7 +87,7 @@ def status_line(record: RunRecord) -> None:
             st.caption(t("progress", epoch=last.epoch, total=total, ips=last.images_per_second,
                          seconds=last.epoch_seconds, device=device))
     elif record.status == "done":
-        cached = st.session_state.get("submitted", {}).get(record.key) != "queued"
+        cached = st.session_state.get(keys.SUBMITTED, {}).get(record.key) != "queued"
         if cached:
             st.success(t("status_cached"))
         st.success(t("status_done", epochs=count_of("epochs", len(history)), seconds=decimal(record.total_seconds),
@@ -112,7 +112,7 @@ def status_line(record: RunRecord) -> None:
 def result_number(record: RunRecord) -> None:
     """The best validation accuracy as a big number, with the change against this student's previous run."""
     best = record.best.val_acc
-    seen = st.session_state.setdefault("results_seen", [])  # (key, best) of the runs this session looked at
+    seen = st.session_state.setdefault(keys.RESULTS_SEEN, [])  # (key, best) of the runs this session looked at
     if not seen or seen[-1][0] != record.key:
         seen.append((record.key, best))
     previous = next((accuracy for key, accuracy in reversed(seen) if key != record.key), None)
@@ -152,7 +152,7 @@ if run is not None:
     key = run.key
     record = state.store().get(key)
     active = record is not None and record.status in ACTIVE
-    watching = active and key not in st.session_state.setdefault("unwatched", set())
+    watching = active and key not in st.session_state.setdefault(keys.UNWATCHED, set())
     try:
         if active:
             who = TEACHER if is_teacher() else owner
@@ -163,12 +163,12 @@ if run is not None:
             elif watching:
                 summary_column.caption(t("someone_elses_job"))
                 if buttons[0].button(t("stop_watching"), width="stretch"):
-                    st.session_state["unwatched"].add(key)
+                    st.session_state[keys.UNWATCHED].add(key)
                     st.rerun()
             elif buttons[0].button(t("watch_again"), width="stretch"):
-                st.session_state["unwatched"].discard(key)
+                st.session_state[keys.UNWATCHED].discard(key)
                 st.rerun()
-            if st.session_state.get("submitted", {}).get(key) == "joined":
+            if st.session_state.get(keys.SUBMITTED, {}).get(key) == "joined":
                 st.caption(t("joined"))
         else:
             resume_from = resumable_epoch(home, state.store(), key) if record is not None else None
@@ -179,12 +179,12 @@ if run is not None:
                 resume, train = False, buttons[0].button(t("train_button"), type="primary", width="stretch")
             if resume or train:
                 submission = manager.submit(run, owner=owner, resume=resume)
-                st.session_state.setdefault("submitted", {})[key] = submission.state
+                st.session_state.setdefault(keys.SUBMITTED, {})[key] = submission.state
                 st.rerun()
     except RunStoreError as error:  # the database is locked by another process: say so, lose nothing
         summary_column.error(t(f"store_error_{error.code}"))
     if record is not None and record.history:
-        st.session_state["explore_run"] = key
+        st.session_state[keys.EXPLORE_RUN] = key
         summary_column.page_link("app_pages/explore.py", label=t("go_explore"), icon=":material/image_search:")
     if active and not watching:
         st.info(t("not_watching"))

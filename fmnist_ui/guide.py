@@ -18,7 +18,7 @@ from fmnist_core.specs import RunSpec
 from fmnist_core.storage import app_home, saved_epochs
 from fmnist_core.training import as_input
 
-from . import charts, state
+from . import charts, keys, state
 from .describe import layer_label, run_label, test_image_alt
 from .i18n import class_names, current_language, decimal, number, percent, t
 from .picture import thumbnail
@@ -60,9 +60,9 @@ def step_number(text: str | None) -> int | None:
 
 def go_to(position: int) -> None:
     """Button callback: open step `position` (1-based) and set the Build & train widgets to its model."""
-    st.session_state["guide_step"] = position
+    st.session_state[keys.GUIDE_STEP] = position
     st.session_state.update(spec_to_state(STEPS[position - 1].runs[0]))
-    st.session_state["spec_link_applied"] = True  # the step's model wins over the one the link opened with
+    st.session_state[keys.SPEC_LINK_APPLIED] = True  # the step's model wins over the one the link opened with
 
 
 def records_of(step: Step) -> list[RunRecord | None]:

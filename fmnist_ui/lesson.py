@@ -14,6 +14,7 @@ import streamlit as st
 from fmnist_core.lessons import checked_settings, open_lessons, parse_code
 from fmnist_core.storage import app_home
 
+from . import keys
 from .i18n import t
 from .share import shared_value
 
@@ -53,13 +54,13 @@ def _follow(code: str) -> bool:
         return False
     settings = lesson.settings
     st.session_state["lesson"] = {"lock": _controls(settings.lock), "hide": _controls(settings.hide)}
-    st.session_state["lesson_code"] = lesson.code
-    st.session_state["lesson_version"] = lesson.version
-    if settings.spec and settings.spec != st.session_state.get("lesson_spec"):
+    st.session_state[keys.LESSON_CODE] = lesson.code
+    st.session_state[keys.LESSON_VERSION] = lesson.version
+    if settings.spec and settings.spec != st.session_state.get(keys.LESSON_SPEC):
         # the Build & train page applies a link's model once: hand it this one as if the link carried it
-        st.session_state["lesson_spec"] = settings.spec
-        st.session_state.setdefault("opened_with", {})["spec"] = settings.spec
-        st.session_state.pop("spec_link_applied", None)
+        st.session_state[keys.LESSON_SPEC] = settings.spec
+        st.session_state.setdefault(keys.OPENED_WITH, {})["spec"] = settings.spec
+        st.session_state.pop(keys.SPEC_LINK_APPLIED, None)
     return True
 
 
@@ -71,8 +72,8 @@ def apply_lesson_settings() -> None:
         st.session_state["teacher"] = teacher_code_matches(shared_value("teacher"),
                                                            os.environ.get("FMNIST_TEACHER_CODE"))
         if shared_value("c") and not _follow(shared_value("c")):
-            st.session_state["lesson_missing"] = shared_value("c")[:16]
-    code = st.session_state.get("lesson_code")
+            st.session_state[keys.LESSON_MISSING] = shared_value("c")[:16]
+    code = st.session_state.get(keys.LESSON_CODE)
     for name in LESSON_PARAMS:
         chosen = st.session_state["lesson"][name]
         if chosen and not code:
@@ -140,9 +141,9 @@ def _save_lesson() -> None:
     """The teacher's current locks, hidden controls and model, saved under the lesson's code (version bumps)."""
     lesson = st.session_state["lesson"]
     settings = checked_settings(lesson["lock"], lesson["hide"], st.query_params.get("spec"))
-    code = st.session_state.get("teacher_lesson_code")
+    code = st.session_state.get(keys.TEACHER_LESSON_CODE)
     if code is None:
-        st.session_state["teacher_lesson_code"] = lessons().create(settings)
+        st.session_state[keys.TEACHER_LESSON_CODE] = lessons().create(settings)
     else:
         lessons().update(code, settings)
 
@@ -159,7 +160,7 @@ def teacher_panel() -> None:
                                           placeholder=t("choose"), select_all=False,
                                           format_func=lambda control: t(f"control_{control}"))
         apply_lesson_settings()
-        code = st.session_state.get("teacher_lesson_code")
+        code = st.session_state.get(keys.TEACHER_LESSON_CODE)
         if code is None:
             if st.button(t("lesson_code_make"), icon=":material/qr_code_2:", width="stretch"):
                 _save_lesson()
@@ -178,10 +179,10 @@ def join_box() -> None:
     """Sidebar, for students: type the code on the projector to follow the teacher's lesson."""
     if is_teacher():
         return
-    missing = st.session_state.pop("lesson_missing", None)
+    missing = st.session_state.pop(keys.LESSON_MISSING, None)
     if missing:
         st.sidebar.warning(t("lesson_code_unknown", code=missing))
-    code = st.session_state.get("lesson_code")
+    code = st.session_state.get(keys.LESSON_CODE)
     if code:
         st.sidebar.caption(t("lesson_following", code=code))
         return
@@ -189,20 +190,20 @@ def join_box() -> None:
         typed = st.text_input(t("lesson_code_input"), max_chars=16, placeholder=t("lesson_code_example"))
         if st.form_submit_button(t("lesson_join")):
             if parse_code(typed) is None or not _follow(typed):
-                st.session_state["lesson_missing"] = typed[:16]
+                st.session_state[keys.LESSON_MISSING] = typed[:16]
             st.rerun()
 
 
 def watch_lesson() -> None:
     """For a student following a code: every few seconds, take the teacher's changes and redraw the page."""
-    code = st.session_state.get("lesson_code")
+    code = st.session_state.get(keys.LESSON_CODE)
     if not code or is_teacher():
         return
 
     @st.fragment(run_every=WATCH_SECONDS)
     def check() -> None:
         lesson = lessons().get(code)
-        if lesson is not None and lesson.version != st.session_state.get("lesson_version"):
+        if lesson is not None and lesson.version != st.session_state.get(keys.LESSON_VERSION):
             _follow(code)
             st.rerun(scope="app")
 

@@ -6,26 +6,26 @@ import streamlit as st
 from fmnist_core.storage import app_home
 from fmnist_core.transfer import MAX_MODEL_BYTES, ModelFileError, export_run, import_run
 
-from . import state
+from . import keys, state
 from .describe import run_label
 from .i18n import t
 
 
 def _read_model_upload() -> None:
     """Uploader callback: validate and add the model once; remember the outcome to show it."""
-    uploaded = st.session_state.get("model_upload")
-    st.session_state.pop("model_upload_outcome", None)
+    uploaded = st.session_state.get(keys.MODEL_UPLOAD)
+    st.session_state.pop(keys.MODEL_UPLOAD_OUTCOME, None)
     if uploaded is None:
         return
     try:
         result = import_run(app_home(), state.store(), uploaded.getvalue(), owner=state.session_owner())
     except ModelFileError as error:
-        st.session_state["model_upload_outcome"] = ("error", error.code, str(error))
+        st.session_state[keys.MODEL_UPLOAD_OUTCOME] = ("error", error.code, str(error))
         return
     key = result.record.key
     state.store().post(key, state.session_owner())
-    st.session_state["explore_run"] = key
-    st.session_state["model_upload_outcome"] = ("here" if result.already_here else "added", key,
+    st.session_state[keys.EXPLORE_RUN] = key
+    st.session_state[keys.MODEL_UPLOAD_OUTCOME] = ("here" if result.already_here else "added", key,
                                                 run_label(result.record.run))
 
 
@@ -37,9 +37,9 @@ def model_file_box(key: str | None) -> None:
                                file_name=f"fmnist-model-{key}.pt", mime="application/octet-stream",
                                on_click="ignore", icon=":material/download:", key="download_model")
             st.caption(t("download_help"))
-        st.file_uploader(t("upload_model"), type=["pt"], key="model_upload", on_change=_read_model_upload,
+        st.file_uploader(t("upload_model"), type=["pt"], key=keys.MODEL_UPLOAD, on_change=_read_model_upload,
                          max_upload_size=MAX_MODEL_BYTES // 2**20)
-        outcome = st.session_state.get("model_upload_outcome")
+        outcome = st.session_state.get(keys.MODEL_UPLOAD_OUTCOME)
         if outcome is None:
             return
         kind, first, second = outcome

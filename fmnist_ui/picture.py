@@ -1,5 +1,5 @@
 """Which picture Explore shows: a test image from the gallery, an uploaded photo or a drawing.
-The selection lives in `st.session_state["selected_image"]`: a test-set index, or UPLOAD for "your picture"."""
+The selection lives in `st.session_state[keys.SELECTED_IMAGE]`: a test-set index, or UPLOAD for "your picture"."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -9,7 +9,7 @@ import streamlit as st
 from fmnist_core.images import digit_image, png_bytes
 from fmnist_core.uploads import MAX_UPLOAD_BYTES, ImageInputError, prepare_upload
 
-from . import state
+from . import keys, state
 from .describe import test_image_alt
 from .drawing import drawing_pad, drawn_png
 from .i18n import class_names, current_language, t
@@ -36,27 +36,27 @@ def thumbnail(index: int, size: int = 56) -> bytes:
 
 
 def select_image(index: int) -> None:
-    st.session_state["selected_image"] = index
-    st.session_state["focus_prediction"] = True  # the answer follows the click (see explore's `bring_into_view`)
+    st.session_state[keys.SELECTED_IMAGE] = index
+    st.session_state[keys.FOCUS_PREDICTION] = True  # the answer follows the click (see explore's `bring_into_view`)
 
 
 def use_picture(raw: bytes | None) -> None:
     """Decode an uploaded or drawn picture once; keep the 28×28 tensor (selected) or the reason it was refused."""
-    st.session_state.pop("upload_error", None)
-    st.session_state.pop("upload_tensor", None)
+    st.session_state.pop(keys.UPLOAD_ERROR, None)
+    st.session_state.pop(keys.UPLOAD_TENSOR, None)
     if raw is None:
-        if st.session_state.get("selected_image") == UPLOAD:
-            st.session_state["selected_image"] = 0
+        if st.session_state.get(keys.SELECTED_IMAGE) == UPLOAD:
+            st.session_state[keys.SELECTED_IMAGE] = 0
         return
     try:
         tensor, picture = prepare_upload(raw)
     except ImageInputError as error:
-        st.session_state["upload_error"] = (error.code, error.values)
+        st.session_state[keys.UPLOAD_ERROR] = (error.code, error.values)
         return
     picture.thumbnail((224, 224))
-    st.session_state["upload_tensor"] = tensor
-    st.session_state["upload_picture"] = picture
-    st.session_state["selected_image"] = UPLOAD
+    st.session_state[keys.UPLOAD_TENSOR] = tensor
+    st.session_state[keys.UPLOAD_PICTURE] = picture
+    st.session_state[keys.SELECTED_IMAGE] = UPLOAD
 
 
 def read_upload() -> None:
@@ -74,19 +74,19 @@ def upload_box() -> None:
     with st.expander(t("draw_title"), icon=":material/draw:"):
         st.caption(t("draw_help"))
         drawing_pad("drawing_pad", t("draw_clear"), on_change=read_drawing, pad_label=t("draw_pad_label"))
-    if "upload_error" in st.session_state:
-        code, values = st.session_state["upload_error"]
+    if keys.UPLOAD_ERROR in st.session_state:
+        code, values = st.session_state[keys.UPLOAD_ERROR]
         st.error(t("upload_rejected", reason=t(f"upload_{code}", **values)))
-    elif "upload_tensor" in st.session_state:
+    elif keys.UPLOAD_TENSOR in st.session_state:
         st.button(t("your_picture"), key="pick_upload", on_click=select_image, args=(UPLOAD,), width="stretch",
                   icon=":material/photo_camera:",
-                  type="primary" if st.session_state.get("selected_image") == UPLOAD else "secondary")
+                  type="primary" if st.session_state.get(keys.SELECTED_IMAGE) == UPLOAD else "secondary")
 
 
 def image_of(selection: int) -> tuple:
     """(uint8 28×28 image, true class or None, caption) of a test image index or of the upload."""
-    if selection == UPLOAD and "upload_tensor" in st.session_state:
-        return st.session_state["upload_tensor"], None, t("your_picture")
+    if selection == UPLOAD and keys.UPLOAD_TENSOR in st.session_state:
+        return st.session_state[keys.UPLOAD_TENSOR], None, t("your_picture")
     data = state.dataset()
     return data.test_images[selection], int(data.test_labels[selection]), f"#{selection}"
 
@@ -104,14 +104,14 @@ def gallery() -> None:
     matching = [index for index in pool if choice < 0 or int(labels[index]) == choice][:GALLERY_SIZE]
     # 20 thumbnails at a time: every click re-renders the gallery, and 100 of them were most of a click's cost.
     pages = [matching[start:start + GALLERY_PAGE] for start in range(0, len(matching), GALLERY_PAGE)]
-    selected = st.session_state.get("selected_image")
+    selected = st.session_state.get(keys.SELECTED_IMAGE)
     holding = next((number for number, page in enumerate(pages) if selected in page), 0)
-    if st.session_state.get("gallery_page", 0) >= len(pages):  # the class filter left fewer pages
-        st.session_state.pop("gallery_page", None)
+    if st.session_state.get(keys.GALLERY_PAGE, 0) >= len(pages):  # the class filter left fewer pages
+        st.session_state.pop(keys.GALLERY_PAGE, None)
     number = 0
     if len(pages) > 1:
-        number = st.radio(t("gallery_page"), range(len(pages)), index=holding, key="gallery_page", horizontal=True,
-                          format_func=lambda n: f"#{pages[n][0]}–{pages[n][-1]}")
+        number = st.radio(t("gallery_page"), range(len(pages)), index=holding, key=keys.GALLERY_PAGE,
+                          horizontal=True, format_func=lambda n: f"#{pages[n][0]}–{pages[n][-1]}")
     shown = pages[min(number, len(pages) - 1)] if pages else []
     with st.container(height=560, key="gallery_test_images"):  # key: the CSS that keeps 3 columns on a phone
         for column, index in in_rows(shown):
@@ -120,4 +120,4 @@ def gallery() -> None:
                          alt=test_image_alt(index, names[int(labels[index])]))
                 st.button(f"#{index}", key=f"pick_{index}", on_click=select_image, args=(index,), width="stretch",
                           help=names[int(labels[index])],
-                          type="primary" if index == st.session_state.get("selected_image") else "secondary")
+                          type="primary" if index == st.session_state.get(keys.SELECTED_IMAGE) else "secondary")

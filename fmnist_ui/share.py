@@ -8,6 +8,8 @@ import streamlit as st
 
 from fmnist_core.specs import MAX_SPEC_TEXT, RunSpec, SpecError, run_from_json
 
+from . import keys
+
 
 def encode_run(run: RunSpec) -> str:
     """URL-safe text for a spec: base64 of its canonical JSON (no padding)."""
@@ -35,5 +37,5 @@ def image_index(text: str | None, count: int) -> int | None:
 
 def shared_value(name: str) -> str | None:
     """A query value given when this session opened (later reruns rewrite the URL, not this)."""
-    opened = st.session_state.setdefault("opened_with", dict(st.query_params))
+    opened = st.session_state.setdefault(keys.OPENED_WITH, dict(st.query_params))
     return opened.get(name)

@@ -1,0 +1,27 @@
+"""Every session-state key the pages share, in one place: a name that is read in one file and written in another
+is spelt once. Widget keys are here when more than one file touches them."""
+
+SELECTED_IMAGE = "selected_image"  # the test image chosen in Explore (an index, or picture.UPLOAD)
+EXPLORE_RUN = "explore_run"  # the run Explore shows (widget)
+SPEC_LINK_APPLIED = "spec_link_applied"  # the opening link's (or lesson's) model was put into the widgets once
+MODEL_UPLOAD_OUTCOME = "model_upload_outcome"  # what the last model-file upload came to, shown until the next
+LESSON_CODE = "lesson_code"  # the lesson code this student follows
+GALLERY_PAGE = "gallery_page"  # which 20 thumbnails the gallery shows (widget)
+CONFIRM_CLEAR = "confirm_clear"  # the teacher pressed Clear the board: ask once more
+UPLOAD_TENSOR = "upload_tensor"  # the uploaded or drawn picture as a 28×28 tensor
+UPLOAD_ERROR = "upload_error"  # why the last picture was refused
+UNWATCHED = "unwatched"  # runs this session stopped watching
+TEACHER_LESSON_CODE = "teacher_lesson_code"  # the lesson code this teacher made
+SUBMITTED = "submitted"  # run key → how this session's Train was answered (queued, joined, cached)
+LESSON_MISSING = "lesson_missing"  # a typed or linked code that names no lesson, to say so once
+GUIDE_STEP = "guide_step"  # the guided lesson's step (1-based)
+EXPLORE_VIEW = "explore_view"  # maps, compare or mistakes (widget)
+LESSON_VERSION = "lesson_version"  # the version of that lesson last applied
+LESSON_SPEC = "lesson_spec"  # the lesson's model last applied
+FOCUS_PREDICTION = "focus_prediction"  # after a gallery click: bring the prediction into view once
+RESULTS_SEEN = "results_seen"  # (run key, best accuracy) of each result this session saw: the change is against these
+RUN_LINK_APPLIED = "run_link_applied"  # the opening link's run and image were put into Explore once
+OPENED_WITH = "opened_with"  # the query this session opened with (share.shared_value)
+COMPARE_IMAGES = "compare_images"  # the images of Explore's compare view (widget)
+UPLOAD_PICTURE = "upload_picture"  # the picture uploader (widget)
+MODEL_UPLOAD = "model_upload"  # the model-file uploader (widget)
