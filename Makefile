@@ -46,8 +46,8 @@ test: $(STAMP) dataset browser lint
 	else $(PY) -m pytest -q; fi
 
 # The quick part: no real browser, no cluster, no slow tests (under a minute).
-test-quick: $(STAMP) dataset
-	$(PY) -m pytest -q -m "not slow and not browser and not cluster"
+test-quick: $(STAMP) dataset  # the unit and AppTest part, two processes (one per core of a CI machine)
+	$(PY) -m pytest -q -n 2 -m "not slow and not browser and not cluster"
 
 bench: $(STAMP) dataset
 	$(PY) -m fmnist_core bench
