@@ -308,3 +308,30 @@ def test_the_load_tests_websocket_client_clicks_through_explore(server, isolated
     results = {"load": [], "click": [], "errors": []}
     asyncio.run(load_test.socket_session(server, run.key, 4.0, results))
     assert results["errors"] == [] and len(results["load"]) == 1 and len(results["click"]) >= 2
+
+
+def test_typing_a_filter_number_and_enter_switches_off_that_filter_only(server, isolated_home, small_data):
+    """#17: typing "#5" and Enter in "Filters off" switched off #5, #15 and #25 (every match)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from fmnist_core.cache import open_store
+    from fmnist_core.runs import train_run
+    from fmnist_core.specs import CNNSpec, RunSpec, TrainConfig
+
+    run = RunSpec(CNNSpec(conv_channels=(32,), dense=32), TrainConfig(epochs=1, lr=3e-3))
+    train_run(run, open_store(isolated_home), isolated_home, data=small_data)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(f"{server}/explore?run={run.key}&image=0")
+        expect(page.get_by_text("Conv 1 · 32 filters · 26×26 each")).to_be_visible(timeout=60_000)
+        page.get_by_text("Switch filters off").click()
+        box = page.locator("[data-testid='stMultiSelect']", has_text="Filters off in Conv 1")
+        box.locator("input").click()
+        page.keyboard.type("#5")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+        expect(page.get_by_text("1 filter(s) switched off")).to_be_visible(timeout=20_000)
+        chosen = box.inner_text()
+        assert "#5" in chosen and "#15" not in chosen and "#25" not in chosen, chosen
+        browser.close()
