@@ -6,11 +6,17 @@ import streamlit as st
 import torch
 
 from fmnist_core.activations import feature_maps
-from fmnist_core.analysis import confusion_matrix, per_class_accuracy, predict_classes, worst_confusion
+from fmnist_core.analysis import (
+    accuracy_with_filters_off,
+    confusion_matrix,
+    per_class_accuracy,
+    predict_classes,
+    worst_confusion,
+)
 from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes, strongest_filters, tile_grid
 from fmnist_core.models import conv_kernels, with_filters_off
 from fmnist_core.storage import CheckpointError, app_home, saved_epochs
-from fmnist_core.training import as_input, evaluate, memory_format_for
+from fmnist_core.training import as_input
 from fmnist_ui import charts, keys, state
 from fmnist_ui.describe import (
     compare_map_alt,
@@ -89,11 +95,9 @@ def switch_all_on() -> None:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def test_accuracy(run_key: str, run_epoch: int, switched_off: tuple) -> float:
-    """Accuracy on the 10,000 test images of this checkpoint with the given filters off."""
-    evaluated = with_filters_off(state.checkpoint(run_key, run_epoch).model, dict(switched_off))
-    memory_format = memory_format_for(records[run_key].run.model)
-    module = evaluated.module.to(memory_format=memory_format)
-    return evaluate(module, data.test_images, data.test_labels, memory_format=memory_format)[1]
+    """Accuracy on the 10,000 test images of this checkpoint with the given filters off (shared by the class)."""
+    return accuracy_with_filters_off(state.checkpoint(run_key, run_epoch).model, records[run_key].run.model,
+                                     data.test_images, data.test_labels, dict(switched_off))
 
 
 def knockout_box(active_off: dict[str, list[int]]) -> None:
