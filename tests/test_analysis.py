@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from fmnist_core.analysis import confusion_matrix, per_class_accuracy, predict_classes, worst_confusion
@@ -38,5 +39,5 @@ def test_switching_filters_off_measures_a_copy_and_leaves_the_model_alone(data):
                          memory_format=memory_format_for(spec))[1]
     assert accuracy_with_filters_off(model, spec, images, labels, {}) == untouched
     # every filter of the first layer off: every image gives the same logits, so one class is predicted for all
-    assert everything_off in {(labels == label).float().mean().item() for label in range(10)}
+    assert any(everything_off == pytest.approx((labels == label).float().mean().item()) for label in range(10))
     assert all(torch.equal(a, b) for a, b in zip(before, model.module.parameters(), strict=True))
