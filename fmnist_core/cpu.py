@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ctypes
 import os
-import time
 from pathlib import Path
 
 import torch
+
+from .load import other_runnable_tasks
 
 
 def cpu_quota(cgroup_root: Path = Path("/sys/fs/cgroup")) -> float | None:
@@ -33,20 +34,6 @@ def usable_cpus() -> int:
     cores = len(os.sched_getaffinity(0))
     quota = cpu_quota()
     return max(1, min(cores, int(quota))) if quota is not None else cores
-
-
-def other_runnable_tasks(samples: int = 5) -> int | None:
-    """How many other tasks want a CPU right now (the kernel's runnable count in /proc/loadavg, less this
-    thread; the median of a few samples 10 ms apart), None where there is no /proc."""
-    counts = []
-    for _ in range(samples):
-        try:
-            running = Path("/proc/loadavg").read_text().split()[3].partition("/")[0]
-        except (OSError, IndexError):
-            return None
-        counts.append(int(running) - 1)
-        time.sleep(0.01)
-    return max(0, sorted(counts)[len(counts) // 2])
 
 
 def threads_for_load(usable: int, others: int | None) -> int:

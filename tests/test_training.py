@@ -124,3 +124,32 @@ def test_a_containers_cpu_quota_caps_the_threads(tmp_path):
     (v1 / "cpu.cfs_quota_us").write_text("-1\n")
     assert cpu_quota(tmp_path / "v1") is None
     assert cpu_quota(tmp_path / "nothing here") is None
+
+
+def test_a_process_that_starts_with_every_core_taken_lets_openmp_threads_sleep_while_they_wait():
+    import multiprocessing
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    probe = [sys.executable, "-c", "import os, fmnist_core; print(os.environ.get('OMP_WAIT_POLICY'))"]
+    busy = [multiprocessing.Process(target=_spin, daemon=True) for _ in os.sched_getaffinity(0)]
+    for process in busy:
+        process.start()
+    try:
+        loaded = subprocess.run(probe, cwd=ROOT, capture_output=True, text=True, check=True,
+                                env={k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}).stdout.strip()
+        chosen = subprocess.run(probe, cwd=ROOT, capture_output=True, text=True, check=True,
+                                env=dict(os.environ, OMP_WAIT_POLICY="ACTIVE")).stdout.strip()
+    finally:
+        for process in busy:
+            process.terminate()
+    assert loaded == "PASSIVE"
+    assert chosen == "ACTIVE"  # one set by the administrator wins
+
+
+def _spin():
+    while True:
+        pass

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .. import load
 from ..storage import run_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +27,8 @@ class LocalBackend:
         folder = run_folder(self.home, key)
         folder.mkdir(parents=True, exist_ok=True)
         environment = dict(os.environ, FMNIST_HOME=str(self.home))
+        if load.chosen_here:  # the server's own start-up choice: each worker chooses for the load it starts in
+            environment.pop("OMP_WAIT_POLICY", None)
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
         if self.max_jobs > 1 and "FMNIST_THREADS" not in environment:
             environment["FMNIST_THREADS"] = str(max(1, (os.cpu_count() or 2) // self.max_jobs))

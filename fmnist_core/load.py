@@ -1,0 +1,40 @@
+"""How busy this machine's cores are, read without torch: the OpenMP wait policy must be chosen before torch
+loads OpenMP, and the training threads follow the cores other tasks leave free (cpu.py)."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def other_runnable_tasks(samples: int = 5) -> int | None:
+    """How many other tasks want a CPU right now (the kernel's runnable count in /proc/loadavg, less this
+    thread; the median of a few samples 10 ms apart), None where there is no /proc."""
+    counts = []
+    for _ in range(samples):
+        try:
+            running = Path("/proc/loadavg").read_text().split()[3].partition("/")[0]
+        except (OSError, IndexError):
+            return None
+        counts.append(int(running) - 1)
+        time.sleep(0.01)
+    return max(0, sorted(counts)[len(counts) // 2])
+
+
+chosen_here: list[str] = []  # the policy this process chose for itself (its children choose their own)
+
+
+def choose_openmp_wait_policy(environ=os.environ) -> str | None:
+    """When every core is already taken as this process starts, OpenMP threads that wait at a barrier sleep
+    (PASSIVE) instead of spinning on cores other processes need; on a quiet machine they keep spinning, which is
+    faster there (BENCHMARKS.md, "under load"). OpenMP fixes its policy when torch loads it, so this runs first
+    and only once; an OMP_WAIT_POLICY already set wins. Returns the policy it set, or None."""
+    if "OMP_WAIT_POLICY" in environ or "torch" in sys.modules:
+        return None
+    others = other_runnable_tasks()
+    if others is not None and others >= len(os.sched_getaffinity(0)):
+        environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        chosen_here.append("PASSIVE")
+        return "PASSIVE"
+    return None
