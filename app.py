@@ -21,10 +21,15 @@ with st.sidebar:
 st.query_params["lang"] = st.session_state["lang"]
 if keys.GUIDE_STEP in st.session_state:  # the guided lesson's progress: a reload or a shared link resumes it
     st.query_params["step"] = str(st.session_state[keys.GUIDE_STEP])
-apply_lesson_settings()
-teacher_panel()
-join_box()
-watch_lesson()
+try:  # the lesson store (lesson codes) busy or broken: said in the sidebar, the app goes on without it
+    apply_lesson_settings()
+    teacher_panel()
+    join_box()
+    watch_lesson()
+except RunStoreError as error:
+    st.sidebar.error(t(f"store_error_{error.code}"))
+except HomeError as error:
+    st.sidebar.error(t(f"home_{error.code}", path=error.path))
 
 pages = [
     st.Page("app_pages/lesson.py", title=t("page_lesson"), icon=":material/school:"),

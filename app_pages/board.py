@@ -24,7 +24,8 @@ def confirm_clear() -> None:
     if yes.button(t("board_clear_yes"), type="primary", width="stretch"):
         store.clear_board()
         st.session_state[keys.CONFIRM_CLEAR] = False
-        st.toast(t("board_cleared"))
+        st.session_state[keys.BOARD_CLEARED] = True
+        st.rerun()
     if no.button(t("board_clear_no"), width="stretch"):
         st.session_state[keys.CONFIRM_CLEAR] = False
         st.rerun()
@@ -53,6 +54,8 @@ if is_teacher():
         st.session_state[keys.CONFIRM_CLEAR] = True
     if st.session_state.get(keys.CONFIRM_CLEAR):
         confirm_clear()
+    if st.session_state.pop(keys.BOARD_CLEARED, False):
+        st.toast(t("board_cleared"))
     class_jobs()
 axis = st.radio(t("board_axis"), ("params", "time"), key="board_axis", horizontal=True,
                 format_func=lambda name: t(f"board_axis_{name}"))

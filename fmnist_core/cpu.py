@@ -30,10 +30,14 @@ def cpu_quota(cgroup_root: Path = Path("/sys/fs/cgroup")) -> float | None:
 
 
 def usable_cpus() -> int:
-    """The cores this process may run on: its affinity, capped by the container's quota."""
+    """The cores this process may run on: its affinity, capped by the container's quota and by FMNIST_THREAD_CAP
+    (the job manager's share per worker when several train at once)."""
     cores = len(os.sched_getaffinity(0))
     quota = cpu_quota()
-    return max(1, min(cores, int(quota))) if quota is not None else cores
+    if quota is not None:
+        cores = min(cores, int(quota))
+    cap = int(os.environ.get("FMNIST_THREAD_CAP") or 0)
+    return max(1, min(cores, cap) if cap > 0 else cores)
 
 
 def threads_for_load(usable: int, others: int | None) -> int:
@@ -79,4 +83,13 @@ def prepare_for_training() -> int:
 def adapt_threads(usable: int) -> None:
     """Before an epoch: as many threads as the cores other tasks leave free (FMNIST_THREADS, when set, wins)."""
     if not os.environ.get("FMNIST_THREADS"):
-        torch.set_num_threads(threads_for_load(usable, other_runnable_tasks()))
+        torch.set_num_threads(threads_for_load(usable, competing_tasks(usable)))
+
+
+def competing_tasks(usable: int) -> int | None:
+    """Other runnable tasks that compete for our cores: /proc/loadavg counts the whole host, and tasks beyond the
+    CPUs we do not use run elsewhere (a container on a big host)."""
+    others = other_runnable_tasks()
+    if others is None:
+        return None
+    return max(0, others - max(0, (os.cpu_count() or usable) - usable))

@@ -32,8 +32,9 @@ def choose_openmp_wait_policy(environ=os.environ) -> str | None:
     and only once; an OMP_WAIT_POLICY already set wins. Returns the policy it set, or None."""
     if "OMP_WAIT_POLICY" in environ or "torch" in sys.modules:
         return None
-    others = other_runnable_tasks()
-    if others is not None and others >= len(os.sched_getaffinity(0)):
+    others, ours = other_runnable_tasks(), len(os.sched_getaffinity(0))
+    # the host's count, less what the CPUs outside our affinity can run
+    if others is not None and others - max(0, (os.cpu_count() or ours) - ours) >= ours:
         environ["OMP_WAIT_POLICY"] = "PASSIVE"
         chosen_here.append("PASSIVE")
         return "PASSIVE"

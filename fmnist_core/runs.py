@@ -13,7 +13,7 @@ from .checkpoints import Checkpoint, load_checkpoint, load_resume_point, save_ch
 from .data import FashionMNIST, get_dataset
 from .metrics import EpochMetrics, ResumePoint
 from .models import BuiltModel, build_model
-from .runstore import RunRecord, RunStore
+from .runstore import RunRecord, RunStore, RunStoreError
 from .specs import RunSpec
 from .storage import CheckpointError, checkpoint_path, discard_checkpoints, resume_path, saved_epochs
 from .training import fit, pick_device
@@ -70,7 +70,10 @@ def train_run(
         # at most once per PROGRESS_SECONDS: a write per batch would make the store the bottleneck
         if images_done and time.monotonic() - last_progress[0] >= PROGRESS_SECONDS:
             last_progress[0] = time.monotonic()
-            store.set_epoch_images(run.key, images_done)
+            try:
+                store.set_epoch_images(run.key, images_done)
+            except RunStoreError:  # the store is busy: progress is a courtesy, the epoch goes on
+                pass
 
     try:
         result = fit(run, data or get_dataset(), on_epoch=record_epoch, should_stop=should_stop, device=device,

@@ -21,6 +21,7 @@ from fmnist_core.training import as_input
 from . import charts, keys, state
 from .describe import layer_label, run_label, test_image_alt
 from .i18n import class_names, current_language, decimal, number, percent, t
+from .lesson import CONTROLS, is_locked
 from .picture import thumbnail
 from .widgets import spec_to_state
 
@@ -59,8 +60,11 @@ def step_number(text: str | None) -> int | None:
 
 
 def go_to(position: int) -> None:
-    """Button callback: open step `position` (1-based) and set the Build & train widgets to its model."""
+    """Button callback: open step `position` (1-based) and set the Build & train widgets to its model, unless a
+    teacher's lesson (a code, or locked controls) decides the model."""
     st.session_state[keys.GUIDE_STEP] = position
+    if st.session_state.get(keys.LESSON_CODE) or any(is_locked(control) for control in CONTROLS):
+        return
     st.session_state.update(spec_to_state(STEPS[position - 1].runs[0]))
     st.session_state[keys.SPEC_LINK_APPLIED] = True  # the step's model wins over the one the link opened with
 
@@ -92,8 +96,11 @@ def progress_text(record: RunRecord) -> str:
     if record.status == "queued":
         return t("guide_run_queued", run=run_label(record.run))
     images = len(state.dataset().train_images)
+    if not record.epoch_images:  # before its first progress report, or on a backend that sends none (Ray)
+        return t("guide_run_started", run=run_label(record.run), epoch=len(record.history) + 1,
+                 total=record.run.train.epochs)
     return t("guide_run_training", run=run_label(record.run), epoch=len(record.history) + 1,
-             total=record.run.train.epochs, done=min(record.epoch_images or 0, images), images=images)
+             total=record.run.train.epochs, done=min(record.epoch_images, images), images=images)
 
 
 def results_table(records: list[RunRecord]) -> None:
@@ -183,8 +190,9 @@ def step_results(step: Step, was_active: bool) -> None:
             st.info(progress_text(record))
     elif not all(usable(record) for record in records):
         st.info(t("guide_not_ready", count=len(missing_runs(step))))
-        st.button(t("guide_train"), type="primary", on_click=train_missing, args=(step,),
-                  key=f"guide_train_{step.name}")
+        if st.button(t("guide_train"), type="primary", key=f"guide_train_{step.name}"):
+            train_missing(step)
+            st.rerun()  # the whole page: its fragment starts polling the runs it just queued
     if all(usable(record) for record in records):
         right: list[bool] = []
         if step.name in ("mlp", "cnn"):

@@ -50,6 +50,7 @@ TEXT: dict[str, tuple[str, str]] = {
                         "(la clase comparte el servidor: puede tardar unos minutos)."),
     "guide_train": ("Train what this step needs", "Entrenar lo que necesita este paso"),
     "guide_run_queued": ("{run}: waiting for a free worker…", "{run}: esperando un hueco…"),
+    "guide_run_started": ("{run}: epoch {epoch} of {total} training…", "{run}: entrenando la época {epoch} de {total}…"),
     "guide_run_training": ("{run}: epoch {epoch} of {total}, {done:,} of {images:,} images",
                            "{run}: época {epoch} de {total}, {done:,} de {images:,} imágenes"),
     "guide_shared_time": ("* trained while other jobs shared the server's CPU: its time is not a fair measure.",
@@ -563,6 +564,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "lesson_code_example": ("as on the projector, e.g. K7Q4", "como en el proyector, p. ej. K7Q4"),
     "lesson_following": ("You follow lesson {code}: your teacher's changes reach you here.",
                          "Sigues la clase {code}: los cambios de tu docente te llegan aquí."),
+    "lesson_code_invalid": ("That is not a lesson code: a code is four letters or digits, as on the projector.",
+                            "Eso no es un código de clase: un código son cuatro letras o cifras, como en el "
+                            "proyector."),
     "lesson_code_unknown": ("No lesson with the code “{code}” on this server. Check the code on the projector.",
                             "No hay ninguna clase con el código «{code}» en este servidor. Revisa el código del "
                             "proyector."),

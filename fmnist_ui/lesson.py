@@ -12,7 +12,8 @@ import segno
 import streamlit as st
 
 from fmnist_core.lessons import checked_settings, open_lessons, parse_code
-from fmnist_core.storage import app_home
+from fmnist_core.runstore import RunStoreError
+from fmnist_core.storage import HomeError, app_home
 
 from . import keys
 from .i18n import t
@@ -71,8 +72,12 @@ def apply_lesson_settings() -> None:
         st.session_state["lesson"] = {name: _controls(shared_value(name)) for name in LESSON_PARAMS}
         st.session_state["teacher"] = teacher_code_matches(shared_value("teacher"),
                                                            os.environ.get("FMNIST_TEACHER_CODE"))
-        if shared_value("c") and not _follow(shared_value("c")):
-            st.session_state[keys.LESSON_MISSING] = shared_value("c")[:16]
+        opened_code = parse_code(shared_value("c"))
+        if st.session_state["teacher"] and opened_code and lessons().get(opened_code) is not None:
+            st.session_state[keys.TEACHER_LESSON_CODE] = opened_code  # the teacher takes their lesson back
+        elif shared_value("c") and not _follow(shared_value("c")):
+            # a link's text is shown only when it is a well-formed code (never markdown from a stranger)
+            st.session_state[keys.LESSON_MISSING] = opened_code or "?"
     code = st.session_state.get(keys.LESSON_CODE)
     for name in LESSON_PARAMS:
         chosen = st.session_state["lesson"][name]
@@ -80,6 +85,7 @@ def apply_lesson_settings() -> None:
             st.query_params[name] = ",".join(chosen)
         elif name in st.query_params:
             del st.query_params[name]
+    code = code or st.session_state.get(keys.TEACHER_LESSON_CODE)  # a teacher's reload keeps the lesson
     if code:
         st.query_params["c"] = code
     elif "c" in st.query_params:
@@ -137,10 +143,22 @@ def _projector_body(code: str) -> None:
     st.code(link, language=None, wrap_lines=True)
 
 
+def _teacher_spec() -> str | None:
+    """The model the teacher's widgets describe now, as a link's spec text; the last valid one when they describe
+    none (an impossible architecture, or widgets not set up yet)."""
+    from .share import encode_run
+    from .widgets import checked_spec  # imported here: widgets reads this module's locks
+
+    run, _ = checked_spec()
+    if run is not None:
+        st.session_state[keys.TEACHER_SPEC] = encode_run(run)
+    return st.session_state.get(keys.TEACHER_SPEC)
+
+
 def _save_lesson() -> None:
     """The teacher's current locks, hidden controls and model, saved under the lesson's code (version bumps)."""
     lesson = st.session_state["lesson"]
-    settings = checked_settings(lesson["lock"], lesson["hide"], st.query_params.get("spec"))
+    settings = checked_settings(lesson["lock"], lesson["hide"], _teacher_spec())
     code = st.session_state.get(keys.TEACHER_LESSON_CODE)
     if code is None:
         st.session_state[keys.TEACHER_LESSON_CODE] = lessons().create(settings)
@@ -181,7 +199,7 @@ def join_box() -> None:
         return
     missing = st.session_state.pop(keys.LESSON_MISSING, None)
     if missing:
-        st.sidebar.warning(t("lesson_code_unknown", code=missing))
+        st.sidebar.warning(t("lesson_code_invalid") if missing == "?" else t("lesson_code_unknown", code=missing))
     code = st.session_state.get(keys.LESSON_CODE)
     if code:
         st.sidebar.caption(t("lesson_following", code=code))
@@ -190,7 +208,7 @@ def join_box() -> None:
         typed = st.text_input(t("lesson_code_input"), max_chars=16, placeholder=t("lesson_code_example"))
         if st.form_submit_button(t("lesson_join")):
             if parse_code(typed) is None or not _follow(typed):
-                st.session_state[keys.LESSON_MISSING] = typed[:16]
+                st.session_state[keys.LESSON_MISSING] = parse_code(typed) or "?"
             st.rerun()
 
 
@@ -202,7 +220,10 @@ def watch_lesson() -> None:
 
     @st.fragment(run_every=WATCH_SECONDS)
     def check() -> None:
-        lesson = lessons().get(code)
+        try:
+            lesson = lessons().get(code)
+        except (RunStoreError, HomeError):  # busy or broken for a moment: the next check tries again
+            return
         if lesson is not None and lesson.version != st.session_state.get(keys.LESSON_VERSION):
             _follow(code)
             st.rerun(scope="app")

@@ -80,6 +80,7 @@ def test_class_board_highlights_my_runs_and_the_teacher_clears_it(isolated_home,
     [confirm] = [button for button in teacher.button if button.label == "Clear the board"]
     confirm.click().run()
     assert "No runs on the board yet" in teacher.info[0].value
+    assert not teacher.warning  # the question is gone once answered
     assert store.get(mine.key).status == "done"  # cleared from the board, still cached
     store.post(mine.key, "me")  # fetched again after the clear: back on the board
     assert [entry.record.key for entry in store.board()] == [mine.key]
@@ -207,3 +208,40 @@ def test_the_teacher_sees_the_class_jobs_and_stops_them(isolated_home, monkeypat
     assert all(state.store().get(run.key).stopped_by == "teacher" for run in runs)
     teacher.run()
     assert "No job is running or waiting." in [caption.value for caption in teacher.caption]
+
+
+def test_the_lesson_hands_out_the_teachers_current_model_and_a_reload_keeps_the_code(monkeypatch):
+    from fmnist_ui.lesson import lessons
+    from fmnist_ui.share import decode_run
+
+    monkeypatch.delenv("FMNIST_TEACHER_CODE", raising=False)
+    teacher = app(query={"teacher": "1"})
+    [make] = [button for button in teacher.sidebar.button if button.label.startswith("Make a lesson code")]
+    make.click().run()
+    code = teacher_code(teacher)
+    teacher.select_slider(key="filters_1").set_value(64).run()
+    assert decode_run(lessons().get(code).settings.spec).model.conv_channels == (64, 32)  # this run's, not the last
+    teacher.switch_page("app_pages/board.py").run()  # no spec in the address there: the lesson keeps its model
+    assert decode_run(lessons().get(code).settings.spec).model.conv_channels == (64, 32)
+    again = app(query={"teacher": "1", "c": code})  # the teacher's reload or a new tab
+    assert teacher_code(again) == code and not any(button.label.startswith("Make a lesson code")
+                                                   for button in again.sidebar.button)
+
+
+def test_a_link_with_something_else_than_a_code_is_not_echoed():
+    student = app(query={"c": "![](//ev.il/x)"})
+    assert not student.exception
+    [warning] = student.sidebar.warning
+    assert warning.value.startswith("That is not a lesson code") and "ev.il" not in warning.value
+
+
+def test_the_guided_lesson_leaves_the_model_to_a_teachers_lesson(monkeypatch):
+    monkeypatch.delenv("FMNIST_TEACHER_CODE", raising=False)
+    teacher = app(query={"teacher": "1"})
+    teacher.multiselect(key="teacher_lock").set_value(["filters"]).run()
+    [make] = [button for button in teacher.sidebar.button if button.label.startswith("Make a lesson code")]
+    make.click().run()
+    student = app(query={"c": teacher_code(teacher), "step": "5"})
+    student.switch_page("app_pages/lesson.py").run()
+    assert student.subheader[0].value.startswith("5. ")
+    assert student.session_state["filters_1"] == 32  # the lesson's 32 filters, not the step's 16

@@ -153,3 +153,17 @@ def test_a_process_that_starts_with_every_core_taken_lets_openmp_threads_sleep_w
 def _spin():
     while True:
         pass
+
+
+def test_the_job_managers_share_caps_threads_and_each_epoch_still_adapts_below_it(monkeypatch):
+    import os
+
+    from fmnist_core.cpu import threads_for_load, usable_cpus
+
+    monkeypatch.delenv("FMNIST_THREADS", raising=False)
+    monkeypatch.setenv("FMNIST_THREAD_CAP", "1")
+    assert usable_cpus() == 1
+    monkeypatch.delenv("FMNIST_THREAD_CAP")
+    assert 1 <= usable_cpus() <= len(os.sched_getaffinity(0))
+    assert threads_for_load(4, 0) == 4 and threads_for_load(4, 1) == 3 and threads_for_load(4, 9) == 1
+    assert threads_for_load(4, None) == 4

@@ -30,8 +30,8 @@ class LocalBackend:
         if load.chosen_here:  # the server's own start-up choice: each worker chooses for the load it starts in
             environment.pop("OMP_WAIT_POLICY", None)
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
-        if self.max_jobs > 1 and "FMNIST_THREADS" not in environment:
-            environment["FMNIST_THREADS"] = str(max(1, (os.cpu_count() or 2) // self.max_jobs))
+        if self.max_jobs > 1 and "FMNIST_THREADS" not in environment:  # a cap: each epoch still adapts below it
+            environment["FMNIST_THREAD_CAP"] = str(max(1, (os.cpu_count() or 2) // self.max_jobs))
         command = [sys.executable, "-m", "fmnist_core", "worker", "--run-id", key] + (["--resume"] if resume else [])
         with open(folder / "worker.log", "wb") as log_file:
             return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,

@@ -61,13 +61,13 @@ def library(name: str) -> ctypes.CDLL | None:
 def call(name: str, function: str, *args) -> int | None:
     """Call `function` of library `name`; KernelError when it reports a failure. FMNIST_KERNEL_FAULT=N makes the
     Nth kernel call of the process fail, to exercise the fall-back path on real training."""
-    result = getattr(library(name), function)(*args)
     if function in STATUS_FUNCTIONS:
         _calls[0] += 1
-        if _calls[0] == int(os.environ.get("FMNIST_KERNEL_FAULT", "0") or 0):
-            result = -99
-        if result != 0:
-            raise KernelError(f"{function} failed with status {result}")
+        if _calls[0] == int(os.environ.get("FMNIST_KERNEL_FAULT") or 0):  # fails before it runs, as a refusal does
+            raise KernelError(f"{function} failed (FMNIST_KERNEL_FAULT={_calls[0]})")
+    result = getattr(library(name), function)(*args)
+    if function in STATUS_FUNCTIONS and result != 0:
+        raise KernelError(f"{function} failed with status {result}")
     return result
 
 
