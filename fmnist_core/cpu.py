@@ -82,8 +82,13 @@ def prepare_for_training() -> int:
 
 def adapt_threads(usable: int) -> None:
     """Before an epoch: as many threads as the cores other tasks leave free (FMNIST_THREADS, when set, wins)."""
-    if not os.environ.get("FMNIST_THREADS"):
-        torch.set_num_threads(threads_for_load(usable, competing_tasks(usable)))
+    if os.environ.get("FMNIST_THREADS"):
+        return
+    if os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE":
+        # waiting threads sleep: every usable core, each taking its fair share of a busy machine
+        torch.set_num_threads(usable)
+        return
+    torch.set_num_threads(threads_for_load(usable, competing_tasks(usable)))
 
 
 def competing_tasks(usable: int) -> int | None:

@@ -167,3 +167,30 @@ def test_the_job_managers_share_caps_threads_and_each_epoch_still_adapts_below_i
     assert 1 <= usable_cpus() <= len(os.sched_getaffinity(0))
     assert threads_for_load(4, 0) == 4 and threads_for_load(4, 1) == 3 and threads_for_load(4, 9) == 1
     assert threads_for_load(4, None) == 4
+
+
+def test_each_epoch_takes_the_cores_others_leave_unless_waiting_threads_sleep(monkeypatch):
+    import multiprocessing
+    import os
+
+    from fmnist_core.cpu import adapt_threads
+
+    usable = len(os.sched_getaffinity(0))
+    monkeypatch.delenv("FMNIST_THREADS", raising=False)
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    before = torch.get_num_threads()
+    busy = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(usable)]
+    for process in busy:
+        process.start()
+    try:
+        adapt_threads(usable)
+        spinning = torch.get_num_threads()
+        monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+        adapt_threads(usable)
+        sleeping = torch.get_num_threads()
+    finally:
+        for process in busy:
+            process.terminate()
+        torch.set_num_threads(before)
+    assert spinning == 1  # every core taken: one thread, no barrier waiting on a thread that lost its core
+    assert sleeping == usable  # waiting threads sleep: each takes its share
