@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from .load import other_runnable_tasks
+from .load import competing_tasks
 
 
 def cpu_quota(cgroup_root: Path = Path("/sys/fs/cgroup")) -> float | None:
@@ -89,12 +89,3 @@ def adapt_threads(usable: int) -> None:
         torch.set_num_threads(usable)
         return
     torch.set_num_threads(threads_for_load(usable, competing_tasks(usable)))
-
-
-def competing_tasks(usable: int) -> int | None:
-    """Other runnable tasks that compete for our cores: /proc/loadavg counts the whole host, and tasks beyond the
-    CPUs we do not use run elsewhere (a container on a big host)."""
-    others = other_runnable_tasks()
-    if others is None:
-        return None
-    return max(0, others - max(0, (os.cpu_count() or usable) - usable))

@@ -22,6 +22,15 @@ def other_runnable_tasks(samples: int = 5) -> int | None:
     return max(0, sorted(counts)[len(counts) // 2])
 
 
+def competing_tasks(ours: int, samples: int = 5) -> int | None:
+    """Other runnable tasks that compete for our `ours` cores: /proc/loadavg counts the whole host, and tasks
+    beyond the CPUs we do not use run elsewhere (a container on a big host). None where there is no /proc."""
+    others = other_runnable_tasks(samples)
+    if others is None:
+        return None
+    return max(0, others - max(0, (os.cpu_count() or ours) - ours))
+
+
 chosen_here: list[str] = []  # the policy this process chose for itself (its children choose their own)
 
 
@@ -32,9 +41,9 @@ def choose_openmp_wait_policy(environ=os.environ) -> str | None:
     and only once; an OMP_WAIT_POLICY already set wins. Returns the policy it set, or None."""
     if "OMP_WAIT_POLICY" in environ or "torch" in sys.modules:
         return None
-    others, ours = other_runnable_tasks(), len(os.sched_getaffinity(0))
-    # the host's count, less what the CPUs outside our affinity can run
-    if others is not None and others - max(0, (os.cpu_count() or ours) - ours) >= ours:
+    ours = len(os.sched_getaffinity(0))
+    competing = competing_tasks(ours)
+    if competing is not None and competing >= ours:
         environ["OMP_WAIT_POLICY"] = "PASSIVE"
         chosen_here.append("PASSIVE")
         return "PASSIVE"

@@ -213,11 +213,7 @@ class RunSpec:
     def summary(self) -> str:
         """Short human label such as `CNN 32-32 k3 d128 · adam 1e-04 · 8 ep`."""
         train = self.train
-        return f"{model_summary(self.model)} · {train.optimizer} {train.lr:.0e} · {train.epochs} ep"
-
-
-def model_summary(model: ModelSpec) -> str:
-    return model.summary()
+        return f"{self.model.summary()} · {train.optimizer} {train.lr:.0e} · {train.epochs} ep"
 
 
 def _model_to_dict(model: ModelSpec) -> dict:

@@ -116,7 +116,7 @@ def train_one_epoch(
         if should_stop is not None and should_stop(done):
             return None
         optimizer.zero_grad()
-        before = tuple(total.clone() for total in sums)
+        before = tuple(total.clone() for total in sums) if kernels.in_use(module) else None  # to undo a failure
         try:
             if kernel is not None and kernel.train(index, chunks, *sums, settings(optimizer.steps_taken)):
                 continue  # the kernel also took the optimizer step

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 from urllib.parse import urlencode
 
 import segno
@@ -40,7 +41,7 @@ def teacher_code_matches(given: str | None, expected: str | None) -> bool:
 
 @st.cache_resource(show_spinner=False)
 def _lessons(home: str):
-    return open_lessons(app_home())
+    return open_lessons(Path(home))
 
 
 def lessons():

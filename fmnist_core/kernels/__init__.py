@@ -23,7 +23,7 @@ from .bindings import KernelError, blas_sgemm, library
 from .conv import FusedFirstStage, fusable
 from .mlp import DenseStepRunner, dense_steppable
 
-__all__ = ["KernelError", "accelerate", "batch_trainer", "fall_back", "status"]
+__all__ = ["KernelError", "accelerate", "batch_trainer", "fall_back", "in_use", "status"]
 
 
 def accelerate(module: nn.Module, spec, device: torch.device) -> nn.Module:
@@ -68,6 +68,11 @@ def batch_trainer(module: nn.Module, optimizer, images: torch.Tensor, labels: to
             and dense_steppable(module, images, labels)):
         return None
     return BatchTrainer(module, optimizer, images, labels, float(loss_fn.label_smoothing))
+
+
+def in_use(module: nn.Module) -> bool:
+    """Whether `module` may still call a C kernel (one that can fail): accelerated, and not fallen back."""
+    return bool(getattr(module, "kernels_on", False))
 
 
 def fall_back(module: nn.Module, error: KernelError) -> None:
