@@ -1,4 +1,2 @@
-"""The explorer's core: data, specs, models, training, jobs and storage; no Streamlit."""
-from .load import choose_openmp_wait_policy
-
-choose_openmp_wait_policy()  # before any module here imports torch
+"""The explorer's core: data, specs, models, training, jobs and storage; no Streamlit. Importing it changes
+nothing in the process: the CPU settings of training are made where a training process starts (`__main__`)."""

@@ -86,11 +86,15 @@ def run_from_args(args: argparse.Namespace) -> RunSpec:
 
 
 def command_train(args: argparse.Namespace) -> int:
+    with StopOnSignal() as stop_requested:
+        return _train(args, stop_requested)
+
+
+def _train(args: argparse.Namespace, stop_requested: StopOnSignal) -> int:
     run = run_from_args(args)
     home = app_home()
     store = open_store(home)
     started = time.perf_counter()
-    stop_requested = StopOnSignal()
 
     def on_epoch(metrics: EpochMetrics) -> None:
         if args.json:

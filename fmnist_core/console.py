@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 
 from .backends import RAY_ADDRESS_VARIABLE, select_backend
 from .metrics import EpochMetrics
@@ -20,13 +21,31 @@ def progress_line(metrics: EpochMetrics, total: int) -> str:
 
 
 class StopOnSignal:
-    """SIGTERM or SIGINT (Ctrl+C) asks training to stop after the current batch; the run is then recorded as
-    interrupted (resumable), never left "running" for pages to wait on."""
+    """While in its `with` block, SIGTERM or SIGINT (Ctrl+C) asks training to stop after the current batch; the run
+    is then recorded as interrupted (resumable), never left "running" for pages to wait on. On leaving the block
+    the previous handlers come back: a library must not change the process's signals for good (every later child
+    would inherit them and ignore `terminate()`). Outside the main thread, where Python cannot set handlers, it
+    installs none."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
     def __init__(self):
         self.received: list[int] = []
-        for number in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(number, lambda signum, _frame: self.received.append(signum))
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            for number in self.SIGNALS:
+                self._previous[number] = signal.signal(number, self._receive)
+        return self
+
+    def __exit__(self, *_exception) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()
+
+    def _receive(self, signum: int, _frame) -> None:
+        self.received.append(signum)
 
     def __call__(self) -> bool:
         return bool(self.received)

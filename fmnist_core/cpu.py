@@ -1,9 +1,11 @@
-"""The training process's CPU settings: how many threads (the cores it may use and the ones others leave free)
-and how glibc's malloc keeps freed buffers. Process-wide, so set here once, not inside the training loop."""
+"""The training process's CPU settings: how many threads (the cores it may use and the ones others leave free),
+set inside a block that restores them. Malloc's settings, process-wide for good, are made only where a training
+process starts (`process.py`)."""
 from __future__ import annotations
 
-import ctypes
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -57,27 +59,16 @@ def configure_cpu_threads() -> int:
     return torch.get_num_threads()
 
 
-# glibc's malloc hands large freed blocks (every activation and gradient buffer of a step) back to the
-# kernel and faults them in again page by page on the next step: millions of page faults per run. Keeping blocks
-# up to 32 MiB in the heap removes most of that system time (BENCHMARKS.md, "What each lever gave").
-_MALLOPT = {"M_TRIM_THRESHOLD": (-1, 1 << 30), "M_MMAP_THRESHOLD": (-3, 32 << 20)}
-
-
-def keep_freed_memory_for_reuse() -> bool:
-    """Tell glibc's malloc to keep freed tensor buffers for the next step; False where there is no glibc
-    (macOS, musl): nothing changes there."""
+@contextmanager
+def training_threads() -> Iterator[int]:
+    """Within the block, one intra-op thread per core we may use (epochs adapt below it with `adapt_threads`);
+    after it, the thread count the process had: training inside another program (a test, a notebook) leaves its
+    settings as they were. Yields the number of threads it may use."""
+    before = torch.get_num_threads()
     try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    return all(mallopt(option, value) == 1 for option, value in _MALLOPT.values())
-
-
-def prepare_for_training() -> int:
-    """Set this process up for training on the CPU; the number of threads it may use."""
-    keep_freed_memory_for_reuse()
-    return configure_cpu_threads()
+        yield configure_cpu_threads()
+    finally:
+        torch.set_num_threads(before)
 
 
 def adapt_threads(usable: int) -> None:

@@ -38,11 +38,14 @@ def exercise_grid(recipe: str = "fast-cnn") -> list[RunSpec]:
 
 def run_precompute(recipe: str = "fast-cnn", runs: list[RunSpec] | None = None) -> int:
     """Train every run of the grid (or of `runs`) that is not cached yet, printing progress."""
+    with StopOnSignal() as stop:
+        return _precompute(runs if runs is not None else exercise_grid(recipe), stop)
+
+
+def _precompute(runs: list[RunSpec], stop: StopOnSignal) -> int:
     home = app_home()
     store = open_store(home)
-    runs = runs if runs is not None else exercise_grid(recipe)
     started = time.perf_counter()
-    stop = StopOnSignal()
     backend = cluster_backend(home, store)
     if backend is not None:
         return _precompute_on_cluster(backend, runs, store, home, stop, started)

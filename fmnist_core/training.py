@@ -177,9 +177,16 @@ def fit(
     `resume` = (resume point, weights of its epoch) goes on from there; `on_resume_point` receives a fresh
     resume point after every epoch, before `on_epoch`."""
     validate(run)
+    device = device or pick_device(run.train.device)
+    if device.type != "cpu":
+        return _fit(run, data, on_epoch, should_stop, device, resume, on_resume_point, on_progress, 0)
+    with cpu.training_threads() as usable_threads:
+        return _fit(run, data, on_epoch, should_stop, device, resume, on_resume_point, on_progress, usable_threads)
+
+
+def _fit(run, data, on_epoch, should_stop, device, resume, on_resume_point, on_progress,
+         usable_threads: int) -> FitResult:
     config = run.train
-    device = device or pick_device(config.device)
-    usable_threads = cpu.prepare_for_training() if device.type == "cpu" else 0
     torch.manual_seed(config.seed)
     model = build_model(run.model)
     memory_format = memory_format_for(run.model)

@@ -1,4 +1,5 @@
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -98,3 +99,53 @@ def app(lang: str = "en", query: dict | None = None, **widgets):
 
 def markdown_text(at) -> str:
     return "\n".join(element.value for element in at.markdown)
+
+
+# A test leaves the process as it found it: no child process alive, no signal handler changed. A leaked SIGTERM
+# handler once made every later child ignore terminate(), and the suite hung at exit on spinning processes.
+WATCHED_SIGNALS = tuple(signal.Signals[name] for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGCHLD", "SIGUSR1"))
+
+
+def living_children(pid: int | None = None) -> set[int]:
+    """This process's children that still run (zombies excluded), read from /proc (empty where there is none)."""
+    pid = pid or os.getpid()
+    children = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children.update(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            continue
+    alive = set()
+    for child in children:
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            alive.add(child)
+    return alive
+
+
+@pytest.fixture(autouse=True)
+def leaves_the_process_as_it_found_it(request):
+    handlers = {number: signal.getsignal(number) for number in WATCHED_SIGNALS}
+    children = living_children()
+    yield
+    changed = [number.name for number, handler in handlers.items() if signal.getsignal(number) is not handler]
+    for number, handler in handlers.items():
+        signal.signal(number, handler)
+    leaked = living_children() - children
+    if leaked:  # a process may take a moment to exit after its last wait
+        import time
+
+        time.sleep(1.0)
+        leaked = living_children() - children
+    for child in leaked:
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    problems = ([f"signal handlers changed: {', '.join(changed)}"] if changed else []) + \
+        ([f"child processes left running: {sorted(leaked)}"] if leaked else [])
+    if problems:
+        pytest.fail(f"{request.node.nodeid} " + "; ".join(problems), pytrace=False)

@@ -61,7 +61,7 @@ def test_device_choice_on_this_machine():
 # prints the page faults it took; a fresh process so earlier tests' malloc settings do not count.
 _FAULTS_SCRIPT = """
 import resource, sys, torch
-from fmnist_core.cpu import keep_freed_memory_for_reuse
+from fmnist_core.process import keep_freed_memory_for_reuse
 if sys.argv[1] == "keep":
     assert keep_freed_memory_for_reuse()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -134,7 +134,9 @@ def test_a_process_that_starts_with_every_core_taken_lets_openmp_threads_sleep_w
 
     from conftest import ROOT
 
-    probe = [sys.executable, "-c", "import os, fmnist_core; print(os.environ.get('OMP_WAIT_POLICY'))"]
+    # what `python -m fmnist_core` (the CLI, a job's worker) does where it starts
+    probe = [sys.executable, "-c", "import os; from fmnist_core.process import start_training_process; "
+             "start_training_process(); print(os.environ.get('OMP_WAIT_POLICY'))"]
     busy = [multiprocessing.Process(target=_spin, daemon=True) for _ in os.sched_getaffinity(0)]
     for process in busy:
         process.start()
@@ -145,7 +147,8 @@ def test_a_process_that_starts_with_every_core_taken_lets_openmp_threads_sleep_w
                                 env=dict(os.environ, OMP_WAIT_POLICY="ACTIVE")).stdout.strip()
     finally:
         for process in busy:
-            process.terminate()
+            process.kill()
+            process.join()
     assert loaded == "PASSIVE"
     assert chosen == "ACTIVE"  # one set by the administrator wins
 
@@ -190,7 +193,8 @@ def test_each_epoch_takes_the_cores_others_leave_unless_waiting_threads_sleep(mo
         sleeping = torch.get_num_threads()
     finally:
         for process in busy:
-            process.terminate()
+            process.kill()
+            process.join()
         torch.set_num_threads(before)
     assert spinning == 1  # every core taken: one thread, no barrier waiting on a thread that lost its core
     assert sleeping == usable  # waiting threads sleep: each takes its share

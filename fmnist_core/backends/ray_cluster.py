@@ -76,9 +76,11 @@ def train_on_node(run_json: str, start, data):
     """The Ray task: train on this node, yielding `started`, then an `epoch` (metrics, weights, resume state) after
     every epoch, then `end` (or `error`). Ray's cancel raises KeyboardInterrupt here; training then stops within
     one batch."""
+    from ..process import keep_freed_memory_for_reuse
     from ..specs import run_from_json
     from ..training import fit, pick_device
 
+    keep_freed_memory_for_reuse()  # a Ray worker process exists to train
     run = run_from_json(run_json)
     device = pick_device(run.train.device)
     yield {"kind": "started", "node": ray.util.get_node_ip_address(), "device": device.type}

@@ -1,0 +1,83 @@
+"""What the command-line tools share must leave the process as it found it (issue #25)."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+from conftest import ROOT
+from fmnist_core.console import StopOnSignal
+
+
+def test_stop_on_signal_hears_sigterm_inside_its_block_and_restores_the_handlers_after():
+    before = {number: signal.getsignal(number) for number in StopOnSignal.SIGNALS}
+    with StopOnSignal() as stop:
+        assert not stop()
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop() and stop.received == [signal.SIGTERM]
+    assert {number: signal.getsignal(number) for number in StopOnSignal.SIGNALS} == before
+
+
+def test_stop_on_signal_restores_the_handlers_when_its_block_fails():
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        with StopOnSignal():
+            raise RuntimeError("training failed")
+    except RuntimeError:
+        pass
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_child_started_after_a_command_ran_in_process_still_ends_on_terminate(capsys):
+    """The hang of the quick suite: precompute in-process, then a child that must end on terminate()."""
+    from fmnist_core.precompute import run_precompute
+
+    assert run_precompute(runs=[]) == 0
+    child = subprocess.Popen([sys.executable, "-c", "import time\nwhile True: time.sleep(0.05)"])
+    child.terminate()
+    try:
+        assert child.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        child.kill()
+        child.wait()
+
+
+IMPORT_EVERYTHING = textwrap.dedent("""
+    import importlib, json, os, pkgutil, sys
+    root = sys.argv[1]
+    outside = []
+    stdlib = os.path.dirname(os.__file__)
+    def opened_by_the_core():
+        frame = sys._getframe(2)
+        while frame is not None and frame.f_code.co_filename.startswith((stdlib, "<")):
+            frame = frame.f_back  # open() inside the standard library: whoever called it
+        return frame is not None and frame.f_code.co_filename.startswith(os.path.join(root, "fmnist_core"))
+    def watch(event, args):
+        if event == "open" and isinstance(args[0], str) and opened_by_the_core():
+            path = os.path.realpath(args[0])
+            if not path.startswith((root, sys.prefix, sys.base_prefix)):  # imports are no reads of the host
+                outside.append(path)
+    environ = dict(os.environ)
+    sys.addaudithook(watch)
+    import fmnist_core
+    names = [info.name for info in pkgutil.walk_packages(fmnist_core.__path__, "fmnist_core.")
+             if not info.name.endswith(("__main__", "ray_cluster"))]
+    for name in names:
+        importlib.import_module(name)
+    changed = sorted(set(os.environ.items()) ^ set(environ.items()))
+    print(json.dumps({"modules": len(names), "outside": sorted(set(outside)), "environ": changed}))
+""")
+
+
+def test_importing_any_core_module_reads_nothing_outside_and_changes_no_variable():
+    """Importing the core used to read the host's load (/proc/loadavg) and set OMP_WAIT_POLICY in every process
+    that imported it, the web server included."""
+    import json
+
+    environment = {name: value for name, value in os.environ.items() if name != "OMP_WAIT_POLICY"}
+    result = subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING, str(ROOT)], cwd=ROOT, env=environment,
+                            capture_output=True, text=True, timeout=120, check=True)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["modules"] > 20
+    assert report["outside"] == []
+    assert report["environ"] == []
