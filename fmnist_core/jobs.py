@@ -1,4 +1,6 @@
-"""Background training jobs: one worker process per run, a bounded number at once, shared by all sessions.
+"""Background training jobs: one worker process per run, a bounded number at once, shared by all sessions; waiting
+jobs start in a fair order (fairqueue.py) within each class's cap, and none is queued that the disk quota cannot
+hold (quota.py).
 
 The run store is the only channel back: workers write status and epochs there, pages read them.
 A worker crash or cancel cannot take the server down, and a server restart leaves no run "running".
@@ -17,7 +19,10 @@ from pathlib import Path
 
 from .backends import BackendUnavailable, LocalBackend, select_backend
 from .cache import cached_result, open_store
+from .classes import ClassStore
+from .fairqueue import FairQueue, QueuedJob, QueueFull
 from .models import build_model
+from .quota import estimated_bytes, make_room
 from .runs import resumable_epoch, train_run
 from .runstore import RunStoreError
 from .specs import RunSpec
@@ -33,7 +38,10 @@ log = logging.getLogger(__name__)
 
 
 class NotYourJob(PermissionError):
-    """Stop asked by a session that neither started the job nor is the teacher's."""
+    """Stop asked by a session that neither started the job nor is the teacher of its class."""
+
+
+__all__ = ["JobManager", "NotYourJob", "QueueFull", "Submission", "TEACHER", "run_worker"]
 
 
 def default_max_jobs() -> int:
@@ -66,15 +74,17 @@ def _pid_alive(pid: int | None) -> bool:
 class JobManager:
     """Queue of runs to train; starts worker processes up to `max_jobs` at a time."""
 
-    def __init__(self, home: Path, max_jobs: int | None = None, backend=None):
+    def __init__(self, home: Path, max_jobs: int | None = None, backend=None, queue: FairQueue | None = None):
         self.home = Path(home)
         self.store = open_store(self.home)
         local_jobs = max_jobs or default_max_jobs()
         # Local worker processes, or a Ray cluster when FMNIST_RAY_ADDRESS names one (and it answers).
         self.backend = backend or select_backend(self.home, self.store, local_jobs)
         self.max_jobs = max_jobs or self.backend.max_jobs
+        self.classes = ClassStore(self.store)
         self._lock = threading.Lock()
-        self._waiting: list[str] = []
+        self._queue = queue if queue is not None else FairQueue()
+        self._jobs: dict[str, QueuedJob] = {}  # key → who asked, in which class (waiting and running jobs)
         self._running: dict[str, subprocess.Popen] = {}
         self._resuming: set[str] = set()
         self._owners: dict[str, str] = {}  # key → the session that started the job (only it may stop it)
@@ -90,57 +100,81 @@ class JobManager:
         """Runs left queued/running whose worker is gone (a server, CLI or precompute that stopped or was killed)
         are marked interrupted, resumable, instead of showing "training" forever."""
         with self._lock:
-            ours = set(self._running) | set(self._waiting) | set(self._exited)
+            ours = set(self._running) | set(self._jobs) | set(self._exited)
         now = time.time()
         for key, pid, queued_at in self.store.active_workers():
             # A CLI run is queued a moment before it records its pid: give it that moment.
             if key not in ours and not _pid_alive(pid) and (pid or now - queued_at > ORPHAN_GRACE_SECONDS):
                 self.store.finish(key, "interrupted", error="its worker stopped before this run finished")
 
-    def submit(self, run: RunSpec, owner: str | None = None, resume: bool = False) -> Submission:
+    def submit(self, run: RunSpec, owner: str | None = None, resume: bool = False,
+               student: str | None = None) -> Submission:
         """Answer from the cache, join the job already training this spec, or queue a new one (with `resume`,
-        one that goes on from the run's last saved epoch when it can). The run goes on `owner`'s board."""
+        one that goes on from the run's last saved epoch when it can). The run goes on the board of `owner`'s
+        class. `student` (default: `owner`) is who the fair queue counts: QueueFull when they have as many jobs
+        waiting as allowed; QuotaFull when the disk quota cannot hold the run."""
         key = run.key
         with self._lock:
-            if key in self._running or key in self._waiting:
+            if key in self._running or key in self._queue:
                 state = "joined"
             elif cached_result(self.store, self.home, run) is not None:
                 state = "cached"
             else:
+                job = QueuedJob(key, student or owner or "", self.classes.class_of(owner) or "", time.time())
+                self._queue.check(job)  # before anything is written
+                params = build_model(run.model).param_count
+                make_room(self.home, self.store, estimated_bytes(params, run.train.epochs), keep={key})
                 resuming = resume and resumable_epoch(self.home, self.store, key) is not None
-                self.store.queue(run, build_model(run.model).param_count, owner=owner, keep_history=resuming)
+                self.store.queue(run, params, owner=owner, keep_history=resuming)
                 if resuming:
                     self._resuming.add(key)
                 if owner:
                     self._owners[key] = owner
-                self._waiting.append(key)
+                self._queue.add(job)
+                self._jobs[key] = job
                 self._start_waiting()
                 state = "queued"
         if owner:
             self.store.post(key, owner)
         return Submission(key, state)
 
+    def waiting_jobs(self, student: str) -> int:
+        """How many of `student`'s jobs wait to start."""
+        with self._lock:
+            return self._queue.waiting_for(student)
+
     def job_owner(self, key: str) -> str | None:
         """The session that started the job training `key` (None when none of this manager's jobs is)."""
         with self._lock:
-            return self._owners.get(key) if key in self._running or key in self._waiting else None
+            return self._owners.get(key) if key in self._running or key in self._queue else None
 
-    def can_stop(self, key: str, who: str | None) -> bool:
-        """The session that started a job may stop it, and the teacher may stop any."""
+    def job_class(self, key: str) -> str | None:
+        """The class whose student started the job ("" for none), None when no job of this manager trains it."""
+        with self._lock:
+            job = self._jobs.get(key)
+        return job.class_code if job is not None else None
+
+    def can_stop(self, key: str, who: str | None, teacher_of: str | None = None) -> bool:
+        """The session that started a job may stop it; a teacher may stop the jobs of the class they teach
+        (`teacher_of`: its code, or "" for the students in no class)."""
         owner = self.job_owner(key)
-        return who == TEACHER or owner is None or owner == who
+        if owner is None or owner == who:
+            return True
+        return teacher_of is not None and self.job_class(key) == teacher_of
 
-    def cancel(self, key: str, who: str | None = None) -> None:
-        """Stop a queued or running job for `who` (the session that started it, or TEACHER); a running worker
-        stops within one batch (SIGTERM). NotYourJob for anyone else: they can stop watching, not stop it."""
+    def cancel(self, key: str, who: str | None = None, teacher_of: str | None = None) -> None:
+        """Stop a queued or running job for `who` (the session that started it, or a teacher of its class: who is
+        TEACHER and `teacher_of` names the class); a running worker stops within one batch (SIGTERM). NotYourJob
+        for anyone else: they can stop watching, not stop it."""
         check_run_key(key)
-        if not self.can_stop(key, who):
+        if not self.can_stop(key, who, teacher_of):
             raise NotYourJob(f"run {key} was started by another session")
         if who:
             self.store.mark_stopped_by(key, who)
         with self._lock:
-            if key in self._waiting:
-                self._waiting.remove(key)
+            if key in self._queue:
+                self._queue.remove(key)
+                self._jobs.pop(key, None)
                 self._resuming.discard(key)
                 self._owners.pop(key, None)
                 self.store.finish(key, "cancelled", error="cancelled before it started")
@@ -152,11 +186,12 @@ class JobManager:
 
     def queue_position(self, key: str) -> int | None:
         """0 while training, 1.. while waiting, None when this manager has no job for it."""
+        caps = self.classes.running_caps()
         with self._lock:
             if key in self._running:
                 return 0
-            if key in self._waiting:
-                return self._waiting.index(key) + 1
+            if key in self._queue:
+                return self._queue.position(key, self._running_jobs(), caps)
         return None
 
     def is_active(self, key: str) -> bool:
@@ -166,7 +201,7 @@ class JobManager:
         """Stop every worker (used by tests and on server exit)."""
         self._closed.set()
         with self._lock:
-            self._waiting.clear()
+            self._queue.clear()
             processes = list(self._running.values())
         for process in processes:
             if process.poll() is None:
@@ -178,14 +213,23 @@ class JobManager:
                 process.kill()
         self.backend.close()
 
+    def _running_jobs(self) -> list[QueuedJob]:
+        # Caller holds the lock.
+        return [self._jobs[key] for key in self._running if key in self._jobs]
+
     def _start_waiting(self) -> None:
         # Caller holds the lock.
-        while self._waiting and self._busy_slots() < self.max_jobs:
-            key = self._waiting.pop(0)
+        caps = self.classes.running_caps() if len(self._queue) else {}
+        while len(self._queue) and self._busy_slots() < self.max_jobs:
+            job = self._queue.next_job(self._running_jobs(), caps)
+            if job is None:  # every waiting class is at its cap
+                return
+            key = job.key
             try:
                 self._running[key] = self._start(key, resume=key in self._resuming)
             except OSError as error:  # a full disk or an unwritable home: this job fails, the queue goes on
                 self._owners.pop(key, None)
+                self._jobs.pop(key, None)
                 try:
                     self.store.finish(key, "failed", error=str(home_error(error, self.home)))
                 except RunStoreError:
@@ -233,8 +277,9 @@ class JobManager:
             for key, process in finished:
                 del self._running[key]
                 self._owners.pop(key, None)
+                self._jobs.pop(key, None)
                 self._exited[key] = process.returncode
-            if finished:
+            if finished or len(self._queue):  # a slot freed, or a teacher raised a class's cap
                 self._start_waiting()
             exited = dict(self._exited)
         for key, returncode in exited.items():

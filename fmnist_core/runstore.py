@@ -14,14 +14,14 @@ from .metrics import EpochMetrics
 from .specs import RunSpec, SpecError, run_from_json
 from .storage import check_run_key, home_error
 
-STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
+STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted", "evicted")
 ACTIVE = ("queued", "running")
 ORIGINS = ("trained", "imported")  # trained on this server, or brought in as a model file
 # An imported run is trusted as a cached answer only when the accuracy its weights score here matches the one
 # its file claims (evaluation is deterministic; other hardware moves it by a few images at most).
 IMPORT_TOLERANCE = 0.005
-SCHEMA_VERSION = 4  # 1: checkpoint digests; 2: origin, measured accuracy, who stopped a run; 3: node, backend;
-# 4: images done in the epoch now training
+SCHEMA_VERSION = 5  # 1: checkpoint digests; 2: origin, measured accuracy, who stopped a run; 3: node, backend;
+# 4: images done in the epoch now training; 5: classes and their members, a board per class, when a run was last used
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS runs (
     stopped_by TEXT,
     node TEXT,
     backend TEXT,
-    epoch_images INTEGER
+    epoch_images INTEGER,
+    last_used_at REAL
 );
 CREATE TABLE IF NOT EXISTS epochs (
     key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
@@ -57,10 +58,27 @@ CREATE TABLE IF NOT EXISTS board_posts (
     key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
     owner TEXT NOT NULL,
     posted_at REAL NOT NULL,
+    class_code TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (key, owner)
 );
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS classes (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    settings_json TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    running_cap INTEGER,
+    board_cleared_at REAL NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS class_members (
+    member TEXT PRIMARY KEY,
+    code TEXT NOT NULL REFERENCES classes(code) ON DELETE CASCADE,
+    joined_at REAL NOT NULL
+);
 """
+NO_CLASS = ""  # the class_code of a post by a student in no class: the server's own board, as before classes
 
 
 class RunStoreError(RuntimeError):
@@ -90,6 +108,7 @@ MIGRATIONS = {
         ("runs", "stopped_by", "TEXT")],
     3: [("runs", "node", "TEXT"), ("runs", "backend", "TEXT")],
     4: [("runs", "epoch_images", "INTEGER")],
+    5: [("runs", "last_used_at", "REAL"), ("board_posts", "class_code", "TEXT NOT NULL DEFAULT ''")],
 }
 EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds", "images_per_second")
 
@@ -116,6 +135,7 @@ class RunRecord:
     node: str | None = None  # the machine that trained it (a cluster node's address, or this server's name)
     backend: str | None = None  # "local" (worker processes of this server, the CLI) or "ray" (a cluster)
     epoch_images: int | None = None  # while running: training images done so far in the epoch after `history`
+    last_used_at: float | None = None  # last trained, fetched or opened: the disk quota evicts the least recent
 
     @property
     def verified(self) -> bool:
@@ -173,6 +193,10 @@ class RunStore:
         if version < SCHEMA_VERSION:
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
+    def transaction(self):
+        """One transaction on the store's database (rows by column name): what the class store builds on."""
+        return self._connect()
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         try:
@@ -194,10 +218,12 @@ class RunStore:
             if not keep_history:
                 connection.execute("DELETE FROM epochs WHERE key = ?", (key,))
             connection.execute(
-                """INSERT INTO runs (key, spec_json, summary, model_kind, params, status, owner, created_at, origin)
+                """INSERT INTO runs (key, spec_json, summary, model_kind, params, status, owner, created_at, origin,
+                                    last_used_at)
                    VALUES (:key, :spec_json, :summary, :model_kind, :params, 'queued', :owner, :created_at,
-                           :origin)
+                           :origin, :created_at)
                    ON CONFLICT(key) DO UPDATE SET status='queued', error=NULL, pid=NULL, device=NULL,
+                       last_used_at=excluded.created_at,
                        started_at=NULL, finished_at=NULL, owner=COALESCE(excluded.owner, runs.owner),
                        created_at=excluded.created_at, spec_json=excluded.spec_json, summary=excluded.summary,
                        model_kind=excluded.model_kind, params=excluded.params, origin=excluded.origin,
@@ -303,38 +329,94 @@ class RunStore:
         return [(row["key"], row["pid"], row["created_at"]) for row in rows]
 
     def post(self, key: str, owner: str) -> None:
-        """Put run `key` on the class board for `owner` (a session that trained or fetched it)."""
+        """Put run `key` on the board of `owner`'s class (or the server's board, for a session in no class): a
+        session that trained or fetched it. The run counts as used now."""
+        now = time.time()
         with self._connect() as connection:
-            connection.execute("INSERT OR REPLACE INTO board_posts VALUES (?, ?, ?)",
-                               (check_run_key(key), str(owner), time.time()))
+            connection.execute(
+                "INSERT OR REPLACE INTO board_posts (key, owner, posted_at, class_code) VALUES (?, ?, ?, "
+                "COALESCE((SELECT code FROM class_members WHERE member = ?), ''))",
+                (check_run_key(key), str(owner), now, str(owner)))
+            connection.execute("UPDATE runs SET last_used_at=? WHERE key=?", (now, key))
 
-    def clear_board(self) -> None:
-        """Start a fresh board: earlier runs stay cached but no longer appear on it."""
+    def touch(self, key: str) -> None:
+        """Run `key` was opened just now (the disk quota keeps recently used runs)."""
         with self._connect() as connection:
-            connection.execute("INSERT OR REPLACE INTO settings VALUES ('board_cleared_at', ?)", (repr(time.time()),))
+            connection.execute("UPDATE runs SET last_used_at=? WHERE key=?", (time.time(), check_run_key(key)))
 
-    def board(self) -> list[BoardEntry]:
-        """Runs with at least one epoch that were trained or fetched since the board was last cleared."""
+    def clear_board(self, class_code: str | None = None) -> None:
+        """Start a fresh board for a class (or the server's board): earlier runs stay cached but no longer appear."""
         with self._connect() as connection:
+            if class_code:
+                connection.execute("UPDATE classes SET board_cleared_at=? WHERE code=?", (time.time(), class_code))
+            else:
+                connection.execute("INSERT OR REPLACE INTO settings VALUES ('board_cleared_at', ?)",
+                                   (repr(time.time()),))
+
+    def _board_posts(self, connection, class_code: str | None) -> tuple[float, dict[str, set[str]]]:
+        """(when the board was cleared, run key → the sessions that posted it since) for one board."""
+        if class_code:
+            row = connection.execute("SELECT board_cleared_at FROM classes WHERE code=?", (class_code,)).fetchone()
+            cleared_at = row["board_cleared_at"] if row else 0.0
+        else:
             row = connection.execute("SELECT value FROM settings WHERE name='board_cleared_at'").fetchone()
             cleared_at = float(row["value"]) if row else 0.0
-            posts = connection.execute("SELECT key, owner FROM board_posts WHERE posted_at > ?",
-                                       (cleared_at,)).fetchall()
-            owners: dict[str, set[str]] = {}
-            for post in posts:
-                owners.setdefault(post["key"], set()).add(post["owner"])
+        posts = connection.execute("SELECT key, owner FROM board_posts WHERE posted_at > ? AND class_code = ?",
+                                   (cleared_at, class_code or NO_CLASS)).fetchall()
+        owners: dict[str, set[str]] = {}
+        for post in posts:
+            owners.setdefault(post["key"], set()).add(post["owner"])
+        return cleared_at, owners
+
+    def board(self, class_code: str | None = None) -> list[BoardEntry]:
+        """Runs with at least one epoch that the class's sessions (or, without a class, sessions in no class and
+        the command line) trained or fetched since its board was last cleared."""
+        with self._connect() as connection:
+            cleared_at, owners = self._board_posts(connection, class_code)
+            members = {row["member"] for row in connection.execute("SELECT member FROM class_members")}
             rows = connection.execute("SELECT * FROM runs ORDER BY created_at").fetchall()
             entries = []
             for row in rows:
                 key, owner, created_at = row["key"], row["owner"], row["created_at"]
-                if created_at <= cleared_at and key not in owners:
+                # the server's board also shows runs queued by the command line or precompute (they post nothing)
+                queued_here = (not class_code and owner and owner not in members and created_at > cleared_at)
+                if key not in owners and not queued_here:
                     continue
                 record = self._record(connection, row)
-                # A model file's unverified claim never reaches the class's board.
-                if record is not None and record.history and record.verified:
-                    run_owners = owners.get(key, set()) | ({owner} if owner and created_at > cleared_at else set())
+                # A model file's unverified claim never reaches a class's board.
+                if record is not None and record.history and record.verified and record.status != "evicted":
+                    run_owners = owners.get(key, set()) | ({owner} if queued_here else set())
                     entries.append(BoardEntry(record, frozenset(run_owners)))
         return entries
+
+    def keys_on_boards(self) -> set[str]:
+        """Every run some board shows now, a class's or the server's: what the disk quota never evicts."""
+        with self._connect() as connection:
+            codes = [row["code"] for row in connection.execute("SELECT code FROM classes")]
+            keys = set()
+            for code in [None, *codes]:
+                keys |= set(self._board_posts(connection, code)[1])
+        return keys
+
+    def class_active_keys(self, class_code: str) -> list[str]:
+        """Queued or running runs that a member of the class trained or joined: the class's jobs."""
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT key FROM runs WHERE status IN ('queued','running') AND key IN "
+                "(SELECT key FROM board_posts WHERE class_code = ?) ORDER BY created_at", (class_code,)).fetchall()
+        return [row["key"] for row in rows]
+
+    def mark_evicted(self, key: str, reason: str) -> None:
+        """The run's checkpoints were deleted to free disk: its row stays and says so; asking again trains it."""
+        with self._connect() as connection:
+            connection.execute("UPDATE runs SET status='evicted', error=?, pid=NULL WHERE key=?",
+                               (reason, check_run_key(key)))
+            connection.execute("UPDATE epochs SET checkpoint_sha256=NULL WHERE key=?", (key,))
+
+    def delete(self, key: str) -> None:
+        """Forget run `key` entirely (its epochs and board posts go with it)."""
+        with self._connect() as connection:
+            connection.execute("DELETE FROM runs WHERE key=?", (check_run_key(key),))
 
     def _record(self, connection: sqlite3.Connection, row: sqlite3.Row) -> RunRecord | None:
         """The record of a row, or None when its spec cannot be read (a damaged row, or one from a version with
@@ -353,6 +435,7 @@ class RunStore:
             history=[EpochMetrics(**{name: epoch[name] for name in EPOCH_COLUMNS}) for epoch in epochs],
             origin=row["origin"], measured_acc=row["measured_acc"], stopped_by=row["stopped_by"],
             node=row["node"], backend=row["backend"], epoch_images=row["epoch_images"],
+            last_used_at=row["last_used_at"],
         )
 
 

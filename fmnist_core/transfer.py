@@ -18,6 +18,7 @@ from .cache import cached_result
 from .checkpoints import CHECKPOINT_FORMAT, check_archive, checkpoint_from_payload, read_payload, save_checkpoint
 from .data import FashionMNIST, get_dataset
 from .metrics import EpochMetrics
+from .quota import CHECKPOINT_OVERHEAD, QuotaFull, make_room
 from .runs import load_run_checkpoint
 from .runstore import ACTIVE, EPOCH_COLUMNS, RunRecord, RunStore
 from .storage import CheckpointError, checkpoint_path, discard_checkpoints, saved_epochs
@@ -63,7 +64,7 @@ def export_run(home: Path, store: RunStore, key: str) -> bytes:
 
 
 def import_run(home: Path, store: RunStore, raw: bytes, owner: str | None = None,
-               data: FashionMNIST | None = None) -> ImportResult:
+               data: FashionMNIST | None = None, quota: int | None = None) -> ImportResult:
     """Validate an uploaded model file, measure its weights on the test set and add it to this server's runs.
     A finished run with the same spec that is already here is kept as it is; any other run of that spec (a
     stopped one with its resume state, an earlier import) is never replaced: the file is refused."""
@@ -94,6 +95,10 @@ def import_run(home: Path, store: RunStore, raw: bytes, owner: str | None = None
     if current is not None and (current.history or saved_epochs(home, key)):
         raise ModelFileError("exists", f"this server already has a run of this model ({current.status}, "
                              f"{len(current.history)} epoch(s)); open it in Explore or resume it on Build & train")
+    try:  # the disk quota (default: FMNIST_DISK_QUOTA_GB), before a byte is written
+        make_room(home, store, len(raw) + CHECKPOINT_OVERHEAD, quota, keep={key})
+    except QuotaFull as error:
+        raise ModelFileError("disk_quota", f"the server's disk quota for models is full ({error})") from None
     measured = _measured_accuracy(checkpoint, data or get_dataset())
     discard_checkpoints(home, key)  # files of a run with no recorded epoch: nothing anyone can lose
     store.queue(run, checkpoint.model.param_count, owner=owner, origin="imported")

@@ -132,14 +132,17 @@ def test_only_the_student_who_started_a_job_or_the_teacher_can_stop_it(manager):
     run = tiny_cnn_run(epochs=30, seed=3)
     assert manager.submit(run, owner="student-a").state == "queued"
     assert manager.submit(run, owner="student-b").state == "joined"
-    assert manager.can_stop(run.key, "student-a") and manager.can_stop(run.key, TEACHER)
-    assert not manager.can_stop(run.key, "student-b")
+    # the students in no class have the teacher who teaches "no class"; another class's teacher cannot stop it
+    assert manager.can_stop(run.key, "student-a") and manager.can_stop(run.key, TEACHER, teacher_of="")
+    assert not manager.can_stop(run.key, "student-b") and not manager.can_stop(run.key, TEACHER, teacher_of="KQ7M3X")
+    with pytest.raises(NotYourJob):
+        manager.cancel(run.key, who=TEACHER, teacher_of="KQ7M3X")
     with pytest.raises(NotYourJob):
         manager.cancel(run.key, who="student-b")
     assert wait_for(lambda: manager.store.get(run.key).status == "running", 60)
     time.sleep(0.5)
     assert manager.store.get(run.key).status == "running"
-    manager.cancel(run.key, who=TEACHER)
+    manager.cancel(run.key, who=TEACHER, teacher_of="")
     assert wait_for(lambda: manager.store.get(run.key).status == "cancelled", 30)
     assert manager.store.get(run.key).stopped_by == TEACHER
 
@@ -204,3 +207,44 @@ def test_a_stopped_precompute_records_its_run_interrupted_and_resumes_it(isolate
     assert process.wait(60) == 130
     [record] = store.all()
     assert record.status == "interrupted" and "go on from the last finished epoch" in process.stdout.read()
+
+
+@pytest.mark.slow
+def test_a_student_with_ten_runs_waiting_does_not_delay_another_students_first(isolated_home):
+    """#22: 30 tabs of one student queued 30 jobs; the next student's run was 31st. Counted in jobs started."""
+    from fmnist_core.fairqueue import FairQueue
+
+    manager = JobManager(isolated_home, max_jobs=1, queue=FairQueue(per_student=10))
+    try:
+        alice = [tiny_cnn_run(epochs=30, seed=seed) for seed in range(10)]
+        for run in alice:
+            assert manager.submit(run, owner="alice").state == "queued"
+        bob = tiny_mlp_run(epochs=30, seed=99)
+        manager.submit(bob, owner="bob")
+        assert manager.queue_position(alice[0].key) == 0
+        assert manager.queue_position(bob.key) == 1  # next, ahead of alice's nine
+        assert sorted(manager.queue_position(run.key) for run in alice[1:]) == list(range(2, 11))
+        assert wait_for(lambda: manager.store.get(alice[0].key).status == "running", 60)
+        manager.cancel(alice[0].key, who="alice")
+        assert wait_for(lambda: manager.store.get(bob.key).status == "running", 60)
+        started = [run.key for run in [*alice, bob] if manager.store.get(run.key).started_at is not None]
+        assert started == [alice[0].key, bob.key]
+    finally:
+        manager.shutdown()
+
+
+def test_a_fourth_waiting_job_of_one_student_is_refused_and_another_students_is_not(isolated_home):
+    from fmnist_core.jobs import QueueFull
+
+    manager = JobManager(isolated_home, max_jobs=1)
+    try:
+        for seed in range(4):  # the first starts; three wait
+            manager.submit(tiny_cnn_run(epochs=30, seed=seed), owner="tab-1", student="alice")
+        with pytest.raises(QueueFull) as refused:  # another tab of the same browser counts as the same student
+            manager.submit(tiny_cnn_run(epochs=30, seed=9), owner="tab-2", student="alice")
+        assert refused.value.reason == "student"
+        assert manager.store.get(tiny_cnn_run(epochs=30, seed=9).key) is None  # nothing written
+        assert manager.submit(tiny_mlp_run(epochs=30), owner="tab-3", student="bob").state == "queued"
+        assert manager.waiting_jobs("alice") == 3
+    finally:
+        manager.shutdown()
