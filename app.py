@@ -3,11 +3,13 @@ import streamlit as st
 
 from fmnist_core.data import DatasetError
 from fmnist_core.runstore import RunStoreError
+from fmnist_core.settings import SettingError, check_environment
 from fmnist_core.storage import HomeError
 from fmnist_ui import keys, state
 from fmnist_ui.i18n import LANGUAGES, current_language, t
-from fmnist_ui.lesson import apply_lesson_settings, join_box, teacher_panel, watch_lesson
+from fmnist_ui.lesson import apply_lesson_settings, join_box, watch_lesson
 from fmnist_ui.shell import page_shell
+from fmnist_ui.teacher import server_teacher_code, sign_in_box, teacher_panel
 from fmnist_ui.widgets import keep_widget_values
 
 st.set_page_config(page_title="Fashion-MNIST CNN explorer", page_icon=":material/checkroom:", layout="wide")
@@ -21,8 +23,19 @@ with st.sidebar:
 st.query_params["lang"] = st.session_state["lang"]
 if keys.GUIDE_STEP in st.session_state:  # the guided lesson's progress: a reload or a shared link resumes it
     st.query_params["step"] = str(st.session_state[keys.GUIDE_STEP])
-try:  # the lesson store (lesson codes) busy or broken: said in the sidebar, the app goes on without it
+try:
+    check_environment()  # FMNIST_* settings the administrator gave: wrong ones are said here, not mid-training
+    server_teacher_code()  # made at the first start, its link in the server's log
+except SettingError as error:  # e.g. a teacher code too short to stand guessing: no page at all until fixed
+    st.error(t("setting_error"))
+    st.code(str(error), language=None)
+    st.stop()
+except HomeError as error:
+    st.error(t(f"home_{error.code}", path=error.path))
+    st.stop()
+try:  # the class store busy or broken: said in the sidebar, the app goes on without it
     apply_lesson_settings()
+    sign_in_box()
     teacher_panel()
     join_box()
     watch_lesson()

@@ -1,17 +1,23 @@
-"""Class board: every run trained or fetched on this server since the teacher last cleared it, on one scatter."""
+"""Class board: every run the class trained or fetched since its teacher last cleared the board, on one scatter;
+for the teacher, the class's jobs and the models brought in by file. Each class has its own board; students in no
+class share the server's."""
 import pandas as pd
 import streamlit as st
 
-from fmnist_core.jobs import TEACHER
+from fmnist_core.jobs import TEACHER, NotYourJob
+from fmnist_core.quota import delete_run
+from fmnist_core.storage import app_home
 from fmnist_ui import charts, keys, state
 from fmnist_ui.describe import run_label
 from fmnist_ui.i18n import decimal, number, percent, t
-from fmnist_ui.lesson import is_teacher
+from fmnist_ui.lesson import current_class
+from fmnist_ui.teacher import is_teacher
 
 REFRESH_SECONDS = 5.0  # the board fills up while the class trains
 
 st.header(t("page_board"))
-st.markdown(t("board_intro"))
+class_code = current_class()
+st.markdown(t("board_intro_class") if class_code else t("board_intro"))
 owner = state.session_owner()
 store = state.store()
 
@@ -19,10 +25,10 @@ store = state.store()
 def confirm_clear() -> None:
     """Clearing takes every student's point off the projected board: asked once more, with the count (inline, not
     a dialog: a screen reader stays where it was, and the question survives a rerun)."""
-    st.warning(t("board_clear_confirm", runs=len(store.board())))
+    st.warning(t("board_clear_confirm", runs=len(store.board(class_code))))
     yes, no = st.columns(2)
     if yes.button(t("board_clear_yes"), type="primary", width="stretch"):
-        store.clear_board()
+        store.clear_board(class_code)
         st.session_state[keys.CONFIRM_CLEAR] = False
         st.session_state[keys.BOARD_CLEARED] = True
         st.rerun()
@@ -31,11 +37,18 @@ def confirm_clear() -> None:
         st.rerun()
 
 
+def stop_job(key: str) -> None:
+    try:
+        state.job_manager().cancel(key, who=TEACHER, teacher_of=class_code or "")
+    except NotYourJob:  # started in another class (a student here joined it): that class's teacher decides
+        pass
+
+
 @st.fragment(run_every=REFRESH_SECONDS)
 def class_jobs() -> None:
-    """The teacher's view of every running and queued job of the class, each with Stop."""
+    """The teacher's view of the class's running and queued jobs, each with Stop where this teacher may."""
     manager = state.job_manager()
-    records = [record for key in store.active_keys() if (record := store.get(key)) is not None]
+    records = [record for key in store.class_active_keys(class_code or "") if (record := store.get(key)) is not None]
     st.markdown(f"### {t('class_jobs')}")
     if not records:
         st.caption(t("class_jobs_none"))
@@ -45,8 +58,31 @@ def class_jobs() -> None:
         where = t("class_job_running", epoch=len(record.history), total=record.run.train.epochs) \
             if record.status == "running" else t("class_job_queued", position=manager.queue_position(record.key) or 1)
         text_column.markdown(f"**{run_label(record.run)}** — {where}")
-        button_column.button(t("stop_button"), key=f"class_stop_{record.key}", width="stretch",
-                             on_click=manager.cancel, args=(record.key,), kwargs={"who": TEACHER})
+        if manager.can_stop(record.key, TEACHER, class_code or ""):
+            button_column.button(t("stop_button"), key=f"class_stop_{record.key}", width="stretch",
+                                 on_click=stop_job, args=(record.key,))
+        else:
+            button_column.caption(t("class_job_other_class"))
+
+
+def delete_model(key: str) -> None:
+    try:
+        delete_run(app_home(), store, key)
+    except ValueError:  # it started training again meanwhile
+        pass
+
+
+def imported_models() -> None:
+    """Models brought in by file take disk: the teacher may delete them (a run trained here stays)."""
+    imported = [record for record in store.all() if record.origin == "imported" and record.status != "evicted"]
+    if not imported:
+        return
+    with st.expander(t("imported_title", count=len(imported)), icon=":material/upload_file:"):
+        for record in imported:
+            text_column, button_column = st.columns([4, 1], vertical_alignment="center")
+            text_column.markdown(run_label(record.run))
+            button_column.button(t("imported_delete"), key=f"delete_{record.key}", width="stretch",
+                                 on_click=delete_model, args=(record.key,))
 
 
 if is_teacher():
@@ -57,13 +93,14 @@ if is_teacher():
     if st.session_state.pop(keys.BOARD_CLEARED, False):
         st.toast(t("board_cleared"))
     class_jobs()
+    imported_models()
 axis = st.radio(t("board_axis"), ("params", "time"), key="board_axis", horizontal=True,
                 format_func=lambda name: t(f"board_axis_{name}"))
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def board() -> None:
-    entries = store.board()
+    entries = store.board(class_code)
     if not entries:
         st.info(t("board_empty"))
         return

@@ -66,6 +66,9 @@ if st.session_state.get(keys.EXPLORE_RUN) not in run_keys:
 records = {record.key: record for record in runs}
 run_column, epoch_column = st.columns([2, 1])
 key = run_column.selectbox(t("run"), run_keys, key=keys.EXPLORE_RUN, format_func=lambda k: record_label(records[k]))
+if st.session_state.get(keys.TOUCHED_RUN) != key:  # opened now: the disk quota keeps recently used runs
+    state.store().touch(key)
+    st.session_state[keys.TOUCHED_RUN] = key
 epochs = saved_epochs(home, key)
 epoch = epochs[-1]
 if len(epochs) > 1:

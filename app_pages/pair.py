@@ -34,8 +34,9 @@ records = {kind: state.store().get(run.key) for kind, run in pair.items()}
 active = any(record is not None and record.status in ACTIVE for record in records.values())
 if st.button(t("pair_button"), type="primary", disabled=active, icon=":material/compare_arrows:"):
     for run in pair.values():
-        manager.submit(run, owner=state.session_owner())
+        state.submit_run(run)
     st.rerun()
+state.show_refusal()
 
 
 def verdict(mlp: float, cnn: float, mlp_params: int, cnn_params: int) -> str:

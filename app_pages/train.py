@@ -1,7 +1,7 @@
 """Build & train: widgets build a spec, Train queues a background job, a fragment shows it live."""
 import streamlit as st
 
-from fmnist_core.jobs import TEACHER
+from fmnist_core.jobs import TEACHER, NotYourJob
 from fmnist_core.presets import PRESETS
 from fmnist_core.runs import resumable_epoch
 from fmnist_core.runstore import ACTIVE, RunRecord, RunStoreError, concurrent_runs
@@ -10,8 +10,10 @@ from fmnist_core.storage import app_home
 from fmnist_ui import charts, keys, state
 from fmnist_ui.describe import run_label
 from fmnist_ui.i18n import count_of, decimal, percent, t
-from fmnist_ui.lesson import CONTROLS, is_hidden, is_locked, is_teacher
+from fmnist_ui.lesson import current_class
+from fmnist_ui.locks import CONTROLS, is_hidden, is_locked
 from fmnist_ui.share import decode_run, encode_run, shared_value
+from fmnist_ui.teacher import is_teacher, teacher_class
 from fmnist_ui.widgets import (
     architecture_table,
     checked_spec,
@@ -105,6 +107,8 @@ def status_line(record: RunRecord) -> None:
                    + t(f"stopped_by_{stopper(record)}"))
         if history:
             result_number(record)
+    elif record.status == "evicted":
+        st.info(t("status_evicted"))
     else:
         st.warning(t("status_interrupted", epochs=count_of("finished_epochs", len(history))))
 
@@ -155,10 +159,14 @@ if run is not None:
     watching = active and key not in st.session_state.setdefault(keys.UNWATCHED, set())
     try:
         if active:
-            who = TEACHER if is_teacher() else owner
-            if manager.can_stop(key, who):
+            # a teacher stops the jobs of the class they teach ("" for the students in no class)
+            who, teacher_of = (TEACHER, teacher_class() or "") if is_teacher() else (owner, None)
+            if manager.can_stop(key, who, teacher_of):
                 if buttons[0].button(t("stop_button"), type="secondary", width="stretch"):
-                    manager.cancel(key, who=who)
+                    try:
+                        manager.cancel(key, who=who, teacher_of=teacher_of)
+                    except NotYourJob:  # the job changed hands between the two reads: nothing to do
+                        pass
                     st.rerun()
             elif watching:
                 summary_column.caption(t("someone_elses_job"))
@@ -178,12 +186,12 @@ if run is not None:
             else:
                 resume, train = False, buttons[0].button(t("train_button"), type="primary", width="stretch")
             if resume or train:
-                submission = manager.submit(run, owner=owner, resume=resume)
-                st.session_state.setdefault(keys.SUBMITTED, {})[key] = submission.state
+                state.submit_run(run, resume=resume)
                 st.rerun()
+            state.show_refusal(summary_column)
     except RunStoreError as error:  # the database is locked by another process: say so, lose nothing
         summary_column.error(t(f"store_error_{error.code}"))
-    if record is not None and record.history:
+    if record is not None and record.history and record.status != "evicted":
         st.session_state[keys.EXPLORE_RUN] = key
         summary_column.page_link("app_pages/explore.py", label=t("go_explore"), icon=":material/image_search:")
     if active and not watching:
@@ -191,7 +199,8 @@ if run is not None:
     else:
         st.fragment(live_view, run_every=POLL_SECONDS if active else None)(key, active)
 
-others = [key for key in state.store().active_keys() if run is None or key != run.key]
+# the jobs of this session's class (or of the students in no class): another class's students stay its own
+others = [key for key in state.store().class_active_keys(current_class() or "") if run is None or key != run.key]
 if others:
     with st.expander(t("other_jobs")):
         for other in others:

@@ -13,8 +13,9 @@ from .console import StopOnSignal, cluster_backend, progress_line
 from .metrics import EpochMetrics
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
 from .runstore import RunStoreError
+from .settings import SettingError, check_environment
 from .specs import DEVICES, MODEL_KINDS, OPTIMIZERS, RunSpec, SpecError, spec_class_of, validate
-from .storage import HomeError, app_home
+from .storage import HomeError, app_home, check_run_key
 
 
 class UsageError(Exception):
@@ -59,6 +60,8 @@ def build_parser() -> OneLineParser:
     bench.add_argument("--quick", action="store_true", help="fewer batches per measurement")
     precompute = commands.add_parser("precompute", help="train the exercise grid ahead of class (resumable)")
     precompute.add_argument("--recipe", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+    link = commands.add_parser("teacher-link", help="print the teacher's link (the code is made at the first start)")
+    link.add_argument("--port", type=int, default=8501, help="the app's port, for the link's address")
     worker = commands.add_parser("worker", help="(internal) train one queued run of the app's job manager")
     worker.add_argument("--run-id", required=True)
     worker.add_argument("--resume", action="store_true", help="go on from the run's last saved epoch")
@@ -144,10 +147,25 @@ def _train(args: argparse.Namespace, stop_requested: StopOnSignal) -> int:
     return 0 if record.status in ("done", "cancelled") else 1
 
 
+def command_teacher_link(args: argparse.Namespace) -> int:
+    """The teacher's link, for the person who starts the server (as Jupyter prints its token)."""
+    from .teacher import public_base_url, teacher_code, teacher_link
+
+    base, source = public_base_url(f"http://localhost:{args.port}")
+    print(f"Teacher link (open it on the teacher's computer, keep it off the projector): "
+          f"{teacher_link(base, teacher_code(app_home()))}")
+    if source == "loopback":
+        print("note: this machine has no network address; set FMNIST_PUBLIC_URL to the address students reach")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        check_environment()  # a wrong FMNIST_* setting is one line before any work starts
+        if args.command == "teacher-link":
+            return command_teacher_link(args)
         if args.command == "train":
             return command_train(args)
         if args.command == "bench":
@@ -158,8 +176,12 @@ def main(argv: list[str] | None = None) -> int:
             return run_precompute(args.recipe)
         if args.command == "worker":
             from .jobs import run_worker
+            try:
+                check_run_key(args.run_id)
+            except ValueError as error:
+                raise UsageError(str(error)) from None
             return run_worker(args.run_id, resume=args.resume)
-    except (UsageError, SpecError, KeyError, HomeError, RunStoreError) as error:
+    except (UsageError, SpecError, KeyError, HomeError, RunStoreError, SettingError) as error:
         message = error.args[0] if error.args else str(error)
         print(f"error: {message}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from .load import competing_tasks
+from .settings import whole_number
 
 
 def cpu_quota(cgroup_root: Path = Path("/sys/fs/cgroup")) -> float | None:
@@ -38,7 +39,7 @@ def usable_cpus() -> int:
     quota = cpu_quota()
     if quota is not None:
         cores = min(cores, int(quota))
-    cap = int(os.environ.get("FMNIST_THREAD_CAP") or 0)
+    cap = whole_number("FMNIST_THREAD_CAP", 0)
     return max(1, min(cores, cap) if cap > 0 else cores)
 
 
@@ -54,7 +55,7 @@ def threads_for_load(usable: int, others: int | None) -> int:
 
 def configure_cpu_threads() -> int:
     """One intra-op thread per core we may use (affinity and quota), no inter-op oversubscription."""
-    threads = int(os.environ.get("FMNIST_THREADS") or 0) or usable_cpus()
+    threads = whole_number("FMNIST_THREADS", 0) or usable_cpus()
     torch.set_num_threads(max(1, threads))
     return torch.get_num_threads()
 

@@ -25,6 +25,7 @@ from .models import build_model
 from .quota import estimated_bytes, make_room
 from .runs import resumable_epoch, train_run
 from .runstore import RunStoreError
+from .settings import whole_number
 from .specs import RunSpec
 from .storage import check_run_key, home_error, run_folder
 
@@ -46,7 +47,7 @@ __all__ = ["JobManager", "NotYourJob", "QueueFull", "Submission", "TEACHER", "ru
 
 def default_max_jobs() -> int:
     """One job per two cores: a job already uses every core it is given."""
-    return int(os.environ.get("FMNIST_MAX_JOBS", "0")) or max(1, (os.cpu_count() or 2) // 2)
+    return whole_number("FMNIST_MAX_JOBS", 0) or max(1, (os.cpu_count() or 2) // 2)
 
 
 @dataclass(frozen=True)
@@ -330,7 +331,7 @@ def run_worker(key: str, resume: bool = False) -> int:
         print(f"no queued run {key}", file=sys.stderr)
         return 2
     # Training yields the CPU to the server: clicks of a whole class stay responsive while jobs run.
-    os.nice(int(os.environ.get("FMNIST_WORKER_NICENESS", "10")))
+    os.nice(whole_number("FMNIST_WORKER_NICENESS", 10))
     parent = os.getppid()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

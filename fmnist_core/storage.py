@@ -49,6 +49,9 @@ def app_home() -> Path:
     """FMNIST_HOME when set, else $XDG_DATA_HOME/fmnist-explorer (default ~/.local/share/fmnist-explorer);
     HomeError when it is a file, read-only or otherwise unusable."""
     explicit = os.environ.get("FMNIST_HOME")
+    if explicit is not None and not explicit.strip():
+        raise HomeError("empty", Path(""), "FMNIST_HOME is set but empty: unset it to use "
+                        "~/.local/share/fmnist-explorer, or set it to a folder")
     if explicit:
         home = Path(explicit)
     else:

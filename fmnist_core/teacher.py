@@ -22,6 +22,7 @@ from .limits import (
     MIN_TEACHER_CODE_LENGTH,
     TEACHER_CODE_BYTES,
 )
+from .settings import SettingError
 from .storage import home_error
 
 CODE_VARIABLE = "FMNIST_TEACHER_CODE"
@@ -29,7 +30,7 @@ PUBLIC_URL_VARIABLE = "FMNIST_PUBLIC_URL"
 CODE_FILE = "teacher-code"
 
 
-class TeacherCodeError(ValueError):
+class TeacherCodeError(SettingError):
     """An administrator's FMNIST_TEACHER_CODE that is too short to stand guessing."""
 
 

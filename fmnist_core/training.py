@@ -12,6 +12,7 @@ from . import cpu, kernels, optimizers
 from .data import FashionMNIST
 from .metrics import EpochMetrics, ResumePoint
 from .models import BuiltModel, build_model
+from .settings import SettingError
 from .specs import RunSpec, TrainConfig, validate
 
 EVAL_BATCH = 256  # measured against larger batches: cache-sized batches evaluate fastest (BENCHMARKS.md)
@@ -37,9 +38,9 @@ def pick_device(preference: str = "auto") -> torch.device:
             return torch.device("cuda")
         return torch.device("mps") if has_mps else torch.device("cpu")
     if preference == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' was asked for but no CUDA GPU is available")
+        raise SettingError("device 'cuda' was asked for but no CUDA GPU is available: use --device auto or cpu")
     if preference == "mps" and not has_mps:
-        raise RuntimeError("device 'mps' was asked for but Apple MPS is not available")
+        raise SettingError("device 'mps' was asked for but Apple MPS is not available: use --device auto or cpu")
     return torch.device(preference)
 
 

@@ -21,7 +21,7 @@ from fmnist_core.training import as_input
 from . import charts, keys, state
 from .describe import layer_label, run_label, test_image_alt
 from .i18n import class_names, current_language, decimal, number, percent, t
-from .lesson import CONTROLS, is_locked
+from .locks import CONTROLS, is_locked
 from .picture import thumbnail
 from .widgets import spec_to_state
 
@@ -86,9 +86,9 @@ def missing_runs(step: Step) -> list[RunSpec]:
 
 
 def train_missing(step: Step) -> None:
-    manager = state.job_manager()
     for run in missing_runs(step):
-        manager.submit(run, owner=state.session_owner())
+        if state.submit_run(run) is None:  # the queue or the disk said no: show_refusal says why
+            return
 
 
 def progress_text(record: RunRecord) -> str:
@@ -190,6 +190,7 @@ def step_results(step: Step, was_active: bool) -> None:
             st.info(progress_text(record))
     elif not all(usable(record) for record in records):
         st.info(t("guide_not_ready", count=len(missing_runs(step))))
+        state.show_refusal()
         if st.button(t("guide_train"), type="primary", key=f"guide_train_{step.name}"):
             train_missing(step)
             st.rerun()  # the whole page: its fragment starts polling the runs it just queued

@@ -186,6 +186,11 @@ TEXT: dict[str, tuple[str, str]] = {
                        "free some space; training works again as soon as there is room.",
                        "El disco con los datos de la aplicación ({path}) está lleno. Pide al profesor o al "
                        "administrador que libere espacio; el entrenamiento vuelve a funcionar en cuanto haya sitio."),
+    "home_empty": ("The server's FMNIST_HOME setting is empty. Ask the administrator to unset it or name a folder.",
+                   "El ajuste FMNIST_HOME del servidor está vacío. Pide al administrador que lo quite o indique una "
+                   "carpeta."),
+    "setting_error": ("The server is set up wrongly, so this page cannot work. Ask the administrator:",
+                      "El servidor está mal configurado y esta página no puede funcionar. Pide al administrador:"),
     "home_unusable": ("The app's data folder {path} cannot be used. Ask the administrator to set FMNIST_HOME to a "
                       "folder the app can write.",
                       "La carpeta de datos de la aplicación {path} no se puede usar. Pide al administrador que apunte "
@@ -548,28 +553,98 @@ TEXT: dict[str, tuple[str, str]] = {
     "class_jobs_none": ("No job is running or waiting.", "Ningún trabajo está en marcha ni en espera."),
     "class_job_running": ("training, {epoch} of {total} epochs done", "entrenando, {epoch} de {total} épocas hechas"),
     "class_job_queued": ("waiting, number {position} in the queue", "en espera, número {position} de la cola"),
-    "lesson_code_make": ("Make a lesson code for the projector", "Crear un código de clase para el proyector"),
-    "lesson_code_is": ("Lesson code: **{code}**", "Código de la clase: **{code}**"),
-    "lesson_code_live": ("Students who join with this code get your locks, hidden controls and model; your later "
-                         "changes reach them within seconds.",
-                         "Quien entre con este código recibe tus bloqueos, controles ocultos y modelo; tus cambios "
-                         "posteriores le llegan en segundos."),
+    "lesson_code_live": ("Students who join with this code get your locks and hidden controls at once, and your "
+                         "model when you send it; they see your changes within seconds.",
+                         "Quien entre con este código recibe al momento tus bloqueos y controles ocultos, y tu modelo "
+                         "cuando lo envíes; ve tus cambios en segundos."),
     "lesson_code_show": ("Show the code and QR on the projector", "Mostrar el código y el QR en el proyector"),
-    "lesson_code_how": ("Scan the QR code, or open the app and type **{code}** under “Lesson code” in the sidebar.",
+    "lesson_code_how": ("Scan the QR code, or open the app and type **{code}** under “Class code” in the sidebar.",
                         "Escanea el código QR, o abre la aplicación y escribe **{code}** en “Código de la clase” en "
                         "la barra lateral."),
     "qr_alt": ("QR code that opens {link}", "Código QR que abre {link}"),
-    "lesson_code_input": ("Lesson code", "Código de la clase"),
-    "lesson_join": ("Join the lesson", "Unirse a la clase"),
-    "lesson_code_example": ("as on the projector, e.g. K7Q4", "como en el proyector, p. ej. K7Q4"),
-    "lesson_following": ("You follow lesson {code}: your teacher's changes reach you here.",
-                         "Sigues la clase {code}: los cambios de tu docente te llegan aquí."),
-    "lesson_code_invalid": ("That is not a lesson code: a code is four letters or digits, as on the projector.",
-                            "Eso no es un código de clase: un código son cuatro letras o cifras, como en el "
+    "lesson_code_input": ("Class code", "Código de la clase"),
+    "lesson_join": ("Join the class", "Unirse a la clase"),
+    "lesson_code_example": ("as on the projector, e.g. K7Q 4MX", "como en el proyector, p. ej. K7Q 4MX"),
+    "lesson_following": ("You are in class **{name}** ({code}): your teacher's changes reach you here.",
+                         "Estás en la clase **{name}** ({code}): los cambios de tu docente te llegan aquí."),
+    "lesson_code_invalid": ("That is not a class code: a code is six letters or digits, as on the projector.",
+                            "Eso no es un código de clase: un código son seis letras o cifras, como en el "
                             "proyector."),
-    "lesson_code_unknown": ("No lesson with the code “{code}” on this server. Check the code on the projector.",
+    "lesson_code_unknown": ("No class with the code “{code}” on this server. Check the code on the projector.",
                             "No hay ninguna clase con el código «{code}» en este servidor. Revisa el código del "
                             "proyector."),
+    "lesson_code_wait": ("Too many wrong codes from here: try again in {seconds} s.",
+                         "Demasiados códigos erróneos desde aquí: vuelve a intentarlo en {seconds} s."),
+    "teacher_code_wrong": ("That teacher code is not right. Use the teacher link the server printed when it started.",
+                           "Ese código docente no es correcto. Usa el enlace docente que el servidor mostró al "
+                           "arrancar."),
+    "teacher_code_wait": ("Too many wrong teacher codes from here: the next one is looked at in {seconds} s.",
+                          "Demasiados códigos docentes erróneos desde aquí: el siguiente se mirará dentro de "
+                          "{seconds} s."),
+    "teacher_code_input": ("Teacher code", "Código docente"),
+    "teacher_sign_in": ("Open teacher mode", "Abrir el modo docente"),
+    "link_source_network": ("The link uses this computer's network address, since your browser opened the app as "
+                            "“localhost”. If students cannot open it, set FMNIST_PUBLIC_URL on the server.",
+                            "El enlace usa la dirección de red de este ordenador, porque tu navegador abrió la "
+                            "aplicación como «localhost». Si el alumnado no puede abrirlo, define FMNIST_PUBLIC_URL "
+                            "en el servidor."),
+    "link_source_loopback": ("This computer has no network address: students' devices cannot open this link. Set "
+                             "FMNIST_PUBLIC_URL on the server to the address they can reach.",
+                             "Este ordenador no tiene dirección de red: los dispositivos del alumnado no pueden abrir "
+                             "este enlace. Define FMNIST_PUBLIC_URL en el servidor con una dirección que alcancen."),
+    "disk_use": ("Disk used by runs and models: {used} GB of {quota} GB (the least recently used runs that no board "
+                 "shows make room when it is full).",
+                 "Disco usado por entrenamientos y modelos: {used} GB de {quota} GB (cuando se llena, dejan sitio "
+                 "los entrenamientos usados hace más tiempo que ningún tablero muestra)."),
+    "class_none_open": ("No class is open. Create one for this group (its code is how students join), or open one "
+                        "made earlier.",
+                        "No hay ninguna clase abierta. Crea una para este grupo (su código es la puerta del "
+                        "alumnado) o abre una creada antes."),
+    "class_name": ("Name of a new class", "Nombre de una clase nueva"),
+    "class_name_example": ("e.g. 3ºB, Tuesday", "p. ej. 3ºB, martes"),
+    "class_create": ("Create the class", "Crear la clase"),
+    "class_name_invalid": ("A class name has 1 to 40 characters.", "El nombre de una clase tiene de 1 a 40 caracteres."),
+    "class_open": ("Or open a class", "O abre una clase"),
+    "class_open_button": ("Open this class", "Abrir esta clase"),
+    "class_is": ("Class **{name}** · code **{code}**", "Clase **{name}** · código **{code}**"),
+    "class_send_model": ("Send my current model to the class", "Enviar mi modelo actual a la clase"),
+    "class_model_sent": ("Sent: students following the code get it within seconds.",
+                         "Enviado: quien sigue el código lo recibe en segundos."),
+    "class_running_cap": ("Jobs of this class training at once", "Trabajos de esta clase entrenando a la vez"),
+    "class_running_cap_help": ("This server trains {slots} job(s) at a time for all classes; a lower number here "
+                               "leaves room for the other classes.",
+                               "Este servidor entrena {slots} trabajo(s) a la vez para todas las clases; un número "
+                               "menor aquí deja sitio a las demás clases."),
+    "class_leave": ("Close this class (students stay in it)", "Cerrar esta clase (el alumnado sigue en ella)"),
+    "class_job_other_class": ("started in another class", "iniciado en otra clase"),
+    "imported_title": ("Models brought in by file ({count})", "Modelos traídos en archivo ({count})"),
+    "imported_delete": ("Delete", "Borrar"),
+    "queue_full_student": ("You already have {limit} runs waiting for the server, the most one student may have: "
+                           "this one waits until one of yours starts. Press Train again then.",
+                           "Ya tienes {limit} entrenamientos esperando al servidor, el máximo por estudiante: este "
+                           "espera a que empiece uno de los tuyos. Pulsa Entrenar otra vez entonces."),
+    "queue_full_server": ("The server's queue is full ({limit} runs waiting): try again in a few minutes.",
+                          "La cola del servidor está llena ({limit} entrenamientos esperando): vuelve a intentarlo "
+                          "en unos minutos."),
+    "quota_full_train": ("The server's disk space for runs is full, and every run on it is on a class board or "
+                         "training: ask your teacher to clear the board or delete imported models.",
+                         "El espacio en disco del servidor para entrenamientos está lleno y todos están en un "
+                         "tablero o entrenando: pide a tu docente que limpie el tablero o borre modelos importados."),
+    "status_evicted": ("This run's files were removed to keep the server within its disk space. Train it again to "
+                       "get it back (its curve below is what it reached).",
+                       "Los archivos de este entrenamiento se borraron para no pasar del espacio en disco del "
+                       "servidor. Entrénalo de nuevo para recuperarlo (la curva de abajo es lo que alcanzó)."),
+    "status_name_evicted": ("removed to free disk", "borrado para liberar disco"),
+    "model_error_disk_quota": ("the server's disk space for models is full; ask your teacher to delete imported "
+                               "models or clear the class board.",
+                               "el espacio en disco del servidor para modelos está lleno; pide a tu docente que borre "
+                               "modelos importados o limpie el tablero."),
+    "board_intro_class": (
+        "Every model your class trained or opened since your teacher last cleared the board. **Your** runs are the "
+        "big stars. Which architectures reach the top with the fewest parameters?",
+        "Todos los modelos que tu clase entrenó o abrió desde que tu docente limpió el tablero. **Tus** "
+        "entrenamientos son las estrellas grandes. ¿Qué arquitecturas llegan más alto con menos parámetros?",
+    ),
     "control_presets": ("Preset buttons", "Botones de ejemplos"),
     "control_model_kind": ("Model type", "Tipo de modelo"),
     "control_conv_layers": ("Number of conv layers", "Número de capas conv"),
@@ -585,9 +660,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "control_advanced": ("Advanced settings", "Ajustes avanzados"),
     # class board
     "board_intro": (
-        "Every model trained or opened on this server since the teacher last cleared the board. "
+        "Every model trained or opened on this server by students in no class since the board was last cleared. "
         "**Your** runs are the big stars. Which architectures reach the top with the fewest parameters?",
-        "Todos los modelos entrenados o abiertos en este servidor desde que el docente limpió el tablero. "
+        "Todos los modelos entrenados o abiertos en este servidor por quien no está en una clase desde la última vez "
+        "que se limpió el tablero. "
         "**Tus** entrenamientos son las estrellas grandes. ¿Qué arquitecturas llegan más alto con menos parámetros?",
     ),
     "board_clear": ("Clear the board (runs stay cached)", "Limpiar el tablero (los modelos siguen en caché)"),

@@ -1,63 +1,40 @@
-"""Teacher mode and lessons. `?teacher=` opens the teacher's panel. A lesson locks or hides controls for its
-students, as TensorFlow Playground allows: either in a link (`?lock=` and `?hide=`, comma-separated control names)
-or, better for a projector, under a short lesson code stored on the server (`?c=K7Q4`, or typed in the sidebar),
-whose later changes reach students who already have it open."""
+"""Lessons for students. A lesson locks or hides controls, as TensorFlow Playground allows: either in a link
+(`?lock=` and `?hide=`, comma-separated control names) or, better for a projector, under a class's code
+(`?c=K7Q4MX`, or typed in the sidebar), whose later changes reach students who already have it open. Following a
+code makes the student a member of that class: their runs go on its board. Wrong codes are slowed down."""
 from __future__ import annotations
 
-import io
-import os
-from pathlib import Path
-from urllib.parse import urlencode
+import math
+import time
 
-import segno
 import streamlit as st
 
-from fmnist_core.lessons import checked_settings, open_lessons, parse_code
+from fmnist_core.classes import display_code, parse_code
 from fmnist_core.runstore import RunStoreError
-from fmnist_core.storage import HomeError, app_home
+from fmnist_core.storage import HomeError
 
-from . import keys
+from . import keys, state
 from .i18n import t
+from .locks import LESSON_PARAMS, known_controls
 from .share import shared_value
+from .teacher import is_teacher, open_class, sign_in_from_link
 
-CONTROLS = ("presets", "model_kind", "conv_layers", "filters", "kernel_size", "padding", "dense", "hidden",
-            "epochs", "batch_size", "optimizer", "lr", "advanced")
-LESSON_PARAMS = ("lock", "hide")
-WATCH_SECONDS = 3.0  # how soon a teacher's change reaches a student who follows the lesson's code
-
-
-def _controls(names) -> list[str]:
-    """Known control names, in CONTROLS order; unknown names are ignored."""
-    names = names.split(",") if isinstance(names, str) else list(names or ())
-    return [name for name in CONTROLS if name in names]
-
-
-def teacher_code_matches(given: str | None, expected: str | None) -> bool:
-    """Any non-empty value opens teacher mode unless the server sets FMNIST_TEACHER_CODE; then it must match."""
-    if not given or given == "0":
-        return False
-    return given == expected if expected else True
-
-
-@st.cache_resource(show_spinner=False)
-def _lessons(home: str):
-    return open_lessons(Path(home))
-
-
-def lessons():
-    """The server's lesson store (one per home folder)."""
-    return _lessons(str(app_home()))
+WATCH_SECONDS = 3.0  # how soon a teacher's change reaches a student who follows the class's code
 
 
 def _follow(code: str) -> bool:
-    """Take the lesson stored under `code`: its locks, hidden controls and model. False when there is none."""
-    lesson = lessons().get(code)
-    if lesson is None:
+    """Take the lesson of the class under `code`: its locks, hidden controls and model, and join the class.
+    False when there is none."""
+    school_class = state.classes().get(code)
+    if school_class is None:
         return False
-    settings = lesson.settings
-    st.session_state["lesson"] = {"lock": _controls(settings.lock), "hide": _controls(settings.hide)}
-    st.session_state[keys.LESSON_CODE] = lesson.code
-    st.session_state[keys.LESSON_VERSION] = lesson.version
+    settings = school_class.settings
+    st.session_state["lesson"] = {"lock": known_controls(settings.lock), "hide": known_controls(settings.hide)}
+    if st.session_state.get(keys.LESSON_CODE) != school_class.code:
+        state.classes().join(state.session_owner(), school_class.code)
+    st.session_state[keys.LESSON_CODE] = school_class.code
+    st.session_state[keys.LESSON_NAME] = school_class.name
+    st.session_state[keys.LESSON_VERSION] = school_class.version
     if settings.spec and settings.spec != st.session_state.get(keys.LESSON_SPEC):
         # the Build & train page applies a link's model once: hand it this one as if the link carried it
         st.session_state[keys.LESSON_SPEC] = settings.spec
@@ -66,19 +43,31 @@ def _follow(code: str) -> bool:
     return True
 
 
+def _try_code(typed: str | None) -> None:
+    """Follow a code a student typed or opened, counted against guessing when it names no class."""
+    limiter, guess = state.guess_limiters()["class"], state.guess_keys()
+    wait = limiter.wait_seconds(*guess)
+    if wait > 0:
+        st.session_state[keys.LESSON_MISSING] = ("wait", time.monotonic() + wait)
+        return
+    code = parse_code(typed)
+    if code is not None and _follow(code):
+        return
+    limiter.failed(*guess)
+    st.session_state[keys.LESSON_MISSING] = ("unknown", code) if code else ("invalid", None)
+
+
 def apply_lesson_settings() -> None:
     """Read the opening link's lesson once per session and keep it in the URL on every run (page switches clear
-    the query). The teacher flag is never written back, so a copied address bar does not hand teacher mode on."""
+    the query). The teacher code is never written back."""
     if "lesson" not in st.session_state:
-        st.session_state["lesson"] = {name: _controls(shared_value(name)) for name in LESSON_PARAMS}
-        st.session_state["teacher"] = teacher_code_matches(shared_value("teacher"),
-                                                           os.environ.get("FMNIST_TEACHER_CODE"))
-        opened_code = parse_code(shared_value("c"))
-        if st.session_state["teacher"] and opened_code and lessons().get(opened_code) is not None:
-            st.session_state[keys.TEACHER_LESSON_CODE] = opened_code  # the teacher takes their lesson back
-        elif shared_value("c") and not _follow(shared_value("c")):
-            # a link's text is shown only when it is a well-formed code (never markdown from a stranger)
-            st.session_state[keys.LESSON_MISSING] = opened_code or "?"
+        st.session_state["lesson"] = {name: known_controls(shared_value(name)) for name in LESSON_PARAMS}
+        sign_in_from_link()
+        opened = shared_value("c")
+        if opened and is_teacher():  # the teacher's reload (or a second tab) takes the class back
+            open_class(parse_code(opened) or "")
+        elif opened:
+            _try_code(opened)
     code = st.session_state.get(keys.LESSON_CODE)
     for name in LESSON_PARAMS:
         chosen = st.session_state["lesson"][name]
@@ -86,130 +75,40 @@ def apply_lesson_settings() -> None:
             st.query_params[name] = ",".join(chosen)
         elif name in st.query_params:
             del st.query_params[name]
-    code = code or st.session_state.get(keys.TEACHER_LESSON_CODE)  # a teacher's reload keeps the lesson
+    code = code or st.session_state.get(keys.TEACHER_CLASS)
     if code:
         st.query_params["c"] = code
     elif "c" in st.query_params:
         del st.query_params["c"]
 
 
-def is_teacher() -> bool:
-    return bool(st.session_state.get("teacher"))
-
-
-def is_locked(control: str) -> bool:
-    return control in st.session_state.get("lesson", {}).get("lock", ())
-
-
-def is_hidden(control: str) -> bool:
-    return control in st.session_state.get("lesson", {}).get("hide", ())
-
-
-def student_link() -> str:
-    """This view's address for students: the current query (spec, run, image, language, locks), no teacher flag."""
-    query = {name: value for name, value in st.query_params.to_dict().items() if name != "teacher"}
-    base = st.context.url or ""
-    return f"{base}?{urlencode(query)}" if query else base
-
-
-def code_link(code: str) -> str:
-    """The short address of a lesson: what the QR code holds."""
-    language = st.session_state.get("lang", "en")
-    return f"{st.context.url or ''}?{urlencode({'c': code, 'lang': language})}"
-
-
-def qr_png(text: str) -> bytes:
-    """A QR code for `text` as a PNG, large enough to scan from the back of a classroom when projected."""
-    buffer = io.BytesIO()
-    segno.make(text, error="m").save(buffer, kind="png", scale=12, border=4)
-    return buffer.getvalue()
-
-
-def projector_view(code: str) -> None:
-    """The lesson code, its short link and a QR code, as large as the projector allows (a dialog titled in the
-    session's language, hence decorated here and not at import)."""
-    st.dialog(t("lesson_code_show"), width="large")(_projector_body)(code)
-
-
-def _projector_body(code: str) -> None:
-    link = code_link(code)
-    qr_column, code_column = st.columns([1, 1], vertical_alignment="center")
-    qr_column.image(qr_png(link), width=400, alt=t("qr_alt", link=link))
-    with code_column:
-        st.markdown(f"### {t('lesson_code_input')}")
-        # as large as the dialog allows: read from the back of a classroom
-        st.html(f'<p style="font-size:5rem;font-weight:700;letter-spacing:0.25em;margin:0;line-height:1.1">'
-                f"{code}</p>")
-        st.markdown(t("lesson_code_how", code=code))
-    st.code(link, language=None, wrap_lines=True)
-
-
-def _teacher_spec() -> str | None:
-    """The model the teacher's widgets describe now, as a link's spec text; the last valid one when they describe
-    none (an impossible architecture, or widgets not set up yet)."""
-    from .share import encode_run
-    from .widgets import checked_spec  # imported here: widgets reads this module's locks
-
-    run, _ = checked_spec()
-    if run is not None:
-        st.session_state[keys.TEACHER_SPEC] = encode_run(run)
-    return st.session_state.get(keys.TEACHER_SPEC)
-
-
-def _save_lesson() -> None:
-    """The teacher's current locks, hidden controls and model, saved under the lesson's code (version bumps)."""
-    lesson = st.session_state["lesson"]
-    settings = checked_settings(lesson["lock"], lesson["hide"], _teacher_spec())
-    code = st.session_state.get(keys.TEACHER_LESSON_CODE)
-    if code is None:
-        st.session_state[keys.TEACHER_LESSON_CODE] = lessons().create(settings)
-    else:
-        lessons().update(code, settings)
-
-
-def teacher_panel() -> None:
-    """Sidebar panel, teacher mode only: choose controls to lock or hide, make a lesson code, copy the link."""
-    if not is_teacher():
-        return
-    with st.sidebar.expander(t("teacher_title"), expanded=True, icon=":material/school:"):
-        lesson = st.session_state["lesson"]
-        for name in LESSON_PARAMS:
-            st.session_state.setdefault(f"teacher_{name}", lesson[name])
-            lesson[name] = st.multiselect(t(f"teacher_{name}"), CONTROLS, key=f"teacher_{name}",
-                                          placeholder=t("choose"), select_all=False,
-                                          format_func=lambda control: t(f"control_{control}"))
-        apply_lesson_settings()
-        code = st.session_state.get(keys.TEACHER_LESSON_CODE)
-        if code is None:
-            if st.button(t("lesson_code_make"), icon=":material/qr_code_2:", width="stretch"):
-                _save_lesson()
-                st.rerun()
-            st.caption(t("teacher_link"))
-            st.code(student_link(), language=None, wrap_lines=True)
-            return
-        _save_lesson()  # every change of the teacher's reaches the students following the code
-        st.markdown(t("lesson_code_is", code=code))
-        st.caption(t("lesson_code_live"))
-        if st.button(t("lesson_code_show"), icon=":material/co_present:", width="stretch"):
-            projector_view(code)
+def current_class() -> str | None:
+    """The class this session is in: the one its teacher has open, or the one the student follows."""
+    return st.session_state.get(keys.TEACHER_CLASS) if is_teacher() else st.session_state.get(keys.LESSON_CODE)
 
 
 def join_box() -> None:
-    """Sidebar, for students: type the code on the projector to follow the teacher's lesson."""
+    """Sidebar, for students: type the code on the projector to join the class and follow its lesson."""
     if is_teacher():
         return
     missing = st.session_state.pop(keys.LESSON_MISSING, None)
     if missing:
-        st.sidebar.warning(t("lesson_code_invalid") if missing == "?" else t("lesson_code_unknown", code=missing))
+        kind, detail = missing
+        if kind == "wait":
+            st.sidebar.warning(t("lesson_code_wait", seconds=math.ceil(max(1.0, detail - time.monotonic()))))
+        elif kind == "unknown":
+            st.sidebar.warning(t("lesson_code_unknown", code=display_code(detail)))
+        else:
+            st.sidebar.warning(t("lesson_code_invalid"))
     code = st.session_state.get(keys.LESSON_CODE)
     if code:
-        st.sidebar.caption(t("lesson_following", code=code))
+        st.sidebar.caption(t("lesson_following", name=st.session_state.get(keys.LESSON_NAME, ""),
+                             code=display_code(code)))
         return
     with st.sidebar.form("join_lesson", border=False, enter_to_submit=True):
         typed = st.text_input(t("lesson_code_input"), max_chars=16, placeholder=t("lesson_code_example"))
         if st.form_submit_button(t("lesson_join")):
-            if parse_code(typed) is None or not _follow(typed):
-                st.session_state[keys.LESSON_MISSING] = parse_code(typed) or "?"
+            _try_code(typed)
             st.rerun()
 
 
@@ -222,13 +121,12 @@ def watch_lesson() -> None:
     @st.fragment(run_every=WATCH_SECONDS)
     def check() -> None:
         try:
-            lesson = lessons().get(code)
+            school_class = state.classes().get(code)
         except (RunStoreError, HomeError):  # busy or broken for a moment: the next check tries again
             return
-        if lesson is not None and lesson.version != st.session_state.get(keys.LESSON_VERSION):
+        if school_class is not None and school_class.version != st.session_state.get(keys.LESSON_VERSION):
             _follow(code)
             st.rerun(scope="app")
 
     with st.sidebar:
         check()
-

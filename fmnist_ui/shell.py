@@ -6,6 +6,8 @@ import json
 
 import streamlit as st
 
+from .state import BROWSER_COOKIE
+
 # Streamlit's captions are #808495-ish on white (3.9:1); WCAG AA needs 4.5:1 for small text. #4a4f5c gives 8:1.
 CAPTION_COLOR = "#4a4f5c"
 FOCUS_COLOR = "#0b5cad"
@@ -51,9 +53,18 @@ a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visib
 </style>"""
 
 
+# One random name per browser, shared by its tabs (state.student_id): the fair queue's unit. Set once, for a year.
+BROWSER_COOKIE_SCRIPT = (
+    "if (!document.cookie.split('; ').some(c => c.startsWith('{name}='))) {{"
+    " const bytes = crypto.getRandomValues(new Uint8Array(16));"
+    " document.cookie = '{name}=' + Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('')"
+    " + '; path=/; max-age=31536000; SameSite=Lax'; }}")
+
+
 def page_shell(language: str, page_title: str) -> None:
-    """Styles, `<html lang>` and the tab's title for the page being shown (style- and script-only HTML takes no
-    space on the page)."""
+    """Styles, `<html lang>`, the tab's title and the browser's name for the page being shown (style- and
+    script-only HTML takes no space on the page)."""
     st.html(STYLES)
     st.html(f"<script>document.documentElement.lang = {json.dumps(language)}; "
-            f"document.title = {json.dumps(page_title)};</script>", unsafe_allow_javascript=True)
+            f"document.title = {json.dumps(page_title)}; "
+            f"{BROWSER_COOKIE_SCRIPT.format(name=BROWSER_COOKIE)}</script>", unsafe_allow_javascript=True)

@@ -7,6 +7,7 @@ import uuid
 import streamlit as st
 
 from fmnist_core.checkpoints import Checkpoint
+from fmnist_core.classes import ClassStore
 from fmnist_core.data import FashionMNIST, get_dataset
 from fmnist_core.jobs import JobManager
 from fmnist_core.runs import load_run_checkpoint
@@ -35,7 +36,77 @@ def store() -> RunStore:
     return job_manager().store
 
 
+def classes() -> ClassStore:
+    """The server's classes and their lessons (in the run store)."""
+    return job_manager().classes
+
+
 @st.cache_resource(show_spinner=False, max_entries=24)
 def checkpoint(key: str, epoch: int) -> Checkpoint:
     """A loaded checkpoint, kept in memory (bounded) so clicks on images answer at once."""
     return load_run_checkpoint(app_home(), key, epoch)
+
+
+BROWSER_COOKIE = "fmnist_browser"  # set by page_shell: one name for every tab of a browser
+
+
+def student_id() -> str:
+    """Who the fair queue counts: this browser (a cookie every tab shares), else this session. A student who opens
+    thirty tabs is one student."""
+    browser = st.context.cookies.get(BROWSER_COOKIE) if st.context.cookies else None
+    if isinstance(browser, str) and len(browser) == 32 and all(char in "0123456789abcdef" for char in browser):
+        return f"browser:{browser}"
+    return f"session:{session_owner()}"
+
+
+def client_address() -> str:
+    """The address the browser connects from: Streamlit's peer address, or, behind a proxy on this machine
+    (nginx), the address the proxy forwards in X-Real-IP. "local" for this machine itself."""
+    direct = st.context.ip_address
+    if isinstance(direct, str) and direct:
+        return direct
+    forwarded = (st.context.headers or {}).get("X-Real-IP")
+    return forwarded.strip()[:64] if isinstance(forwarded, str) and forwarded.strip() else "local"
+
+
+@st.cache_resource(show_spinner=False)
+def guess_limiters() -> dict:
+    """Wrong guesses of the teacher code and of class codes, per session and per address, for this process."""
+    from fmnist_core.teacher import AttemptLimiter
+
+    return {"teacher": AttemptLimiter(), "class": AttemptLimiter()}
+
+
+def guess_keys() -> tuple[str, str]:
+    return f"session:{session_owner()}", f"address:{client_address()}"
+
+
+def submit_run(run, resume: bool = False):
+    """Train `run` for this session (or answer it from the cache): the Submission, or None when the server
+    refuses to queue it now; the refusal is kept for `show_refusal` in the student's language."""
+    from fmnist_core.fairqueue import QueueFull
+    from fmnist_core.quota import QuotaFull
+
+    from . import keys
+    from .i18n import t
+
+    try:
+        submission = job_manager().submit(run, owner=session_owner(), resume=resume, student=student_id())
+    except QueueFull as full:
+        st.session_state[keys.SUBMIT_REFUSED] = t(f"queue_full_{full.reason}", limit=full.limit)
+        return None
+    except QuotaFull:
+        st.session_state[keys.SUBMIT_REFUSED] = t("quota_full_train")
+        return None
+    st.session_state.pop(keys.SUBMIT_REFUSED, None)
+    st.session_state.setdefault(keys.SUBMITTED, {})[run.key] = submission.state
+    return submission
+
+
+def show_refusal(where=st) -> None:
+    """Why the last Train was refused (a full queue, a full disk), once."""
+    from . import keys
+
+    refusal = st.session_state.pop(keys.SUBMIT_REFUSED, None)
+    if refusal:
+        where.warning(refusal, icon=":material/hourglass_top:")

@@ -37,7 +37,7 @@ from fmnist_core.specs import (
 
 from .describe import OPTIMIZER_NAMES, layer_label
 from .i18n import number, t
-from .lesson import is_hidden, is_locked
+from .locks import is_hidden, is_locked
 
 # Every range and list of choices below comes from the core's specs: a spec the core accepts is one the
 # widgets can show, so a shared link never meets a slider it does not fit.

@@ -149,3 +149,25 @@ def leaves_the_process_as_it_found_it(request):
         ([f"child processes left running: {sorted(leaked)}"] if leaked else [])
     if problems:
         pytest.fail(f"{request.node.nodeid} " + "; ".join(problems), pytrace=False)
+
+
+def server_teacher_code() -> str:
+    """The teacher code of the test's home (what the server printed at start)."""
+    from fmnist_core.storage import app_home
+    from fmnist_core.teacher import teacher_code
+
+    return teacher_code(app_home())
+
+
+def teacher_app(lang: str = "en", query: dict | None = None, **widgets):
+    """The app opened with the server's teacher link."""
+    return app(lang, {"teacher": server_teacher_code(), **(query or {})}, **widgets)
+
+
+def create_class(teacher, name: str = "Period 1") -> str:
+    """In a teacher's AppTest: create a class named `name`; its code."""
+    teacher.text_input(key="new_class_name").set_value(name)
+    [create] = [button for button in teacher.sidebar.button if button.label == "Create the class"]
+    create.click().run()
+    [text] = [element.value for element in teacher.sidebar.markdown if element.value.startswith("Class **")]
+    return text.split("code **")[1].split("**")[0].replace(" ", "")

@@ -6,7 +6,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import APP, app, markdown_text, tiny_mlp_run
+from conftest import APP, app, markdown_text, teacher_app, tiny_mlp_run
 from fmnist_core.cache import open_store
 from fmnist_core.presets import PRESETS
 from fmnist_core.runs import train_run
@@ -356,7 +356,7 @@ def test_a_student_watching_someone_elses_job_can_stop_watching_and_the_teacher_
     leave.click().run()
     assert any("You stopped watching" in element.value for element in student_b.info)
     assert store.get(run.key).status in ("queued", "running")  # A's job goes on
-    teacher = app(query={"teacher": "1"}, **spec_to_state(run))
+    teacher = teacher_app(**spec_to_state(run))
     [stop] = [button for button in teacher.button if button.label == "Stop"]
     stop.click().run()
     deadline = time.time() + 60

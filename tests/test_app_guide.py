@@ -37,7 +37,7 @@ def test_a_step_whose_runs_are_missing_trains_them_from_its_button(isolated_home
     [run] = STEPS[0].runs
     assert state.store().get(run.key).status in ("queued", "running")
     assert not missing_runs(STEPS[0])
-    state.job_manager().cancel(run.key, who="teacher")
+    state.job_manager().cancel(run.key, who="teacher", teacher_of="")
 
 
 @pytest.mark.slow

@@ -79,6 +79,33 @@ def test_bad_input_exits_2_with_one_line(isolated_home, args, words):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("args, environment, words", [
+    (["train", "--device", "cuda", "--epochs", "1"], {"CUDA_VISIBLE_DEVICES": ""}, "CUDA"),
+    (["train", "--epochs", "1"], {"FMNIST_THREADS": "abc"}, "FMNIST_THREADS"),
+    (["worker", "--run-id", "../../x"], {}, "run id"),
+    (["train", "--epochs", "1"], {"FMNIST_HOME": ""}, "FMNIST_HOME"),
+    (["train", "--epochs", "1"], {"FMNIST_DISK_QUOTA_GB": "lots"}, "FMNIST_DISK_QUOTA_GB"),
+    (["teacher-link"], {"FMNIST_TEACHER_CODE": "417"}, "FMNIST_TEACHER_CODE"),
+])
+def test_bad_settings_exit_2_with_one_line(isolated_home, args, environment, words):
+    """#22: these ended in 14–25-line tracebacks, and an empty FMNIST_HOME silently used the default folder."""
+    env = dict(subprocess_env(isolated_home), **environment)
+    result = subprocess.run([sys.executable, "-m", "fmnist_core", *args], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and words in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_teacher_link_is_printed_for_the_administrator(isolated_home):
+    from fmnist_core.teacher import teacher_code
+
+    result = cli(isolated_home, "teacher-link", "--port", "8600")
+    assert result.returncode == 0, result.stderr
+    code = teacher_code(isolated_home)
+    assert f":8600/?teacher={code}" in result.stdout and len(code) >= 16
+
+
 def test_exercise_grid_covers_the_notebook_exercises():
     from fmnist_core.precompute import exercise_grid
 

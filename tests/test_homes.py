@@ -117,7 +117,8 @@ def test_a_store_row_with_a_bad_spec_takes_no_page_down(isolated_home, small_dat
     with sqlite3.connect(store.path) as connection:
         connection.execute("INSERT INTO runs (key, spec_json, summary, model_kind, params, status, created_at) "
                            "VALUES ('0123456789abcdef', '{\"model\": 1}', 'bad', 'cnn', 1, 'done', 1.0)")
-        connection.execute("INSERT INTO board_posts VALUES ('0123456789abcdef', 'someone', 2e9)")
+        connection.execute("INSERT INTO board_posts (key, owner, posted_at) "
+                           "VALUES ('0123456789abcdef', 'someone', 2e9)")
     assert [record.key for record in store.all()] == [run.key]
     assert store.get("0123456789abcdef") is None
     import streamlit as st

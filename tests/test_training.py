@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from conftest import tiny_cnn_run, tiny_mlp_run
+from fmnist_core.settings import SettingError
 from fmnist_core.training import fit, pick_device
 
 
@@ -53,7 +54,7 @@ def test_device_choice_on_this_machine():
     assert pick_device("auto").type == expected
     assert pick_device("cpu").type == "cpu"
     if not torch.cuda.is_available():  # asked for by name and missing: an error that says so, not a silent CPU
-        with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        with pytest.raises(SettingError, match="no CUDA GPU"):
             pick_device("cuda")
 
 

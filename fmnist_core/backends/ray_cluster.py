@@ -24,6 +24,7 @@ from ray.exceptions import RayError, RayTaskError, TaskCancelledError
 from ..checkpoints import cpu_weights, resume_point_on_cpu, save_resume_point, save_weights
 from ..metrics import EpochMetrics
 from ..runs import resume_state
+from ..settings import whole_number
 from ..storage import checkpoint_path, discard_checkpoints, resume_path
 from .base import BackendUnavailable
 
@@ -229,7 +230,7 @@ class RayBackend:
 
     def __init__(self, home: Path, store, address: str, cpus_per_task: int | None = None):
         self.home, self.store, self.address = Path(home), store, address
-        self.cpus_per_task = cpus_per_task or int(os.environ.get("FMNIST_RAY_CPUS_PER_TASK", "2"))
+        self.cpus_per_task = cpus_per_task or whole_number("FMNIST_RAY_CPUS_PER_TASK", 2)
         self.fallback_reason = None
         self._data_ref = None
         self._lock = threading.Lock()
