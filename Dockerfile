@@ -29,4 +29,6 @@ ENV FMNIST_HOME=/home/explorer/fmnist-explorer \
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD curl --fail --silent http://127.0.0.1:8501/_stcore/health || exit 1
-CMD ["python", "-m", "streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"]
+# The teacher's link goes to the container's log first (`docker logs`); set FMNIST_PUBLIC_URL to the address students
+# reach, or the link names the container's own address.
+CMD ["sh", "-c", "python -m fmnist_core teacher-link --port 8501 && exec python -m streamlit run app.py --server.port=8501 --server.address=0.0.0.0 --server.headless=true"]

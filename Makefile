@@ -29,7 +29,9 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "note: no chromium; the browser test will be skipped"; fi
 
+# The teacher's link first (the code is made at the first start and kept under FMNIST_HOME), as Jupyter prints its token.
 run: $(STAMP) dataset
+	$(PY) -m fmnist_core teacher-link --port $(PORT)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 lint: $(STAMP)

@@ -1,3 +1,4 @@
+import contextlib
 import os
 import signal
 import sys
@@ -171,3 +172,49 @@ def create_class(teacher, name: str = "Period 1") -> str:
     create.click().run()
     [text] = [element.value for element in teacher.sidebar.markdown if element.value.startswith("Class **")]
     return text.split("code **")[1].split("**")[0].replace(" ", "")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(home: Path, log_path: Path | None = None, **environment):
+    """`streamlit run app.py` on a free loopback port with `home` as FMNIST_HOME (and `environment`); its URL.
+    What the server prints goes to `log_path` when given."""
+    import subprocess
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = dict(os.environ, FMNIST_HOME=str(home), PYTHONPATH=str(ROOT), **environment)
+    log_file = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed below, after the server
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("streamlit did not become healthy")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log_file.close()

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, subprocess_env
 from fmnist_core.transfer import MAX_MODEL_BYTES
 from fmnist_core.uploads import MAX_UPLOAD_BYTES
 
@@ -44,12 +44,37 @@ def test_streamlit_config_is_classroom_sane():
 
 
 @pytest.mark.slow
-def test_the_image_command_starts_an_importable_app():
-    command = re.search(r'^CMD \["python", "-m", "streamlit", "run", "(\S+)"', DOCKERFILE, re.M)
-    assert command and (ROOT / command.group(1)).exists()
-    check = subprocess.run([sys.executable, "-c", "import streamlit, fmnist_core.cli, fmnist_ui.widgets"],
-                           cwd=ROOT, capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
+def test_the_image_command_prints_the_teacher_link_then_serves_the_app(isolated_home):
+    """The image's CMD, run here as the image would run it (this machine's Python, a free loopback port)."""
+    import json
+    import time
+    import urllib.request
+
+    from conftest import free_port
+    from fmnist_core.teacher import teacher_code
+
+    shell, flag, script = json.loads(re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.M).group(1))
+    assert (shell, flag) == ("sh", "-c")
+    port = free_port()
+    script = (script.replace("python -m", f"{sys.executable} -m").replace("8501", str(port))
+              .replace("0.0.0.0", "127.0.0.1"))
+    process = subprocess.Popen(["sh", "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env={**subprocess_env(isolated_home), "FMNIST_PUBLIC_URL": "http://school:8501"})
+    try:
+        first_line = process.stdout.readline().decode()
+        assert f"http://school:8501/?teacher={teacher_code(isolated_home)}" in first_line
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("the image's command did not serve the app")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def test_the_image_can_be_built_with_cluster_support():
