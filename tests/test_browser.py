@@ -183,6 +183,7 @@ def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model
     from fmnist_core.cache import open_store
     from fmnist_core.runs import train_run
     from fmnist_core.specs import MLPSpec, RunSpec, TrainConfig
+    from fmnist_core.teacher import teacher_code
 
     classmate = RunSpec(MLPSpec(hidden=(64,)), TrainConfig(epochs=1, lr=3e-3))
     train_run(classmate, open_store(isolated_home), isolated_home, data=small_data, owner="classmate")
@@ -190,7 +191,7 @@ def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         teacher = browser.new_context(viewport={"width": 1400, "height": 1300}).new_page()
-        teacher.goto(server + "/?teacher=1")
+        teacher.goto(f"{server}/?teacher={teacher_code(isolated_home)}")  # the link the server printed
         expect(teacher.get_by_text("Teacher mode", exact=True)).to_be_visible(timeout=90_000)
         press(teacher, "Number of conv layers", "ArrowLeft")
         press(teacher, "Filters in conv layer 1", "Home")
