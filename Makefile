@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-cluster.tx
 DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 PORT ?= 8501
 
-.PHONY: run test test-quick lint bench precompute dataset browser clean
+.PHONY: run test test-quick lint bench precompute dataset browser clean catalogs extract-texts
 
 $(STAMP): requirements.txt requirements-cluster.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ browser:
 	else echo "note: no chromium; the browser test will be skipped"; fi
 
 # The teacher's link first (the code is made at the first start and kept under FMNIST_HOME), as Jupyter prints its token.
-run: $(STAMP) dataset
+run: $(STAMP) dataset catalogs
 	$(PY) -m fmnist_core teacher-link --port $(PORT)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
@@ -42,14 +42,26 @@ lint: $(STAMP)
 # cluster tests skip themselves.
 LOOPBACK_ONLY := unshare -n sh -c 'ip link set lo up && exec "$$0" "$$@"'
 
-test: $(STAMP) dataset browser lint
+test: $(STAMP) dataset browser lint catalogs
 	@if [ "$$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then \
 		$(LOOPBACK_ONLY) $(PY) -m pytest -q; \
 	else $(PY) -m pytest -q; fi
 
 # The quick part: no real browser, no cluster, no slow tests (under a minute).
-test-quick: $(STAMP) dataset  # the unit and AppTest part, two processes (one per core of a CI machine)
+test-quick: $(STAMP) dataset catalogs  # the unit and AppTest part, two processes (one per core of a CI machine)
 	$(PY) -m pytest -q -n 2 -m "not slow and not browser and not cluster"
+
+# The texts' catalogues (Babel): extract-texts writes locale/messages.pot from fmnist_ui/texts.py and updates every
+# language's .po from it (new texts arrive untranslated, and the catalogue test says which); catalogs compiles the
+# .mo files the app reads.
+BABEL := PYTHONPATH=. $(VENV)/bin/pybabel
+extract-texts: $(STAMP)
+	$(BABEL) extract -F babel.cfg --no-default-keywords -k pgettext:1c,2 -k npgettext:1c,2,3 --omit-header \
+		--sort-by-file --width 116 -o locale/messages.pot .
+	$(BABEL) update -i locale/messages.pot -d locale -D messages --width 116 --ignore-obsolete --no-fuzzy-matching
+
+catalogs: $(STAMP)
+	$(BABEL) compile -d locale -D messages --statistics
 
 bench: $(STAMP) dataset
 	$(PY) -m fmnist_core bench

@@ -43,7 +43,7 @@ def verdict(mlp: float, cnn: float, mlp_params: int, cnn_params: int) -> str:
     """The pair's outcome in errors per 100 test images: the CNN's share of the MLP's mistakes it avoids."""
     if cnn <= mlp:
         return t("pair_verdict_mlp", mlp=mlp, cnn=cnn)
-    fewer = (1 - (1 - cnn) / (1 - mlp)) * 100
+    fewer = 1 - (1 - cnn) / (1 - mlp)  # the share of the MLP's mistakes the CNN avoids
     return t("pair_verdict_cnn", cnn=cnn, mlp=mlp, cnn_errors=(1 - cnn) * 100, mlp_errors=(1 - mlp) * 100,
              fewer=fewer, cnn_params=cnn_params, mlp_params=mlp_params)
 

@@ -92,7 +92,7 @@ def status_line(record: RunRecord) -> None:
         cached = st.session_state.get(keys.SUBMITTED, {}).get(record.key) != "queued"
         if cached:
             st.success(t("status_cached"))
-        st.success(t("status_done", epochs=count_of("epochs", len(history)), seconds=decimal(record.total_seconds),
+        st.success(t("status_done", epochs=count_of("n_epochs", len(history)), seconds=decimal(record.total_seconds),
                      device=device))
         result_number(record)
         sharing = concurrent_runs(record, state.store().all()) if record.backend != "ray" else 0
@@ -103,14 +103,14 @@ def status_line(record: RunRecord) -> None:
     elif record.status == "failed":
         st.error(t("status_failed", error=record.error))
     elif record.status == "cancelled":
-        st.warning(t("status_cancelled", epochs=count_of("finished_epochs", len(history))) + " "
+        st.warning(t("status_cancelled", epochs=count_of("n_finished_epochs", len(history))) + " "
                    + t(f"stopped_by_{stopper(record)}"))
         if history:
             result_number(record)
     elif record.status == "evicted":
         st.info(t("status_evicted"))
     else:
-        st.warning(t("status_interrupted", epochs=count_of("finished_epochs", len(history))))
+        st.warning(t("status_interrupted", epochs=count_of("n_finished_epochs", len(history))))
 
 
 def result_number(record: RunRecord) -> None:

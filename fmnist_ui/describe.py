@@ -93,7 +93,7 @@ def model_label(model) -> str:
 def run_label(run: RunSpec, best: float | None = None) -> str:
     """A run as a student reads it: 'CNN 32 → 32 filters · 2 epochs · 91.2%', with what differs from the default
     recipe ('SGD', 'lr 0.001', 'batch 256', …) in between; unique per spec, so no key is needed to tell runs apart."""
-    parts = [model_label(run.model), *_recipe_changes(run), count_of("epochs", run.train.epochs)]
+    parts = [model_label(run.model), *_recipe_changes(run), count_of("n_epochs", run.train.epochs)]
     if best is not None:
         parts.append(percent(best))
     return " · ".join(parts)

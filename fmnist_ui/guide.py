@@ -166,7 +166,7 @@ def notice(step: Step, records: list[RunRecord], right: list[bool]) -> str:
     if step.name == "mlp":
         return t("guide_mlp_notice", acc=best[0], wrong=(1 - best[0]) * 100)
     if step.name == "cnn":
-        return t("guide_cnn_notice", cnn=best[0], mlp=best[1], fewer=(1 - (1 - best[0]) / (1 - best[1])) * 100)
+        return t("guide_cnn_notice", cnn=best[0], mlp=best[1], fewer=1 - (1 - best[0]) / (1 - best[1]))
     if step.name in ("maps", "shoes"):
         return t(f"guide_{step.name}_notice", right=sum(right), total=len(right))
     if step.name in ("filters", "layers"):

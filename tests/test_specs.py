@@ -170,12 +170,12 @@ def test_every_registered_model_kind_is_complete_and_an_unknown_one_is_refused_b
     from fmnist_core.models import BUILDERS
     from fmnist_core.specs import MODEL_KINDS, model_from_dict
     from fmnist_ui.charts import FAMILY_SYMBOLS
-    from fmnist_ui.i18n import TEXT
+    from fmnist_ui.texts import TEXTS
     from fmnist_ui.widgets import KIND_WIDGETS
 
     assert set(MODEL_KINDS) == set(BUILDERS) == set(KIND_WIDGETS) == set(FAMILY_SYMBOLS) == {"cnn", "mlp"}
     for kind, spec_class in MODEL_KINDS.items():
         assert spec_class().kind == kind
-        assert {f"kind_{kind}", f"label_{kind}", f"family_{kind}"} <= set(TEXT)
+        assert {f"kind_{kind}", f"label_{kind}", f"family_{kind}"} <= set(TEXTS)
     with pytest.raises(SpecError, match="unknown model kind 'rnn' \\(expected one of: mlp, cnn\\)"):
         model_from_dict({"kind": "rnn", "hidden": [32]})
