@@ -36,7 +36,8 @@ def test_the_template_holds_every_text_of_the_app():
     with open(LOCALE_DIR / "messages.pot", "rb") as template:
         catalogue = read_po(template)
     in_template = {message.context: message.id for message in catalogue if message.id}
-    expected = {key: (english[0] if len(english) == 1 else tuple(english)) for key, english in source_messages().items()}
+    expected = {key: (english[0] if len(english) == 1 else tuple(english))
+                for key, english in source_messages().items()}
     assert in_template == expected, "run `make extract-texts`"
 
 
