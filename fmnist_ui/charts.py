@@ -12,7 +12,7 @@ from fmnist_core.runstore import BoardEntry, RunRecord
 from fmnist_core.specs import MODEL_KINDS
 
 from .describe import run_label
-from .i18n import decimal, number, t
+from .i18n import chart_separators, decimal, number, t
 
 # Dark text of at least 14 px on every chart (Plotly's default grey #808495-ish is 3.7:1 on white).
 TEXT_COLOR = "#1f2330"
@@ -57,6 +57,7 @@ def _layout(figure: go.Figure, height: int) -> go.Figure:
     figure.update_yaxes(tickfont=TICK_FONT, title_font=FONT)
     figure.update_annotations(font=FONT)
     figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font=FONT,
+                         separators=chart_separators(),  # axes and hover labels write numbers as the texts do
                          # at the figure's bottom edge, in the margin: a legend of several rows placed relative to the
                          # plot grew up over the axis title in small charts
                          legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
