@@ -46,6 +46,7 @@ except HomeError as error:
 
 pages = [
     st.Page("app_pages/lesson.py", title=t("page_lesson"), icon=":material/school:"),
+    st.Page("app_pages/convolution.py", title=t("page_convolution"), icon=":material/grid_on:"),
     st.Page("app_pages/train.py", title=t("page_train"), icon=":material/science:", default=True),
     st.Page("app_pages/explore.py", title=t("page_explore"), icon=":material/image_search:"),
     st.Page("app_pages/pair.py", title=t("page_pair"), icon=":material/compare_arrows:"),

@@ -27,6 +27,7 @@ from fmnist_ui.describe import (
     record_label,
     test_image_alt,
 )
+from fmnist_ui.heatmap_view import looked_view
 from fmnist_ui.i18n import class_names, current_language, t
 from fmnist_ui.model_files import model_file_box
 from fmnist_ui.picture import GALLERY_SIZE, UPLOAD, gallery, image_of, in_rows, thumbnail
@@ -308,13 +309,31 @@ def errors_view() -> None:
                               width="stretch")
 
 
-VIEWS = ("maps", "compare", "errors")
+def where_it_looked() -> None:
+    """Explore's heat-map view of the chosen image: the selection and runs handed to fmnist_ui.heatmap_view."""
+    selected = int(st.session_state.setdefault(keys.SELECTED_IMAGE, 0))
+    image, true_label, caption = image_of(selected)
+    probabilities, _, _ = (image_view(model, image) if true_label is None
+                           else test_image_view(key, epoch, selected, ()))
+    st.markdown(f"**{caption}**" + ("" if true_label is None else f" · {names[true_label]}"))
+    others = {other.key: record_label(other) for other in runs if other.key != key}
+
+    def load(other_key: str) -> tuple[int, object]:  # only the run compared with is loaded
+        other_epoch = saved_epochs(home, other_key)[-1]
+        return other_epoch, state.checkpoint(other_key, other_epoch).model
+
+    looked_view(key, epoch, model, record_label(records[key]), image, probabilities, names, others, load)
+
+
+VIEWS = ("maps", "compare", "errors", "looked")
 if st.session_state.get(keys.EXPLORE_VIEW) not in VIEWS:
     st.session_state[keys.EXPLORE_VIEW] = "maps"
 view = st.radio(t("view"), VIEWS, key=keys.EXPLORE_VIEW, horizontal=True, label_visibility="collapsed",
                 format_func=lambda name: t(f"tab_{name}"))
 if view == "compare":
     compare_view()
+elif view == "looked":
+    where_it_looked()
 elif view == "errors":
     errors_view()
 else:

@@ -25,12 +25,17 @@ st.markdown(t(f"guide_{step.name}_what"))
 st.info(f"**{t('guide_question')}** {t(f'guide_{step.name}_question')}", icon=":material/help:")
 show_step_results(step)
 
-if step.images:  # the same images, larger and with every filter, one click away
+if step.name == "looked":  # the same image in Explore's heat-map view, any class, any run
+    st.session_state[keys.EXPLORE_RUN] = FAST.key
+    st.session_state[keys.SELECTED_IMAGE] = step.images[0]
+    st.session_state[keys.EXPLORE_VIEW] = "looked"
+    st.page_link("app_pages/explore.py", label=t("guide_open_looked"), icon=":material/image_search:")
+elif step.images:  # the same images, larger and with every filter, one click away
     st.session_state[keys.EXPLORE_RUN] = FAST.key
     if step.name == "maps":
         st.session_state[keys.COMPARE_IMAGES] = list(step.images)
     st.page_link("app_pages/explore.py", label=t("guide_open_explore"), icon=":material/image_search:")
-else:
+elif step.runs:
     st.page_link("app_pages/train.py", label=t("guide_open_train"), icon=":material/tune:")
 
 back, forward = st.container(key="wrap_guide_nav").columns(2)

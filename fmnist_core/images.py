@@ -100,3 +100,12 @@ def strongest_filters(maps: torch.Tensor, count: int = 3) -> list[tuple[int, flo
         region = REGIONS[min(2, 3 * row // height) * 3 + min(2, 3 * column // width)]
         described.append((channel, float(means[channel]), region))
     return described
+
+
+def heat_overlay(image_uint8: torch.Tensor, heat: torch.Tensor, size: int = 224) -> Image.Image:
+    """A heat map (28, 28) in [0, 1] over its grey image, enlarged without blurring: dark where nothing mattered,
+    bright yellow where hiding the pixels changed the answer most."""
+    grey = image_uint8.float().cpu().numpy()[..., None] / 255.0
+    colour = colorize(heat.detach().float().cpu().numpy(), 0.0, 1.0).astype(np.float32) / 255.0
+    blended = 0.35 * grey + 0.65 * colour
+    return Image.fromarray((blended * 255).astype(np.uint8)).resize((size, size), Image.NEAREST)

@@ -8,6 +8,7 @@ import threading
 
 import torch
 
+from .images import REGIONS
 from .models import BuiltModel
 
 OCCLUSION_PATCH = 6  # pixels per side of the grey square (a garment's part: a sleeve, a heel)
@@ -75,15 +76,12 @@ def grad_cam(model: BuiltModel, image: torch.Tensor, target: int) -> torch.Tenso
     return _normalised(upsampled[0, 0])
 
 
-REGIONS = (("top", "middle", "bottom"), ("left", "centre", "right"))
-
-
-def heat_summary(heat: torch.Tensor, share: float = 0.5) -> tuple[str, str, float]:
-    """Where the heat is, for a text alternative: (row third, column third) of its centre of mass, and the share
-    of the image's area that holds `share` of the heat (small: the model looked at one spot)."""
+def heat_summary(heat: torch.Tensor, share: float = 0.5) -> tuple[str, float]:
+    """Where the heat is, for a text alternative: the region (images.REGIONS, a third by a third) of its centre of
+    mass, and the share of the image's area that holds `share` of the heat (small: the model looked at one spot)."""
     total = heat.sum()
     if total <= 0:
-        return "middle", "centre", 1.0
+        return "centre", 1.0
     rows = torch.arange(heat.shape[0], dtype=torch.float32)
     columns = torch.arange(heat.shape[1], dtype=torch.float32)
     centre_row = float((heat.sum(dim=1) * rows).sum() / total)
@@ -91,5 +89,4 @@ def heat_summary(heat: torch.Tensor, share: float = 0.5) -> tuple[str, str, floa
     third = heat.shape[0] / 3
     ordered = heat.flatten().sort(descending=True).values
     needed = int((ordered.cumsum(0) < share * total).sum()) + 1
-    return (REGIONS[0][min(2, int(centre_row // third))], REGIONS[1][min(2, int(centre_column // third))],
-            needed / heat.numel())
+    return REGIONS[min(2, int(centre_row // third)) * 3 + min(2, int(centre_column // third))], needed / heat.numel()

@@ -108,6 +108,11 @@ def train_vs_validation(record: RunRecord) -> go.Figure:
         figure.add_vline(x=best.epoch, line_dash="dash", line_color="#2ca02c")
         figure.add_scatter(x=[best.epoch], y=[best.val_acc], name=t("best_epoch"), mode="markers",
                            marker=BEST_MARKER)
+        lowest = min(record.history, key=lambda metrics: metrics.val_loss)
+        if lowest.epoch != best.epoch:  # loss and accuracy disagree: both marked, each named
+            figure.add_scatter(x=[lowest.epoch], y=[lowest.val_acc], name=t("lowest_loss_epoch"), mode="markers",
+                               marker={"symbol": "diamond", "size": 14, "color": "#7b3294",
+                                       "line": {"width": 2, "color": "#ffffff"}})
     # Two lines: in a half-width column one line of "Training vs validation: CNN 32-32 k3 p1 d128 [key]" was cut.
     claimed = f" ({t('claimed_by_file')})" if record.origin == "imported" else ""
     figure.update_layout(title={"text": f"{t('train_vs_val_title')}<br>{run_label(record.run)}{claimed}",

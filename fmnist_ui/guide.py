@@ -40,14 +40,18 @@ class Step:
 
 
 FAST = PRESETS[DEFAULT_PRESET]
+MLP = mlp_vs_cnn(FAST.train)[0]  # the MLP the notebook starts from, on the CNN's recipe
+LOOKED_IMAGE = 0  # the ankle boot both notebooks open with
 STEPS: tuple[Step, ...] = (
-    Step("mlp", (mlp_vs_cnn(FAST.train)[0],)),
-    Step("cnn", (FAST, mlp_vs_cnn(FAST.train)[0])),
+    Step("convolution", ()),
+    Step("mlp", (MLP,)),
+    Step("cnn", (FAST, MLP)),
     Step("maps", (FAST,), images=(0, 7, 26)),
     Step("shoes", (FAST,), images=(23, 24, 25, 26, 27, 28)),
     Step("filters", tuple(grid_cnn(filters, 2) for filters in (16, 32, 64)), compare=True),
     Step("layers", tuple(grid_cnn(32, layers) for layers in (1, 2, 3)), compare=True),
     Step("overfitting", (PRESETS["overfitting"],)),
+    Step("looked", (FAST, MLP), images=(LOOKED_IMAGE,)),
 )
 
 
@@ -63,9 +67,10 @@ def go_to(position: int) -> None:
     """Button callback: open step `position` (1-based) and set the Build & train widgets to its model, unless a
     teacher's lesson (a code, or locked controls) decides the model."""
     st.session_state[keys.GUIDE_STEP] = position
-    if st.session_state.get(keys.LESSON_CODE) or any(is_locked(control) for control in CONTROLS):
+    runs = STEPS[position - 1].runs
+    if not runs or st.session_state.get(keys.LESSON_CODE) or any(is_locked(control) for control in CONTROLS):
         return
-    st.session_state.update(spec_to_state(STEPS[position - 1].runs[0]))
+    st.session_state.update(spec_to_state(runs[0]))
     st.session_state[keys.SPEC_LINK_APPLIED] = True  # the step's model wins over the one the link opened with
 
 
@@ -167,8 +172,12 @@ def notice(step: Step, records: list[RunRecord], right: list[bool]) -> str:
         return t("guide_mlp_notice", acc=best[0], wrong=(1 - best[0]) * 100)
     if step.name == "cnn":
         return t("guide_cnn_notice", cnn=best[0], mlp=best[1], fewer=1 - (1 - best[0]) / (1 - best[1]))
-    if step.name in ("maps", "shoes"):
-        return t(f"guide_{step.name}_notice", right=sum(right), total=len(right))
+    if step.name == "maps":
+        return maps_notice(records[0], step.images, right)
+    if step.name == "shoes":
+        return shoes_notice(records[0], right)
+    if step.name == "looked":
+        return looked_notice(records)
     if step.name in ("filters", "layers"):
         top = max(records, key=lambda record: record.best.val_acc)
         return t(f"guide_{step.name}_notice", best=run_label(top.run), acc=top.best.val_acc,
@@ -176,13 +185,116 @@ def notice(step: Step, records: list[RunRecord], right: list[bool]) -> str:
     record = records[0]
     lowest = min(record.history, key=lambda metrics: metrics.val_loss)
     stop = early_stopping(record.history)
-    return t("guide_overfitting_notice", low_epoch=lowest.epoch, low=lowest.val_loss, final=record.final.val_loss,
+    text = t("guide_overfitting_notice", low_epoch=lowest.epoch, low=lowest.val_loss, final=record.final.val_loss,
              train=record.final.train_acc, val=record.final.val_acc,
              stopped=stop.stopped_after if stop else record.final.epoch)
+    best = record.best
+    if best.epoch != lowest.epoch:  # the chart marks both: say why they differ, with the numbers on it
+        text += " " + t("guide_overfitting_disagree", best_epoch=best.epoch, best=best.val_acc,
+                        low_epoch=lowest.epoch, low_acc=lowest.val_acc)
+    return text
+
+
+def maps_notice(record: RunRecord, images: tuple[int, ...], right: list[bool]) -> str:
+    """Which first-layer filters respond most to each image, and which of them images of one class share: the
+    grids on screen, in words."""
+    from fmnist_core.images import strongest_filters
+
+    model = state.checkpoint(record.key, saved_epochs_of(record)).model
+    data = state.dataset()
+    names = class_names(current_language())
+    _, maps = feature_maps(model, as_input(data.test_images[list(images)]))
+    first = model.conv_layers[0].name
+    strongest = {index: {channel for channel, _, _ in strongest_filters(maps[first][position], count=4)}
+                 for position, index in enumerate(images)}
+    labels = {index: int(data.test_labels[index]) for index in images}
+    pairs = [(a, b) for a in images for b in images if a < b and labels[a] == labels[b]]
+    text = t("guide_maps_notice", right=sum(right), total=len(right))
+    if pairs:
+        a, b = pairs[0]
+        shared = sorted(strongest[a] & strongest[b])
+        others = sorted(set().union(*(strongest[index] for index in images if labels[index] != labels[a])))
+        text += " " + (t("guide_maps_shared", a=a, b=b, label=names[labels[a]], layer=layer_label(first, "conv"),
+                         filters=", ".join(f"#{channel}" for channel in shared),
+                         others=", ".join(f"#{channel}" for channel in others)) if shared
+                       else t("guide_maps_none_shared", a=a, b=b, label=names[labels[a]]))
+    return text
+
+
+def shoes_notice(record: RunRecord, right: list[bool]) -> str:
+    """What the six images showed, from the answers on screen: which were missed and as what."""
+    step = next(step for step in STEPS if step.name == "shoes")
+    names = class_names(current_language())
+    data = state.dataset()
+    epoch = saved_epochs_of(record)
+    misses = []
+    for index, correct in zip(step.images, right, strict=True):
+        if not correct:
+            predicted, probability, _ = image_answer(record.key, epoch, index, current_language())
+            misses.append(t("guide_shoes_miss", index=index, true=names[int(data.test_labels[index])],
+                            predicted=predicted, probability=probability))
+    if not misses:
+        return t("guide_shoes_all_right", total=len(right))
+    return t("guide_shoes_notice", right=sum(right), total=len(right), misses="; ".join(misses))
+
+
+def looked_heat(record: RunRecord, method: str) -> tuple:
+    """(heat map, top class) of a step's run on LOOKED_IMAGE, for the class it predicts."""
+    from .heatmap_view import heat_of
+
+    epoch = saved_epochs_of(record)
+    model = state.checkpoint(record.key, epoch).model
+    image = state.dataset().test_images[LOOKED_IMAGE]
+    probabilities, _ = feature_maps(model, as_input(image[None]))
+    top = int(probabilities[0].argmax())
+    return heat_of(record.key, epoch, model, method, image, top), top
+
+
+def looked_notice(records: list[RunRecord]) -> str:
+    from fmnist_core.saliency import heat_summary
+
+    (cnn_region, cnn_area), (mlp_region, mlp_area) = (heat_summary(looked_heat(record, "occlusion")[0])
+                                                      for record in records)
+    return t("guide_looked_notice", cnn_region=t(f"region_{cnn_region}"), cnn_area=cnn_area,
+             mlp_region=t(f"region_{mlp_region}"), mlp_area=mlp_area)
+
+
+def looked_cards(records: list[RunRecord]) -> None:
+    """The CNN's and the MLP's heat maps on the same image (occlusion for both, Grad-CAM for the CNN)."""
+    from .heatmap_view import show_heat
+
+    names = class_names(current_language())
+    image = state.dataset().test_images[LOOKED_IMAGE]
+    columns = st.container(key="wrap_guide_looked").columns(3)
+    for column, (record, method) in zip(columns, ((records[0], "occlusion"), (records[0], "gradcam"),
+                                                  (records[1], "occlusion")), strict=True):
+        heat, top = looked_heat(record, method)
+        show_heat(column, image, heat, f"{run_label(record.run)} · {t(f'looked_{method}')}", names[top])
+
+
+def convolution_step() -> None:
+    """The first step: the notebook's 3×3 patch over its 5×5 image, stepped by the student; the notice says what
+    the numbers on screen show."""
+    from fmnist_core.convolution import CLASSIC_KERNELS, TOY_IMAGE
+
+    from .convolution_view import conv_stepper, stepper_settings
+
+    padding, stride = stepper_settings("guide_conv")
+    kernel = CLASSIC_KERNELS["vertical_edges"]
+    st.caption(t("guide_convolution_kernel"))
+    output = conv_stepper(TOY_IMAGE, kernel, padding, stride, key=f"guide_conv_{padding}_{stride}")
+    largest = int(output.abs().argmax())
+    row, column = divmod(largest, output.shape[1])
+    st.success(t("guide_convolution_notice", rows=output.shape[0], columns=output.shape[1],
+                 size=TOY_IMAGE.shape[0], value=float(output[row, column]), row=row + 1, column=column + 1))
+    st.page_link("app_pages/convolution.py", label=t("guide_open_convolution"), icon=":material/grid_on:")
 
 
 def step_results(step: Step, was_active: bool) -> None:
     """The step's results when its runs are there; else their progress, or a button that trains them."""
+    if step.name == "convolution":
+        convolution_step()
+        return
     records = records_of(step)
     active = [record for record in records if record is not None and record.status in ACTIVE]
     if active:
@@ -200,6 +312,8 @@ def step_results(step: Step, was_active: bool) -> None:
             columns = st.columns(len(records))
             for column, record in zip(columns, records, strict=True):
                 column.metric(run_label(record.run), percent(record.best.val_acc, 2), border=True)
+        elif step.name == "looked":
+            looked_cards(records)
         elif step.images:
             right = image_cards(records[0], step.images, with_maps=step.name == "maps")
         elif step.compare:

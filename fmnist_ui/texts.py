@@ -67,16 +67,22 @@ TEXTS: dict[str, str] = {
     "guide_maps_what": "Test images 0, 7 and 26, as in the notebook: under each, what every filter of each conv layer "
                        "produced (bright = strong response).",
     "guide_maps_question": "Images 7 and 26 are both shirts. Do the same filters light up for both? And for the boot?",
-    "guide_maps_notice": "The model gets {right} of these {total} right. Filters that light up for both shirts (same "
-                         "square in both grids) respond to shirt-like shapes; the boot lights up others. The second "
-                         "layer's maps are smaller and more abstract: they combine the first layer's.",
+    "guide_maps_notice": "The model gets {right} of these {total} right. The second layer's maps are smaller and "
+                         "more abstract: they combine the first layer's.",
+    "guide_maps_shared": "In {layer}, filters {filters} are among the four strongest for both #{a} and #{b} "
+                         "({label}): they respond to what the two have in common. The other image's strongest are "
+                         "{others}.",
+    "guide_maps_none_shared": "#{a} and #{b} are both {label}, yet no filter is among the four strongest for both: "
+                              "the model tells them apart by different details.",
     "guide_shoes_title": "The shoes among images 23 to 28",
     "guide_shoes_what": "Six test images in a row; two are ankle boots. The model's answer and its confidence are "
                         "under each one.",
     "guide_shoes_question": "Which of these will the model get wrong, and which class will it confuse it with?",
-    "guide_shoes_notice": "{right} of {total} right. Shoes are the easy classes (their outline is unlike any "
-                          "garment); shirts, T-shirts, pullovers and coats are the ones that get mixed up. Explore's "
-                          "Mistakes view shows which classes the model confuses most.",
+    "guide_shoes_notice": "{right} of {total} right. Missed: {misses}. Explore's Mistakes view shows which classes "
+                          "this model confuses most over all 10,000 test images.",
+    "guide_shoes_miss": "#{index}, a {true}, taken for a {predicted} ({probability:.0%} sure)",
+    "guide_shoes_all_right": "All {total} right, even the two ankle boots. Explore's Mistakes view shows which "
+                             "classes this model does confuse over all 10,000 test images.",
     "guide_filters_title": "16, 32 or 64 filters",
     "guide_filters_what": "The notebook's first exercise: change 32 filters to 16 or 64 in both conv layers. "
                           "Everything else stays the same.",
@@ -94,7 +100,13 @@ TEXTS: dict[str, str] = {
     "guide_overfitting_what": "The last exercise: train for 20 epochs with a constant learning rate and compare "
                               "training with validation. Training accuracy measures the images the model learns from; "
                               "validation, images it has never seen.",
-    "guide_overfitting_question": "After which epoch does the model stop getting better on images it has never seen?",
+    "guide_overfitting_question": "After which epoch does the validation loss (how wrong the model is on images it has "
+                                  "never seen) stop falling?",
+    "guide_overfitting_disagree": "Validation accuracy peaks later, at epoch {best_epoch} ({best:.1%}; "
+                                  "{low_acc:.1%} at epoch {low_epoch}): both are marked on the chart. Accuracy only "
+                                  "counts right answers; loss also counts how sure the model is. After epoch "
+                                  "{low_epoch} it still gets about as many right, but it is more and more sure of its "
+                                  "wrong answers, so the loss rises.",
     "guide_overfitting_notice": "Validation loss is lowest at epoch {low_epoch} ({low:.3f}) and rises to {final:.3f}, "
                                 "while training accuracy keeps climbing to {train:.1%} (validation {val:.1%}): the "
                                 "model memorises its training images. Early stopping would have ended after epoch "
@@ -234,7 +246,8 @@ TEXTS: dict[str, str] = {
     "val_acc": "validation (test set)",
     "train_loss": "training loss",
     "val_loss": "validation loss",
-    "best_epoch": "best validation",
+    "best_epoch": "best validation accuracy",
+    "lowest_loss_epoch": "lowest validation loss",
     "gap": "train − validation gap",
     "probability": "Probability",
     "probabilities_caption": "How sure the model is of each class",
@@ -287,6 +300,7 @@ TEXTS: dict[str, str] = {
     "tab_maps": "Feature maps",
     "tab_compare": "Compare images",
     "tab_errors": "Mistakes",
+    "tab_looked": "Where it looked",
     "view": "View",
     "errors_intro": "Each cell counts test images of one true class (row) predicted as a class (column); the diagonal "
                     "is correct. Choose a true and a predicted class on the right to see those images, then click one "
@@ -446,6 +460,107 @@ TEXTS: dict[str, str] = {
     "control_optimizer": "Optimizer",
     "control_lr": "Learning rate",
     "control_advanced": "Advanced settings",
+    # what a convolution is (app_pages/convolution.py, fmnist_ui/convolution_view.py; the lesson's first step)
+    "page_convolution": "What is a convolution?",
+    "conv_intro": "A convolution slides a small grid of numbers, the **kernel** (or filter), over an image. At each "
+                  "position it multiplies the nine pixels under it by the kernel's nine numbers and adds the "
+                  "products: that sum is one pixel of the output. A CNN learns its kernels' numbers while it trains.",
+    "conv_kernel": "Kernel",
+    "kernel_identity": "Identity (changes nothing)",
+    "kernel_vertical_edges": "Vertical edges",
+    "kernel_horizontal_edges": "Horizontal edges",
+    "kernel_sharpen": "Sharpen",
+    "kernel_blur": "Blur",
+    "kernel_emboss": "Emboss",
+    "kernel_custom": "Type your own nine numbers",
+    "kernel_learned": "A filter a trained model learned",
+    "conv_cell": "Row {row}, column {column}",
+    "conv_no_learned": "No CNN has been trained on this server yet: here are vertical edges instead.",
+    "conv_filter_number": "Filter of the first conv layer",
+    "conv_closest": "Closest classic kernel: {kernel} (similarity {similarity:.0%}).",
+    "conv_closest_opposite": "Closest classic kernel: the opposite of {kernel} (similarity {similarity:.0%}).",
+    "conv_learned_name": "learned filter #{number}",
+    "conv_previous": "Previous",
+    "conv_next": "Next",
+    "conv_play": "Play",
+    "conv_pause": "Pause",
+    "conv_position": "Kernel position",
+    "conv_input_caption": "Input {rows}×{columns} ({zeros} ring(s) of padded zeros in grey; the window in yellow)",
+    "conv_kernel_caption": "Kernel {size}×{size}",
+    "conv_products_caption": "The nine products",
+    "conv_output_caption": "Output {rows}×{columns} (the pixel just written in green)",
+    "conv_step_text": "Position {position} of {count}: the window's nine products add up to **{total}**, written to "
+                      "row {row}, column {column} of the output.",
+    "conv_stride": "Stride",
+    "conv_step_title": "Step by step",
+    "conv_source": "Pixels",
+    "conv_source_toy": "The notebook's 5×5 image",
+    "conv_source_test": "A 7×7 piece of a test image",
+    "conv_source_drawing": "A 7×7 piece of your drawing",
+    "conv_no_drawing": "Draw or upload a picture in Explore first; until then, the toy image.",
+    "conv_go_draw": "Draw a garment in Explore",
+    "conv_toy_help": "Ones and zeros, like the notebook's animation: a small T.",
+    "conv_test_image": "Test image number",
+    "conv_test_image_is": "Test image #{index}: {label}.",
+    "conv_crop_top": "Piece's top row",
+    "conv_crop_left": "Piece's left column",
+    "conv_crop_help": "Pixels as whole numbers from 0 (black) to 9 (white), so you can check the sums by hand.",
+    "conv_kernel_too_big": "This kernel is {size}×{size}: larger than the piece of image. Choose a 3×3 kernel.",
+    "conv_pool_title": "Then a 2×2 max-pool",
+    "conv_pool_intro": "After the convolution, ReLU turns negative numbers into 0; then a 2×2 max-pool keeps the "
+                       "largest number of each 2×2 window: the map gets four times smaller and keeps the strongest "
+                       "responses.",
+    "conv_pool_too_small": "The output is smaller than 2×2: nothing to pool.",
+    "conv_pool_input_caption": "After ReLU, {rows}×{columns} (the window in yellow)",
+    "conv_pool_output_caption": "Max-pooled, {rows}×{columns}",
+    "conv_pool_step_text": "Window {position} of {count}: of {values} the largest, **{largest}**, goes on.",
+    "effect_title": "What a filter does to a whole image",
+    "effect_intro": "The same kernel over a full 28×28 image: bright where the image matches the kernel's pattern. "
+                    "A CNN's first layer does this with each of its filters.",
+    "effect_use_drawing": "Use my drawing",
+    "effect_image": "Image {size}×{size}",
+    "effect_image_alt": "The image the filter is applied to.",
+    "effect_convolved": "Convolution {size}×{size}",
+    "effect_relu": "After ReLU {size}×{size}",
+    "effect_pooled": "After max-pool {size}×{size}",
+    "effect_convolved_alt": "The image convolved with {kernel}: {size}×{size} pixels, bright where it matches.",
+    "effect_relu_alt": "The convolution after ReLU ({kernel}): {size}×{size}, negatives set to zero.",
+    "effect_pooled_alt": "After a 2×2 max-pool ({kernel}): {size}×{size}, the strongest responses kept.",
+    "conv_go_train": "Now train a CNN that learns its own kernels",
+    "guide_convolution_title": "What is a convolution?",
+    "guide_convolution_what": "Before any model: a 3×3 kernel that finds vertical edges slides over the notebook's 5×5 "
+                              "image. Step it with Next or Play and watch each output pixel being written.",
+    "guide_convolution_question": "With padding none, how big is the output? And with same?",
+    "guide_convolution_kernel": "Kernel: vertical edges (positive on the left, negative on the right).",
+    "guide_convolution_notice": "The {size}×{size} image gives a {rows}×{columns} output here. The strongest response, "
+                                "{value:g}, is at row {row}, column {column}: where the kernel's pattern and the "
+                                "image's edge line up. Switch padding to see the other size.",
+    "guide_open_convolution": "Try other kernels and images on What is a convolution?",
+    "guide_looked_title": "Where did the model look?",
+    "guide_looked_what": "Hide a small square of the image and see how much the model's answer drops: where it "
+                         "drops most is where the model looked (occlusion). Grad-CAM asks the CNN's last conv layer "
+                         "the same. The MLP, on the same image, for comparison.",
+    "guide_looked_question": "Will the CNN and the MLP look at the same part of the boot?",
+    "guide_looked_notice": "The CNN's heat is at the {cnn_region}, half of it on {cnn_area:.0%} of the image; the "
+                           "MLP's is at the {mlp_region}, half of it on {mlp_area:.0%}.",
+    "guide_open_looked": "Open this image in Explore (any class, any run)",
+    # where the model looked (fmnist_ui/heatmap_view.py)
+    "looked_intro": "Bright where the pixels mattered for the chosen class: hiding them (occlusion) or the last conv "
+                    "layer's maps (Grad-CAM) change the answer most there.",
+    "looked_class": "For the class",
+    "looked_class_option": "{label} ({probability:.0%})",
+    "looked_method": "Method",
+    "looked_occlusion": "Occlusion",
+    "looked_gradcam": "Grad-CAM",
+    "looked_no_gradcam": "Grad-CAM needs conv layers: this model has none.",
+    "looked_occlusion_help": "A grey 6×6 square is slid over the image; the brighter a pixel, the more hiding it "
+                             "lowered the class's probability.",
+    "looked_gradcam_help": "The last conv layer's maps, each weighted by how much the class's score depends on it.",
+    "looked_compare": "Beside it, the same image for",
+    "looked_compare_none": "no other run",
+    "heat_alt": "Heat map of {model} for {label}: the heat is at the {region}; half of it covers {area:.0%} of the "
+                "image.",
+    "heat_caption": "Heat at the {region}; half of it on {area:.0%} of the image.",
     # class board
     "board_intro": "Every model trained or opened on this server by students in no class since the board was last "
                    "cleared. **Your** runs are the big stars. Which architectures reach the top with the fewest "
