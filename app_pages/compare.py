@@ -31,10 +31,11 @@ for record in records:
         t("col_model"): run_label(record.run),
         t("col_params"): record.params,
         t("col_epochs"): len(record.history),
-        t("col_best_val"): best.val_acc * 100 if best else None,
-        t("col_final_val"): final.val_acc * 100 if final else None,
-        t("col_final_train"): final.train_acc * 100 if final else None,
-        t("col_sec_epoch"): record.total_seconds / len(record.history) if record.history else None,
+        # NaN, not None, for a run without epochs: a number column stays numeric (None showed as "None")
+        t("col_best_val"): best.val_acc * 100 if best else float("nan"),
+        t("col_final_val"): final.val_acc * 100 if final else float("nan"),
+        t("col_final_train"): final.train_acc * 100 if final else float("nan"),
+        t("col_sec_epoch"): record.total_seconds / len(record.history) if record.history else float("nan"),
         t("col_total"): record.total_seconds,
         t("col_device"): (record.device or "").upper(),
         t("col_status"): t("status_name_" + record.status),
@@ -63,9 +64,10 @@ if selected:
         column_heading(t("scatter_title"))
         charts.show(charts.accuracy_vs_time(selected, title=""), key="scatter")
     columns = st.columns(2)
+    styles = charts.run_styles(selected)
     for position, record in enumerate(selected):
         column = columns[position % 2]
-        charts.show(charts.train_vs_validation(record), key=f"gap_{record.key}", where=column)
+        charts.show(charts.train_vs_validation(record, styles[record.key]), key=f"gap_{record.key}", where=column)
         best, final = record.best, record.final
         stop = early_stopping(record.history)
         kept = next((metrics for metrics in record.history if stop and metrics.epoch == stop.kept_epoch), None)

@@ -24,12 +24,12 @@ TOY_IMAGE = torch.tensor([[0, 0, 0, 0, 0],
 
 # Kernels every image-processing course shows, in the order a lesson meets them. (k, k) each.
 CLASSIC_KERNELS: dict[str, torch.Tensor] = {
-    "identity": torch.tensor([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=torch.float32),
     "vertical_edges": torch.tensor([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=torch.float32),  # Sobel
     "horizontal_edges": torch.tensor([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], dtype=torch.float32),
     "sharpen": torch.tensor([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=torch.float32),
     "blur": torch.full((3, 3), 1 / 9),
     "emboss": torch.tensor([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], dtype=torch.float32),
+    "identity": torch.tensor([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=torch.float32),
 }
 CUSTOM_KERNEL_RANGE = (-9.0, 9.0)  # what a student may type into each of the nine cells
 

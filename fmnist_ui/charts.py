@@ -38,6 +38,18 @@ def run_style(position: int) -> dict:
     """Colour, dash and marker of the run at `position` of a selection: the same on every chart of a page."""
     return {"color": RUN_COLORS[position % len(RUN_COLORS)], "dash": RUN_DASHES[position % len(RUN_DASHES)],
             "symbol": RUN_SYMBOLS[position % len(RUN_SYMBOLS)]}
+
+
+def run_styles(records: list[RunRecord]) -> dict[str, dict]:
+    """Each run's style, by run and not by the order it was picked in: runs are numbered oldest first, so a run
+    keeps its colour whichever order a student selects them in, on every chart of the page."""
+    ordered = sorted(records, key=lambda record: (record.created_at, record.key))
+    return {record.key: run_style(position) for position, record in enumerate(ordered)}
+
+
+def translucent(colour: str, alpha: float) -> str:
+    red, green, blue = (int(colour[index:index + 2], 16) for index in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
 BEST_MARKER = {"symbol": "circle-open", "size": 20, "color": "#2ca02c", "line": {"width": 3}}
 
 
@@ -88,17 +100,21 @@ def curves(record: RunRecord) -> go.Figure:
     return _layout(figure, 380)
 
 
-def train_vs_validation(record: RunRecord) -> go.Figure:
-    """The overfitting view: both accuracies, the gap between them shaded, the best epoch marked."""
+def train_vs_validation(record: RunRecord, style: dict | None = None) -> go.Figure:
+    """The overfitting view: both accuracies in the run's own colour (validation solid, training dashed: colours
+    mean runs on every chart), the gap between them shaded, the best epoch marked."""
+    style = style or run_style(0)
     epochs = [metrics.epoch for metrics in record.history]
     train = [metrics.train_acc for metrics in record.history]
     val = [metrics.val_acc for metrics in record.history]
     figure = go.Figure()
-    figure.add_scatter(x=epochs, y=val, name=t("val_acc"), mode="lines+markers", line={"color": VAL_COLOR})
-    figure.add_scatter(x=epochs, y=train, name=t("train_acc"), mode="lines+markers", line={"color": TRAIN_COLOR},
-                       fill="tonexty", fillcolor="rgba(255,160,0,0.25)")
+    figure.add_scatter(x=epochs, y=val, name=t("val_acc"), mode="lines+markers",
+                       line={"color": style["color"], "width": 3}, marker={"symbol": style["symbol"], "size": 8})
+    figure.add_scatter(x=epochs, y=train, name=t("train_acc"), mode="lines+markers",
+                       line={"color": style["color"], "dash": "dash", "width": 2}, marker={"symbol": "circle-open"},
+                       fill="tonexty", fillcolor=translucent(style["color"], 0.18))
     figure.add_scatter(x=[None], y=[None], name=t("gap"), mode="markers",
-                       marker={"color": "rgba(255,160,0,0.5)", "symbol": "square", "size": 14})
+                       marker={"color": translucent(style["color"], 0.4), "symbol": "square", "size": 14})
     stop = early_stopping(record.history)
     if stop is not None:
         figure.add_vline(x=stop.stopped_after + 0.5, line_dash="dot", line_color="#7f7f7f",
@@ -127,9 +143,10 @@ def train_vs_validation(record: RunRecord) -> go.Figure:
 def validation_overlay(records: list[RunRecord], names: list[str] | None = None, title: str | None = None) -> go.Figure:
     """Validation curves of several runs; `title` None gives the default title, "" none (a heading above it)."""
     figure = go.Figure()
+    styles = run_styles(records)
     for position, record in enumerate(records):
         name = names[position] if names else run_label(record.run)
-        style = run_style(position)
+        style = styles[record.key]
         figure.add_scatter(x=[m.epoch for m in record.history], y=[m.val_acc for m in record.history],
                            name=name, mode="lines+markers", marker={"size": 9, "symbol": style["symbol"]},
                            line={"color": style["color"], "dash": style["dash"], "width": 3})
@@ -143,10 +160,11 @@ def validation_overlay(records: list[RunRecord], names: list[str] | None = None,
 def accuracy_vs_time(records: list[RunRecord], title: str | None = None) -> go.Figure:
     """Final validation accuracy against training time, one labelled point per run; `title` as above."""
     figure = go.Figure()
-    for position, record in enumerate(records):  # positions as in validation_overlay: the same run, the same style
+    styles = run_styles(records)  # as in validation_overlay: the same run, the same style
+    for record in records:
         if record.final is None:
             continue
-        style = run_style(position)
+        style = styles[record.key]
         figure.add_scatter(x=[record.total_seconds], y=[record.final.val_acc], mode="markers",
                            name=run_label(record.run),
                            marker={"size": 14, "color": style["color"], "symbol": style["symbol"]},

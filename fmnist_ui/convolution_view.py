@@ -19,7 +19,7 @@ from fmnist_core.convolution import (
     padded,
     pool_steps,
 )
-from fmnist_core.images import digit_image, feature_grid, png_bytes
+from fmnist_core.images import digit_image, png_bytes, tile_grid
 from fmnist_core.specs import PADDING_MODES, padding_for
 from fmnist_core.storage import app_home, saved_epochs
 
@@ -221,13 +221,13 @@ def effect_view(image_uint8: torch.Tensor, kernel: torch.Tensor, kernel_name: st
     image = image_uint8.float() / 255
     effect = filter_effect(image, kernel)
     columns = st.columns(4)
-    columns[0].image(png_bytes(digit_image(image_uint8, 140)), width=140,
+    columns[0].image(png_bytes(digit_image(image_uint8, 140)), width=140, output_format="PNG",
                      caption=t("effect_image", size=image.shape[-1]), alt=t("effect_image_alt"))
     stages = (("effect_convolved", effect.convolved), ("effect_relu", effect.rectified),
               ("effect_pooled", effect.pooled))
     for column, (name, values) in zip(columns[1:], stages, strict=True):
-        shifted = values - values.min() if name == "effect_convolved" else values  # negatives show dark, not cut
-        grid = feature_grid(shifted.unsqueeze(0), columns=1, cell=140)
+        low = float(values.min()) if name == "effect_convolved" else 0.0  # negatives show dark, not cut
+        grid = tile_grid(values.unsqueeze(0), 1, 140, low, max(float(values.max()), low + 1e-6))
         side = values.shape[-1]
-        column.image(png_bytes(grid), width=140, caption=t(name, size=side),
+        column.image(png_bytes(grid), width=140, caption=t(name, size=side), output_format="PNG",
                      alt=t(f"{name}_alt", kernel=kernel_name, size=side))

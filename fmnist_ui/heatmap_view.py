@@ -37,7 +37,8 @@ def heat_alt(model_name: str, class_name: str, heat: torch.Tensor) -> str:
 
 def show_heat(column, image_uint8: torch.Tensor, heat: torch.Tensor, title: str, class_name: str) -> None:
     column.markdown(f"**{title}**")
-    column.image(png_bytes(heat_overlay(image_uint8, heat)), width=224, alt=heat_alt(title, class_name, heat))
+    column.image(png_bytes(heat_overlay(image_uint8, heat)), width=224, output_format="PNG",
+                 alt=heat_alt(title, class_name, heat))
     region, area = heat_summary(heat)
     column.caption(t("heat_caption", region=t(f"region_{region}"), area=area))
 

@@ -118,11 +118,13 @@ def preset_buttons() -> None:
     if is_hidden("presets"):
         return
     st.caption(t("presets"))
+    names = list(PRESETS)
     with st.container(key="wrap_presets"):  # wraps to fewer columns on a tablet (see fmnist_ui/shell.py)
-        columns = st.columns(3)
-        for position, name in enumerate(PRESETS):
-            columns[position % 3].button(t(f"preset_{name}"), key=f"preset_{name}", on_click=load_preset,
-                                         args=(name,), width="stretch", disabled=is_locked("presets"))
+        # a row of columns at a time: stacked on a phone, and in Tab order, the presets keep their reading order
+        for start in range(0, len(names), 3):
+            for column, name in zip(st.columns(3), names[start:start + 3], strict=False):
+                column.button(t(f"preset_{name}"), key=f"preset_{name}", on_click=load_preset, args=(name,),
+                              width="stretch", disabled=is_locked("presets"))
 
 
 def _nearest(value, choices):

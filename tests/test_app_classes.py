@@ -211,9 +211,9 @@ def test_the_guided_lesson_leaves_the_model_to_a_teachers_lesson():
     teacher = teacher_app()
     teacher.multiselect(key="teacher_lock").set_value(["filters"]).run()
     code = create_class(teacher)
-    student = app(query={"c": code, "step": "5"})
+    student = app(query={"c": code, "step": "6"})
     student.switch_page("app_pages/lesson.py").run()
-    assert student.subheader[0].value.startswith("5. ")
+    assert student.subheader[0].value.startswith("6. ")
     assert student.session_state["filters_1"] == 32  # the lesson's 32 filters, not the step's 16
 
 

@@ -18,25 +18,35 @@ def lesson(**kwargs):
 
 
 def test_the_lesson_opens_at_the_linked_step_and_keeps_its_progress_in_the_link():
-    at = lesson(query={"step": "5"})
-    assert at.subheader[0].value == "5. 16, 32 or 64 filters"
-    assert at.query_params["step"] == "5"
+    at = lesson(query={"step": "6"})
+    assert at.subheader[0].value == "6. 16, 32 or 64 filters"
+    assert at.query_params["step"] == "6"
     assert at.session_state["filters_1"] == 16  # the step set the Build & train widgets to its model
     at.button(key="guide_next").click().run()
-    assert at.subheader[0].value == "6. Remove or add a conv layer" and at.query_params["step"] == "6"
+    assert at.subheader[0].value == "7. Remove or add a conv layer" and at.query_params["step"] == "7"
     at.switch_page("app_pages/train.py").run()
-    assert at.query_params["step"] == "6"  # a reload on another page still resumes the lesson there
+    assert at.query_params["step"] == "7"  # a reload on another page still resumes the lesson there
     for bad in ("0", "99", "x", "٣"):
         assert lesson(query={"step": bad}).subheader[0].value.startswith("1. ")
 
 
-def test_a_step_whose_runs_are_missing_trains_them_from_its_button(isolated_home):
+def test_the_lesson_begins_with_a_convolution_the_student_steps_through():
     at = lesson(query={"step": "1"})
+    assert at.subheader[0].value == "1. What is a convolution?"
+    assert "Position 1 of 9" in "\n".join(element.value for element in at.markdown)
+    at.radio(key="guide_conv_padding").set_value("same").run()
+    assert "gives a 5×5 output" in at.success[0].value  # the notice reads the numbers on screen
+    at.button(key="guide_conv_same_1_forward").click().run()
+    assert "Position 2 of 25" in "\n".join(element.value for element in at.markdown)
+
+
+def test_a_step_whose_runs_are_missing_trains_them_from_its_button(isolated_home):
+    at = lesson(query={"step": "2"})
     assert "needs 1 run(s)" in at.info[1].value
     at.button(key="guide_train_mlp").click().run()
-    [run] = STEPS[0].runs
+    [run] = STEPS[1].runs
     assert state.store().get(run.key).status in ("queued", "running")
-    assert not missing_runs(STEPS[0])
+    assert not missing_runs(STEPS[1])
     state.job_manager().cancel(run.key, who="teacher", teacher_of="")
 
 
@@ -58,9 +68,15 @@ def test_every_step_answers_from_the_cache_and_says_what_to_notice(isolated_home
         assert any(character.isdigit() for character in notice)
         if step.name == "overfitting":
             assert "Validation loss is lowest at epoch" in notice
-        if step.images:
+        if step.name == "looked":
+            assert "The CNN's heat is at the" in notice and "the MLP's is at the" in notice
+        elif step.images:
             answers = [element.value for element in at.markdown if "the model says" in element.value]
             assert [answer.split("**")[1] for answer in answers] == [f"#{index}" for index in step.images]
+            if step.name == "shoes":  # the notice names exactly the images marked wrong on screen
+                missed = [answer.split("**")[1] for answer in answers if answer.endswith("✗")]
+                assert all(f"{number}, a" in notice for number in missed)
+                assert ("Missed:" in notice) == bool(missed)
         if position < len(STEPS):
             at.button(key="guide_next").click().run()
             assert not at.exception
