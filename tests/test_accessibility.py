@@ -4,12 +4,25 @@ import pytest
 from test_browser import CHROMIUM, LAUNCH_ARGS, server, wait_for_app_idle  # noqa: F401  (server is a fixture)
 
 from conftest import ARTIFACTS, tiny_cnn_run, tiny_mlp_run
+from fmnist_ui.i18n import LANGUAGES
 
 pytestmark = [pytest.mark.browser]
 
 SIZES = {"phone": (390, 844), "tablet": (820, 1180), "projector": (1024, 768), "laptop": (1366, 768)}
-PAGES = {"train": "", "lesson": "lesson", "explore": "explore", "pair": "pair", "compare": "compare", "board": "board"}
-EXPLORE_VIEWS = {"en": ("Compare images", "Mistakes"), "es": ("Comparar imágenes", "Errores")}
+PAGES = {"train": "", "lesson": "lesson", "convolution": "convolution", "explore": "explore", "pair": "pair",
+         "compare": "compare", "board": "board"}
+
+
+def text_in(lang: str, key: str) -> str:
+    """A text of the app as a student reading `lang` sees it."""
+    from fmnist_ui.i18n import translations
+    from fmnist_ui.texts import TEXTS
+
+    return translations(lang).pgettext(key, TEXTS[key])
+
+
+def explore_views(lang: str) -> list[str]:
+    return [text_in(lang, f"tab_{view}") for view in ("compare", "errors", "looked")]
 
 
 @pytest.fixture
@@ -67,7 +80,7 @@ def open_page(browser, server_url, query, size):
     return page
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_page_and_view_has_no_serious_accessibility_violation(server, trained, lang):  # noqa: F811
     from playwright.sync_api import sync_playwright
 
@@ -84,7 +97,7 @@ def test_every_page_and_view_has_no_serious_accessibility_violation(server, trai
             found[name] = serious(page)
             assert page.evaluate("document.documentElement.lang") == lang
             if name == "explore":
-                for view in EXPLORE_VIEWS[lang]:
+                for view in explore_views(lang):
                     page.get_by_text(view, exact=True).click()
                     wait_for_app_idle(page)
                     page.wait_for_timeout(500)
@@ -97,9 +110,9 @@ def test_every_page_and_view_has_no_serious_accessibility_violation(server, trai
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_screenshots_at_the_classroom_screen_sizes(server, trained, size):  # noqa: F811
-    """Build & train and Explore (image #7 chosen) at each size, in both languages, into test-artifacts/screens:
-    look at them. Checks what a screenshot can: no text wider than the page, the prediction in view after the
-    click."""
+    """Build & train, the convolution page and Explore (image #7 chosen) at each size, in every language, into
+    test-artifacts/screens: look at them. Checks what a screenshot can: no text wider than the page, the
+    prediction in view after the click."""
     from playwright.sync_api import expect, sync_playwright
 
     from fmnist_ui.share import encode_run
@@ -109,15 +122,17 @@ def test_screenshots_at_the_classroom_screen_sizes(server, trained, size):  # no
     folder.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        for lang in ("en", "es"):
-            page = open_page(browser, server, f"?spec={encode_run(cnn)}&lang={lang}", size)
-            page.screenshot(path=str(folder / f"{size}-{lang}-train.png"))
-            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-            page.close()
+        for lang in LANGUAGES:
+            for name, query in (("train", f"?spec={encode_run(cnn)}&lang={lang}"),
+                                ("convolution", f"convolution?lang={lang}")):
+                page = open_page(browser, server, query, size)
+                page.screenshot(path=str(folder / f"{size}-{lang}-{name}.png"), full_page=name == "convolution")
+                assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+                page.close()
             page = open_page(browser, server, f"explore?run={cnn.key}&image=0&lang={lang}", size)
             page.get_by_role("button", name="#7", exact=True).click()
             prediction = page.locator("[role='status']")
-            expect(prediction).to_contain_text("Shirt" if lang == "en" else "Camisa", timeout=30_000)
+            expect(prediction).to_contain_text(text_in(lang, "class_6"), timeout=30_000)
             settle(page)
             page.screenshot(path=str(folder / f"{size}-{lang}-explore.png"))
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
