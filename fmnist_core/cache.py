@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .database import SQLITE_NAME, open_database
 from .runstore import RunRecord, RunStore
 from .specs import RunSpec
 from .storage import CheckpointError, app_home, checkpoint_path, file_digest
 
-DATABASE_NAME = "runs.sqlite3"
+DATABASE_NAME = SQLITE_NAME
 
 
 def open_store(home: Path | None = None) -> RunStore:
-    return RunStore((home or app_home()) / DATABASE_NAME)
+    """The run store: PostgreSQL when FMNIST_DATABASE_URL names one, else runs.sqlite3 under the home folder."""
+    return RunStore(open_database(home or app_home()))
 
 
 def cached_result(store: RunStore, home: Path, run: RunSpec) -> RunRecord | None:

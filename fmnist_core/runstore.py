@@ -1,18 +1,16 @@
-"""SQLite record of every run and its per-epoch metrics; the one source of truth for every page."""
+"""The record of every run and its per-epoch metrics, of classes and their boards: the one source of truth for
+every page, every app process and the command line."""
 from __future__ import annotations
 
-import errno
 import socket
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .database import Database, RunStoreError, SQLiteDatabase, store_error  # noqa: F401 - RunStoreError lives here too
 from .metrics import EpochMetrics
 from .specs import RunSpec, SpecError, run_from_json
-from .storage import check_run_key, home_error
+from .storage import check_run_key
 
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted", "evicted")
 ACTIVE = ("queued", "running")
@@ -35,29 +33,29 @@ CREATE TABLE IF NOT EXISTS runs (
     owner TEXT,
     pid INTEGER,
     error TEXT,
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
+    created_at DOUBLE PRECISION NOT NULL,
+    started_at DOUBLE PRECISION,
+    finished_at DOUBLE PRECISION,
     origin TEXT NOT NULL DEFAULT 'trained',
-    measured_acc REAL,
+    measured_acc DOUBLE PRECISION,
     stopped_by TEXT,
     node TEXT,
     backend TEXT,
     epoch_images INTEGER,
-    last_used_at REAL
+    last_used_at DOUBLE PRECISION
 );
 CREATE TABLE IF NOT EXISTS epochs (
     key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
     epoch INTEGER NOT NULL,
-    train_loss REAL, train_acc REAL, val_loss REAL, val_acc REAL,
-    epoch_seconds REAL, images_per_second REAL,
+    train_loss DOUBLE PRECISION, train_acc DOUBLE PRECISION, val_loss DOUBLE PRECISION, val_acc DOUBLE PRECISION,
+    epoch_seconds DOUBLE PRECISION, images_per_second DOUBLE PRECISION,
     checkpoint_sha256 TEXT,
     PRIMARY KEY (key, epoch)
 );
 CREATE TABLE IF NOT EXISTS board_posts (
     key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
     owner TEXT NOT NULL,
-    posted_at REAL NOT NULL,
+    posted_at DOUBLE PRECISION NOT NULL,
     class_code TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (key, owner)
 );
@@ -68,47 +66,27 @@ CREATE TABLE IF NOT EXISTS classes (
     settings_json TEXT NOT NULL,
     version INTEGER NOT NULL,
     running_cap INTEGER,
-    board_cleared_at REAL NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
+    board_cleared_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+    created_at DOUBLE PRECISION NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL
 );
 CREATE TABLE IF NOT EXISTS class_members (
     member TEXT PRIMARY KEY,
     code TEXT NOT NULL REFERENCES classes(code) ON DELETE CASCADE,
-    joined_at REAL NOT NULL
+    joined_at DOUBLE PRECISION NOT NULL
 );
 """
 NO_CLASS = ""  # the class_code of a post by a student in no class: the server's own board, as before classes
 
 
-class RunStoreError(RuntimeError):
-    """The run store cannot be read or written. `code` names why for translated messages: locked (another
-    process held it for too long), disk_full, read_only, damaged."""
-
-    def __init__(self, message: str, code: str = "locked"):
-        super().__init__(message)
-        self.code = code
-
-
-def store_error(path: Path, error: sqlite3.DatabaseError) -> RunStoreError:
-    text = str(error)
-    if "disk is full" in text or "disk I/O" in text:
-        return RunStoreError(str(home_error(OSError(errno.ENOSPC, text), path.parent)), "disk_full")
-    if "readonly" in text or "unable to open" in text:
-        return RunStoreError(str(home_error(OSError(errno.EACCES, text), path.parent)), "read_only")
-    if isinstance(error, sqlite3.OperationalError):
-        return RunStoreError(f"run store {path.name}: {text}", "locked")
-    return RunStoreError(f"run store {path.name} is damaged: {text}", "damaged")
-
-
 # Columns added after the first release, by schema version: (table, column, declaration).
 MIGRATIONS = {
     1: [("epochs", "checkpoint_sha256", "TEXT")],
-    2: [("runs", "origin", "TEXT NOT NULL DEFAULT 'trained'"), ("runs", "measured_acc", "REAL"),
+    2: [("runs", "origin", "TEXT NOT NULL DEFAULT 'trained'"), ("runs", "measured_acc", "DOUBLE PRECISION"),
         ("runs", "stopped_by", "TEXT")],
     3: [("runs", "node", "TEXT"), ("runs", "backend", "TEXT")],
     4: [("runs", "epoch_images", "INTEGER")],
-    5: [("runs", "last_used_at", "REAL"), ("board_posts", "class_code", "TEXT NOT NULL DEFAULT ''")],
+    5: [("runs", "last_used_at", "DOUBLE PRECISION"), ("board_posts", "class_code", "TEXT NOT NULL DEFAULT ''")],
 }
 EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds", "images_per_second")
 
@@ -167,47 +145,46 @@ class BoardEntry:
 
 
 class RunStore:
-    """Thin layer over one SQLite file; each call opens its own connection, so it is thread- and process-safe."""
+    """Every run, its epochs, the classes and their boards, in one database (database.py: an SQLite file, or a
+    PostgreSQL server shared by several app processes). Each call is one transaction of its own, so it is thread-
+    and process-safe. The same SQL, schema versions and migrations for both databases."""
 
-    def __init__(self, path: Path, timeout: float = 10.0):
-        self.path = Path(path)
-        self.timeout = timeout
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise home_error(error, self.path.parent) from None
+    def __init__(self, database: Database | Path):
+        self.database = database if not isinstance(database, (str, Path)) else SQLiteDatabase(Path(database))
         with self._connect() as connection:
-            connection.executescript(SCHEMA)
+            self.database.create(connection, SCHEMA)
             self._migrate(connection)
 
-    @staticmethod
-    def _migrate(connection: sqlite3.Connection) -> None:
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, None on a database server."""
+        return getattr(self.database, "path", None)
+
+    @property
+    def timeout(self) -> float:
+        return self.database.timeout
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        self.database.timeout = seconds
+
+    def _migrate(self, connection) -> None:
         """Bring a store written by an earlier version up to SCHEMA_VERSION (CREATE TABLE IF NOT EXISTS does not
         add columns to a table that is already there)."""
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        version = self.database.schema_version(connection)
         for step in range(version + 1, SCHEMA_VERSION + 1):
             for table, column, declaration in MIGRATIONS[step]:
-                columns = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
-                if column not in columns:
+                if column not in self.database.columns(connection, table):
                     connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         if version < SCHEMA_VERSION:
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.database.set_schema_version(connection, SCHEMA_VERSION)
 
     def transaction(self):
         """One transaction on the store's database (rows by column name): what the class store builds on."""
         return self._connect()
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        try:
-            with closing(sqlite3.connect(self.path, timeout=self.timeout)) as connection:
-                connection.row_factory = sqlite3.Row
-                connection.execute("PRAGMA foreign_keys = ON")
-                connection.execute("PRAGMA journal_mode = WAL")
-                with connection:  # commit on success, roll back on error
-                    yield connection
-        except sqlite3.DatabaseError as error:
-            raise store_error(self.path, error) from error
+    def _connect(self):
+        return self.database.transaction()
 
     def queue(self, run: RunSpec, params: int, owner: str | None = None, keep_history: bool = False,
               origin: str = "trained") -> None:
@@ -254,9 +231,11 @@ class RunStore:
     def add_epoch(self, key: str, metrics: EpochMetrics, checkpoint_sha256: str | None = None) -> None:
         with self._connect() as connection:
             connection.execute("UPDATE runs SET epoch_images=NULL WHERE key=?", (check_run_key(key),))
+            updates = ", ".join(f"{name}=excluded.{name}" for name in (*EPOCH_COLUMNS[1:], "checkpoint_sha256"))
             connection.execute(
-                f"""INSERT OR REPLACE INTO epochs (key, {", ".join(EPOCH_COLUMNS)}, checkpoint_sha256)
-                    VALUES (:key, {", ".join(":" + name for name in EPOCH_COLUMNS)}, :checkpoint_sha256)""",
+                f"""INSERT INTO epochs (key, {", ".join(EPOCH_COLUMNS)}, checkpoint_sha256)
+                    VALUES (:key, {", ".join(":" + name for name in EPOCH_COLUMNS)}, :checkpoint_sha256)
+                    ON CONFLICT (key, epoch) DO UPDATE SET {updates}""",
                 {"key": check_run_key(key), **metrics.to_dict(), "checkpoint_sha256": checkpoint_sha256},
             )
 
@@ -334,8 +313,9 @@ class RunStore:
         now = time.time()
         with self._connect() as connection:
             connection.execute(
-                "INSERT OR REPLACE INTO board_posts (key, owner, posted_at, class_code) VALUES (?, ?, ?, "
-                "COALESCE((SELECT code FROM class_members WHERE member = ?), ''))",
+                "INSERT INTO board_posts (key, owner, posted_at, class_code) VALUES (?, ?, ?, "
+                "COALESCE((SELECT code FROM class_members WHERE member = ?), '')) "
+                "ON CONFLICT (key, owner) DO UPDATE SET posted_at=excluded.posted_at, class_code=excluded.class_code",
                 (check_run_key(key), str(owner), now, str(owner)))
             connection.execute("UPDATE runs SET last_used_at=? WHERE key=?", (now, key))
 
@@ -350,8 +330,8 @@ class RunStore:
             if class_code:
                 connection.execute("UPDATE classes SET board_cleared_at=? WHERE code=?", (time.time(), class_code))
             else:
-                connection.execute("INSERT OR REPLACE INTO settings VALUES ('board_cleared_at', ?)",
-                                   (repr(time.time()),))
+                connection.execute("INSERT INTO settings (name, value) VALUES ('board_cleared_at', ?) "
+                                   "ON CONFLICT (name) DO UPDATE SET value=excluded.value", (repr(time.time()),))
 
     def _board_posts(self, connection, class_code: str | None) -> tuple[float, dict[str, set[str]]]:
         """(when the board was cleared, run key → the sessions that posted it since) for one board."""
@@ -418,7 +398,7 @@ class RunStore:
         with self._connect() as connection:
             connection.execute("DELETE FROM runs WHERE key=?", (check_run_key(key),))
 
-    def _record(self, connection: sqlite3.Connection, row: sqlite3.Row) -> RunRecord | None:
+    def _record(self, connection, row) -> RunRecord | None:
         """The record of a row, or None when its spec cannot be read (a damaged row, or one from a version with
         other limits): one bad row must not take every page down."""
         try:

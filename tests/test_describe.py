@@ -26,7 +26,7 @@ def test_a_label_names_only_what_differs_from_the_default_recipe(language):
     label = run_label(PRESETS["seed-pytorch-mlp"])
     assert label == {"en": "MLP 64 → 128 neurons · SGD · lr 0.001 · batch 256 · constant lr · no smoothing · "
                            "not shuffled · 8 epochs",
-                     "es": "MLP 64 → 128 neuronas · SGD · tasa 0,001 · lote 256 · tasa constante · sin suavizado · "
+                     "es": "MLP 64 → 128 neuronas · SGD · tasa 0,001 · lote 256 · ritmo fijo · sin suavizado · "
                            "sin barajar · 8 épocas"}[language]
     assert "adam" not in label.lower() and "ep]" not in label and "[" not in label
 

@@ -67,9 +67,9 @@ def test_store_lists_runs_and_reports_a_locked_database(isolated_home, small_dat
     locker = sqlite3.connect(store.path)
     locker.execute("BEGIN EXCLUSIVE")
     try:
-        impatient = type(store)(store.path.parent / "other.sqlite3")
-        impatient.path = store.path
-        impatient.timeout = 0.2
+        from fmnist_core.database import SQLiteDatabase
+
+        impatient = type(store)(SQLiteDatabase(store.path, timeout=0.2))
         assert len(impatient.all()) == 1  # WAL: readers are not blocked by a writer
         with pytest.raises(RunStoreError, match="locked"):
             impatient.finish(run.key, "failed", error="x")
