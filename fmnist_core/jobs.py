@@ -21,6 +21,7 @@ from .backends import BackendUnavailable, LocalBackend, select_backend
 from .cache import cached_result, open_store
 from .classes import ClassStore
 from .fairqueue import FairQueue, QueuedJob, QueueFull
+from .lease import LEASE_SECONDS, Heartbeat
 from .models import build_model
 from .quota import estimated_bytes, make_room
 from .runs import resumable_epoch, train_run
@@ -30,10 +31,9 @@ from .specs import RunSpec
 from .storage import check_run_key, home_error, run_folder
 
 POLL_SECONDS = 0.25
-# How often the monitor looks for runs whose worker is gone although no manager of this server started it
-# (a killed CLI or precompute), and how long it waits out a store error before trying again.
+# How often the monitor looks for runs whose driver's lease ran out (a replica, CLI or precompute that died) and
+# for stops asked from another app process.
 ORPHAN_CHECK_SECONDS = 2.0
-ORPHAN_GRACE_SECONDS = 30.0
 TEACHER = "teacher"
 log = logging.getLogger(__name__)
 
@@ -54,22 +54,6 @@ def default_max_jobs() -> int:
 class Submission:
     key: str
     state: str  # cached | joined | queued
-
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped by its parent) trains nothing
-        with open(f"/proc/{pid}/stat", "rb") as stat_file:
-            return stat_file.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
 
 
 class JobManager:
@@ -93,20 +77,25 @@ class JobManager:
         self._stopping: set[str] = set()  # jobs someone asked to stop: a worker killed then was cancelled
         self._closed = threading.Event()
         self._last_orphan_check = 0.0
+        # this process's lease on the runs it drives: another app process marks them interrupted when it stops
+        self.heartbeat = Heartbeat(self.store).start()
         self.mark_orphans_interrupted()
         self._monitor = threading.Thread(target=self._watch, name="fmnist-jobs", daemon=True)
         self._monitor.start()
 
+    @property
+    def driver(self) -> str:
+        return self.heartbeat.driver
+
     def mark_orphans_interrupted(self) -> None:
-        """Runs left queued/running whose worker is gone (a server, CLI or precompute that stopped or was killed)
-        are marked interrupted, resumable, instead of showing "training" forever."""
+        """Runs left queued/running whose driver's lease ran out (an app process, CLI or precompute that stopped
+        or was killed, here or on another machine) are marked interrupted, resumable from any app process,
+        instead of showing "training" forever."""
         with self._lock:
             ours = set(self._running) | set(self._jobs) | set(self._exited)
-        now = time.time()
-        for key, pid, queued_at in self.store.active_workers():
-            # A CLI run is queued a moment before it records its pid: give it that moment.
-            if key not in ours and not _pid_alive(pid) and (pid or now - queued_at > ORPHAN_GRACE_SECONDS):
-                self.store.finish(key, "interrupted", error="its worker stopped before this run finished")
+        for key in self.store.expired(LEASE_SECONDS):
+            if key not in ours:
+                self.store.finish(key, "interrupted", error="the process that drove it stopped before it finished")
 
     def submit(self, run: RunSpec, owner: str | None = None, resume: bool = False,
                student: str | None = None) -> Submission:
@@ -126,7 +115,13 @@ class JobManager:
                 params = build_model(run.model).param_count
                 make_room(self.home, self.store, estimated_bytes(params, run.train.epochs), keep={key})
                 resuming = resume and resumable_epoch(self.home, self.store, key) is not None
-                self.store.queue(run, params, owner=owner, keep_history=resuming)
+                if not self.store.claim(run, params, self.driver, LEASE_SECONDS, owner=owner,
+                                        keep_history=resuming):
+                    # another app process (or a command) trains it right now: this page watches that run
+                    if owner:
+                        self.store.post(key, owner)
+                    return Submission(key, "joined")
+                self.heartbeat.hold(key)
                 if resuming:
                     self._resuming.add(key)
                 if owner:
@@ -145,31 +140,45 @@ class JobManager:
             return self._queue.waiting_for(student)
 
     def job_owner(self, key: str) -> str | None:
-        """The session that started the job training `key` (None when none of this manager's jobs is)."""
+        """The session that started the job training `key`: this process's job, or one another app process
+        drives (from the store); None when nothing trains it."""
         with self._lock:
-            return self._owners.get(key) if key in self._running or key in self._queue else None
+            if key in self._running or key in self._queue:
+                return self._owners.get(key)
+        record = self.store.get(key)
+        return record.owner if record is not None and record.status in ("queued", "running") else None
 
     def job_class(self, key: str) -> str | None:
-        """The class whose student started the job ("" for none), None when no job of this manager trains it."""
+        """The class whose student started the job ("" for none), None when nothing trains it."""
         with self._lock:
             job = self._jobs.get(key)
-        return job.class_code if job is not None else None
+        if job is not None:
+            return job.class_code
+        owner = self.job_owner(key)
+        return None if owner is None else (self.classes.class_of(owner) or "")
+
+    def is_ours(self, key: str) -> bool:
+        with self._lock:
+            return key in self._running or key in self._queue
 
     def can_stop(self, key: str, who: str | None, teacher_of: str | None = None) -> bool:
         """The session that started a job may stop it; a teacher may stop the jobs of the class they teach
-        (`teacher_of`: its code, or "" for the students in no class)."""
+        (`teacher_of`: its code, or "" for the students in no class), whichever app process drives them."""
         owner = self.job_owner(key)
         if owner is None or owner == who:
             return True
         return teacher_of is not None and self.job_class(key) == teacher_of
 
-    def cancel(self, key: str, who: str | None = None, teacher_of: str | None = None) -> None:
+    def cancel(self, key: str, who: str | None = None, teacher_of: str | None = None, checked: bool = False) -> None:
         """Stop a queued or running job for `who` (the session that started it, or a teacher of its class: who is
         TEACHER and `teacher_of` names the class); a running worker stops within one batch (SIGTERM). NotYourJob
         for anyone else: they can stop watching, not stop it."""
         check_run_key(key)
-        if not self.can_stop(key, who, teacher_of):
+        if not checked and not self.can_stop(key, who, teacher_of):
             raise NotYourJob(f"run {key} was started by another session")
+        if not self.is_ours(key):  # another app process drives it: it sees the request at its next poll
+            self.store.request_stop(key, who or "unknown")
+            return
         if who:
             self.store.mark_stopped_by(key, who)
         with self._lock:
@@ -179,6 +188,7 @@ class JobManager:
                 self._resuming.discard(key)
                 self._owners.pop(key, None)
                 self.store.finish(key, "cancelled", error="cancelled before it started")
+                self.heartbeat.release(key)
             process = self._running.get(key)
             if process is not None:
                 self._stopping.add(key)
@@ -201,6 +211,7 @@ class JobManager:
     def shutdown(self) -> None:
         """Stop every worker (used by tests and on server exit)."""
         self._closed.set()
+        self.heartbeat.stop()
         with self._lock:
             self._queue.clear()
             processes = list(self._running.values())
@@ -231,6 +242,7 @@ class JobManager:
             except OSError as error:  # a full disk or an unwritable home: this job fails, the queue goes on
                 self._owners.pop(key, None)
                 self._jobs.pop(key, None)
+                self.heartbeat.release(key)
                 try:
                     self.store.finish(key, "failed", error=str(home_error(error, self.home)))
                 except RunStoreError:
@@ -292,9 +304,20 @@ class JobManager:
             with self._lock:
                 self._exited.pop(key, None)
                 self._stopping.discard(key)
+            self.heartbeat.release(key)
         if time.monotonic() - self._last_orphan_check >= ORPHAN_CHECK_SECONDS:
             self._last_orphan_check = time.monotonic()
             self.mark_orphans_interrupted()
+            self._stop_requested_jobs()
+
+    def _stop_requested_jobs(self) -> None:
+        """Stops pressed in another app process for jobs this one drives."""
+        with self._lock:
+            ours = [*self._running, *(job.key for job in self._queue.waiting)]
+        for key in self.store.stops_requested(ours):
+            record = self.store.get(key)
+            self.cancel(key, who=record.stopped_by if record is not None else None, teacher_of=None,
+                        checked=True)
 
     def _record_exit(self, key: str, returncode: int) -> None:
         """A worker that died without recording a final status (crash, kill) is marked failed."""

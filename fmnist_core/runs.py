@@ -11,6 +11,7 @@ from pathlib import Path
 from .cache import cached_result
 from .checkpoints import Checkpoint, load_checkpoint, load_resume_point, save_checkpoint, save_resume_point
 from .data import FashionMNIST, get_dataset
+from .lease import LEASE_SECONDS, Heartbeat
 from .metrics import EpochMetrics, ResumePoint
 from .models import BuiltModel, build_model
 from .runstore import RunRecord, RunStore, RunStoreError
@@ -20,6 +21,10 @@ from .training import fit, pick_device
 
 RESUMABLE = ("cancelled", "interrupted", "failed")
 PROGRESS_SECONDS = 1.0  # how often a running epoch records how many images it has done (pages poll each second)
+
+
+class RunInProgress(RuntimeError):
+    """Another live process (an app process, a command) trains this run right now: follow it, do not train it."""
 
 
 @dataclass
@@ -49,8 +54,23 @@ def train_run(
     device = pick_device(run.train.device)
     start = resume_state(home, store, run.key) if resume else None
     existing = store.get(run.key)
-    if existing is None or existing.status != "queued":
-        store.queue(run, build_model(run.model).param_count, owner=owner, keep_history=start is not None)
+    heartbeat = None
+    if existing is None or existing.status != "queued":  # not queued by a job manager for this worker: claim it
+        heartbeat = Heartbeat(store)
+        if not store.claim(run, build_model(run.model).param_count, heartbeat.driver, LEASE_SECONDS, owner=owner,
+                           keep_history=start is not None):
+            raise RunInProgress(f"run {run.key} is training in another process")
+        heartbeat.hold(run.key)
+        heartbeat.start()
+    try:
+        return _train(run, store, home, on_epoch, should_stop, data, pid, start, device)
+    finally:
+        if heartbeat is not None:
+            heartbeat.stop()
+
+
+def _train(run: RunSpec, store: RunStore, home: Path, on_epoch, should_stop, data, pid, start,
+           device) -> RunResult:
     if start is None:
         discard_checkpoints(home, run.key)
     store.mark_running(run.key, device.type, os.getpid() if pid is None else pid)

@@ -18,8 +18,9 @@ ORIGINS = ("trained", "imported")  # trained on this server, or brought in as a 
 # An imported run is trusted as a cached answer only when the accuracy its weights score here matches the one
 # its file claims (evaluation is deterministic; other hardware moves it by a few images at most).
 IMPORT_TOLERANCE = 0.005
-SCHEMA_VERSION = 5  # 1: checkpoint digests; 2: origin, measured accuracy, who stopped a run; 3: node, backend;
-# 4: images done in the epoch now training; 5: classes and their members, a board per class, when a run was last used
+SCHEMA_VERSION = 6  # 1: checkpoint digests; 2: origin, measured accuracy, who stopped a run; 3: node, backend;
+# 4: images done in the epoch now training; 5: classes and their members, a board per class, when a run was last used;
+# 6: the process that drives a run and its lease (driver, heartbeat), a stop asked from another process
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -42,7 +43,10 @@ CREATE TABLE IF NOT EXISTS runs (
     node TEXT,
     backend TEXT,
     epoch_images INTEGER,
-    last_used_at DOUBLE PRECISION
+    last_used_at DOUBLE PRECISION,
+    driver TEXT,
+    heartbeat_at DOUBLE PRECISION,
+    stop_requested INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS epochs (
     key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
@@ -87,6 +91,8 @@ MIGRATIONS = {
     3: [("runs", "node", "TEXT"), ("runs", "backend", "TEXT")],
     4: [("runs", "epoch_images", "INTEGER")],
     5: [("runs", "last_used_at", "DOUBLE PRECISION"), ("board_posts", "class_code", "TEXT NOT NULL DEFAULT ''")],
+    6: [("runs", "driver", "TEXT"), ("runs", "heartbeat_at", "DOUBLE PRECISION"),
+        ("runs", "stop_requested", "INTEGER NOT NULL DEFAULT 0")],
 }
 EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds", "images_per_second")
 
@@ -114,6 +120,9 @@ class RunRecord:
     backend: str | None = None  # "local" (worker processes of this server, the CLI) or "ray" (a cluster)
     epoch_images: int | None = None  # while running: training images done so far in the epoch after `history`
     last_used_at: float | None = None  # last trained, fetched or opened: the disk quota evicts the least recent
+    driver: str | None = None  # the process that answers for a queued or running run (lease.py)
+    heartbeat_at: float | None = None  # when that process last said it is alive
+    stop_requested: bool = False  # Stop was pressed in another app process than the one driving the run
 
     @property
     def verified(self) -> bool:
@@ -256,16 +265,71 @@ class RunStore:
             raise ValueError(f"not a final status: {status}")
         with self._connect() as connection:
             connection.execute(
-                "UPDATE runs SET status=:status, error=:error, finished_at=:now, pid=NULL, epoch_images=NULL "
+                "UPDATE runs SET status=:status, error=:error, finished_at=:now, pid=NULL, epoch_images=NULL, "
+                "driver=NULL, heartbeat_at=NULL, stop_requested=0 "
                 "WHERE key=:key",
                 {"status": status, "error": error, "now": time.time(), "key": check_run_key(key)},
             )
 
-    def claim(self, key: str, pid: int) -> None:
-        """Name the process that answers for a run before it starts training (a run waiting on a cluster): while
-        it lives, the run is not orphaned."""
+    def claim(self, run: RunSpec, params: int, driver: str, lease_seconds: float, owner: str | None = None,
+              keep_history: bool = False, origin: str = "trained") -> bool:
+        """Record the run as queued and driven by `driver`, unless another live process already drives it (a
+        queued or running run whose lease was renewed within `lease_seconds`): one atomic statement on either
+        database, so two pages, app processes or commands asking at once train it once. True when claimed."""
+        now = time.time()
+        values = {"key": run.key, "spec_json": run.canonical_json(), "summary": run.summary(),
+                  "model_kind": run.model.kind, "params": params, "owner": owner, "now": now, "origin": origin,
+                  "driver": driver, "stale": now - lease_seconds}
         with self._connect() as connection:
-            connection.execute("UPDATE runs SET pid=:pid WHERE key=:key", {"pid": pid, "key": check_run_key(key)})
+            claimed = connection.execute(
+                """INSERT INTO runs (key, spec_json, summary, model_kind, params, status, owner, created_at, origin,
+                                    last_used_at, driver, heartbeat_at, stop_requested)
+                   VALUES (:key, :spec_json, :summary, :model_kind, :params, 'queued', :owner, :now, :origin, :now,
+                           :driver, :now, 0)
+                   ON CONFLICT(key) DO UPDATE SET status='queued', error=NULL, pid=NULL, device=NULL,
+                       started_at=NULL, finished_at=NULL, owner=COALESCE(excluded.owner, runs.owner),
+                       created_at=excluded.created_at, spec_json=excluded.spec_json, summary=excluded.summary,
+                       model_kind=excluded.model_kind, params=excluded.params, origin=excluded.origin,
+                       measured_acc=NULL, stopped_by=NULL, last_used_at=excluded.created_at, epoch_images=NULL,
+                       driver=excluded.driver, heartbeat_at=excluded.heartbeat_at, stop_requested=0
+                   WHERE runs.status NOT IN ('queued', 'running')
+                      OR COALESCE(runs.heartbeat_at, runs.created_at) < :stale""", values).rowcount == 1
+            if claimed and not keep_history:
+                connection.execute("DELETE FROM epochs WHERE key = ?", (run.key,))
+        return claimed
+
+    def renew(self, driver: str, keys: list[str]) -> None:
+        """`driver` is alive and still drives these runs (its lease goes on)."""
+        if not keys:
+            return
+        marks = ", ".join("?" for _ in keys)
+        with self._connect() as connection:
+            connection.execute(f"UPDATE runs SET heartbeat_at=? WHERE driver=? AND key IN ({marks})",
+                               (time.time(), driver, *map(check_run_key, keys)))
+
+    def expired(self, lease_seconds: float) -> list[str]:
+        """Queued or running runs whose driver has not renewed its lease for `lease_seconds`: it died."""
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT key FROM runs WHERE status IN ('queued','running') "
+                "AND COALESCE(heartbeat_at, created_at) < ?", (time.time() - lease_seconds,)).fetchall()
+        return [row["key"] for row in rows]
+
+    def request_stop(self, key: str, who: str) -> None:
+        """Ask whichever process drives run `key` to stop it (it looks at every poll)."""
+        with self._connect() as connection:
+            connection.execute("UPDATE runs SET stop_requested=1, stopped_by=:who WHERE key=:key "
+                               "AND status IN ('queued','running')", {"who": who, "key": check_run_key(key)})
+
+    def stops_requested(self, keys: list[str]) -> list[str]:
+        """Which of these runs another process asked to stop."""
+        if not keys:
+            return []
+        marks = ", ".join("?" for _ in keys)
+        with self._connect() as connection:
+            rows = connection.execute(f"SELECT key FROM runs WHERE stop_requested=1 AND key IN ({marks})",
+                                      tuple(keys)).fetchall()
+        return [row["key"] for row in rows]
 
     def mark_imported(self, key: str, measured_acc: float) -> None:
         """Record that run `key` came from a model file, and what its weights really score on the test set."""
@@ -299,13 +363,6 @@ class RunStore:
                 "SELECT key FROM runs WHERE status IN ('queued','running') ORDER BY created_at"
             ).fetchall()
         return [row["key"] for row in rows]
-
-    def active_workers(self) -> list[tuple[str, int | None, float]]:
-        """(key, worker pid, queued at) of every queued or running run."""
-        with self._connect() as connection:
-            rows = connection.execute(
-                "SELECT key, pid, created_at FROM runs WHERE status IN ('queued','running')").fetchall()
-        return [(row["key"], row["pid"], row["created_at"]) for row in rows]
 
     def post(self, key: str, owner: str) -> None:
         """Put run `key` on the board of `owner`'s class (or the server's board, for a session in no class): a
@@ -415,7 +472,8 @@ class RunStore:
             history=[EpochMetrics(**{name: epoch[name] for name in EPOCH_COLUMNS}) for epoch in epochs],
             origin=row["origin"], measured_acc=row["measured_acc"], stopped_by=row["stopped_by"],
             node=row["node"], backend=row["backend"], epoch_images=row["epoch_images"],
-            last_used_at=row["last_used_at"],
+            last_used_at=row["last_used_at"], driver=row["driver"], heartbeat_at=row["heartbeat_at"],
+            stop_requested=bool(row["stop_requested"]),
         )
 
 

@@ -158,7 +158,6 @@ class RayRun:
         store, home, key = self.backend.store, self.backend.home, self.key
         last_epoch = 0
         try:
-            store.claim(key, self.pid)  # this process answers for the run while the cluster has it
             record = store.get(key)
             start = resume_state(home, store, key) if self.resume else None
             if start is None:
