@@ -52,8 +52,10 @@ def grid_table(values: torch.Tensor, caption: str, colours: dict[tuple[int, int]
             text = texts.get((row, column), number_text(float(values[row, column])))
             cells.append(f'<td style="{style}">{html.escape(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table style="{GRID_STYLE}"><caption style="caption-side:top;text-align:left;font-weight:600;'
-            f'color:#1f2328">{html.escape(caption)}</caption>{"".join(rows)}</table>')
+    # the caption above the table as its label, as wide as the column (a <caption> wraps to the table's width)
+    label = f"grid-{abs(hash((caption, values.shape))) % 10**8}"
+    return (f'<p id="{label}" style="font-weight:600;color:#1f2328;margin:0.25rem 0 0">{html.escape(caption)}</p>'
+            f'<table aria-labelledby="{label}" style="{GRID_STYLE}">{"".join(rows)}</table>')
 
 
 def kernel_picker(key: str) -> tuple[torch.Tensor, str]:
@@ -108,7 +110,7 @@ def position_controls(count: int, key: str) -> int:
     def move(step: int) -> None:
         st.session_state[position_key] = min(count, max(1, st.session_state[position_key] + step))
 
-    back, play, forward = st.columns(3)
+    back, play, forward = st.container(key=f"nowrap_{key}").columns(3)  # one row, on a phone too
     back.button(t("conv_previous"), key=f"{key}_back", on_click=move, args=(-1,), width="stretch",
                 disabled=st.session_state[position_key] <= 1, icon=":material/chevron_left:")
     playing_key = f"{key}_playing"
@@ -167,8 +169,9 @@ def conv_stepper(image: torch.Tensor, kernel: torch.Tensor, padding: str, stride
                                f"{number_text(float(kernel[row, column]))}"
                 for row in range(size) for column in range(size)}
     input_column, kernel_column, output_column = st.columns([1.3, 1, 1])
-    input_column.html(grid_table(source, t("conv_input_caption", rows=image.shape[0], columns=image.shape[1],
-                                           zeros=zeros), colours))
+    input_caption = (t("conv_input_caption_padded", rows=image.shape[0], columns=image.shape[1], zeros=zeros)
+                     if zeros else t("conv_input_caption", rows=image.shape[0], columns=image.shape[1]))
+    input_column.html(grid_table(source, input_caption, colours))
     kernel_column.html(grid_table(kernel, t("conv_kernel_caption", size=size)))
     kernel_column.html(grid_table(step.products, t("conv_products_caption"), texts=products))
     output_column.html(grid_table(output, t("conv_output_caption", rows=rows, columns=columns),

@@ -42,6 +42,10 @@ a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visib
 .st-key-wrap_explore > div > [data-testid='stHorizontalBlock'] > [data-testid='stColumn'],
 .st-key-wrap_explore > [data-testid='stHorizontalBlock'] > [data-testid='stColumn'] {{
   min-width: min(100%, 13rem) !important; }}
+/* Rows of controls that stay one row on a phone (Previous · Play · Next). */
+[class*='st-key-nowrap_'] [data-testid='stHorizontalBlock'] {{ flex-wrap: nowrap !important; gap: 0.4rem !important; }}
+[class*='st-key-nowrap_'] [data-testid='stColumn'] {{ min-width: 0 !important; flex: 1 1 0 !important;
+  width: auto !important; }}
 /* Galleries keep three columns on a phone (Streamlit stacks columns under 640 px: one 310-px thumbnail a row). */
 [class*='st-key-gallery'] [data-testid='stHorizontalBlock'] {{ flex-wrap: nowrap !important; gap: 0.4rem !important; }}
 [class*='st-key-gallery'] [data-testid='stColumn'] {{ min-width: 0 !important; flex: 1 1 0 !important;

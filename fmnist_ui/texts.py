@@ -485,7 +485,9 @@ TEXTS: dict[str, str] = {
     "conv_play": "Play",
     "conv_pause": "Pause",
     "conv_position": "Kernel position",
-    "conv_input_caption": "Input {rows}×{columns} ({zeros} ring(s) of padded zeros in grey; the window in yellow)",
+    "conv_input_caption": "Input {rows}×{columns}, no padding (the window in yellow)",
+    "conv_input_caption_padded": "Input {rows}×{columns} with a ring of {zeros} padded zero(s) in grey (the window "
+                                 "in yellow)",
     "conv_kernel_caption": "Kernel {size}×{size}",
     "conv_products_caption": "The nine products",
     "conv_output_caption": "Output {rows}×{columns} (the pixel just written in green)",

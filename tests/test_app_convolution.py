@@ -43,7 +43,7 @@ def test_the_toy_image_steps_from_position_to_position_and_padding_sets_the_size
     assert "Position 2 of 9" in markdown_text(at)
     at.radio(key="conv_padding").set_value("same").run()
     assert "Output 5×5" in table_of(at, "Output") and "Position 1 of 25" in markdown_text(at)
-    assert "1 ring(s) of padded zeros" in table_of(at, "Input 5×5")
+    assert "with a ring of 1 padded zero(s)" in table_of(at, "Input 5×5")
     at.radio(key="conv_stride").set_value(2).run()
     assert "Output 3×3" in table_of(at, "Output") and "Position 1 of 9" in markdown_text(at)
 
