@@ -173,9 +173,9 @@ def cli_training(home, *flags):
 def test_a_killed_cli_run_is_marked_interrupted_while_the_server_runs(manager, isolated_home):
     """#14.7: a CLI or precompute killed during a run left it "running" (pid 0) for every page, for ever. Now its
     lease runs out: interrupted within LEASE_SECONDS and a monitor's check."""
-    from fmnist_core.lease import LEASE_SECONDS
-
     import signal
+
+    from fmnist_core.lease import LEASE_SECONDS
 
     process = cli_training(isolated_home, "--seed", "31")
     store = manager.store
