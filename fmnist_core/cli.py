@@ -106,14 +106,14 @@ def _train(args: argparse.Namespace, stop_requested: StopOnSignal) -> int:
             print(progress_line(metrics, run.train.epochs), flush=True)
 
     record = None if args.no_cache else cached_result(store, home, run)
-    cached = record is not None
+    cached, joined = record is not None, False
     if cached:
         for metrics in record.history:
             on_epoch(metrics)
     else:
         # Only training needs torch (a slow import): the cached answer above does not load it.
         from .data import DatasetError
-        from .runs import train_run
+        from .runs import RunInProgress, follow, train_run
 
         backend = cluster_backend(home, store)
         try:
@@ -126,11 +126,14 @@ def _train(args: argparse.Namespace, stop_requested: StopOnSignal) -> int:
         except DatasetError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
+        except RunInProgress:  # another command or app process trains this spec right now: follow it
+            joined = True
+            record = follow(store, run.key, on_epoch, should_stop=stop_requested) or store.get(run.key)
         stop_requested.record_interrupted(store, run.key)
         record = store.get(run.key) or record
     if args.json:
         print(json.dumps({
-            "done": True, "cached": cached, "run_id": record.key, "status": record.status,
+            "done": True, "cached": cached, "joined": joined, "run_id": record.key, "status": record.status,
             "params": record.params, "device": record.device, "spec": run.to_dict(),
             "backend": record.backend or "local", "node": record.node,
             "seconds": round(time.perf_counter() - started, 3),

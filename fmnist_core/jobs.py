@@ -367,7 +367,7 @@ def run_worker(key: str, resume: bool = False) -> int:
     print(f"resuming after epoch {start}" if start else "training from the first epoch", flush=True)
     try:
         result = train_run(record.run, store, home, use_cache=False, should_stop=should_stop, pid=os.getpid(),
-                           resume=resume)
+                           resume=resume, claimed=True)  # the job manager claimed it and holds its lease
     except Exception as error:  # recorded as failed by train_run; the log keeps the traceback
         print(f"training failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1

@@ -8,7 +8,7 @@ from .backends import train_on_backend
 from .cache import cached_result, open_store
 from .console import StopOnSignal, cluster_backend, progress_line
 from .presets import PRESETS, mlp_vs_cnn
-from .runs import train_run
+from .runs import RunInProgress, follow, train_run
 from .specs import RunSpec
 from .storage import app_home
 
@@ -54,16 +54,21 @@ def _precompute(runs: list[RunSpec], stop: StopOnSignal) -> int:
         if cached_result(store, home, run) is not None:
             print(f"{label}: cached", flush=True)
             continue
-        result = train_run(run, store, home, owner="precompute", should_stop=stop, resume=True,
-                           on_epoch=lambda metrics, total=run.train.epochs: print(
-                               f"    {progress_line(metrics, total)}", flush=True))
+        show = lambda metrics, total=run.train.epochs: print(f"    {progress_line(metrics, total)}",  # noqa: E731
+                                                             flush=True)
+        try:
+            record = train_run(run, store, home, owner="precompute", should_stop=stop, resume=True,
+                               on_epoch=show).record
+        except RunInProgress:  # an app process or another command trains it now: wait for it, train nothing
+            print(f"{label}: training elsewhere; following it", flush=True)
+            record = follow(store, run.key, show, should_stop=stop) or store.get(run.key)
         if stop():
             stop.record_interrupted(store, run.key)
             print(f"{label}: interrupted; run precompute again to go on from the last finished epoch", flush=True)
             return 130
-        final = result.record.final
-        print(f"{label}: {result.record.status}, val acc {final.val_acc:.2%}, "
-              f"{result.record.total_seconds:.0f} s", flush=True)
+        final = record.final
+        accuracy = f", val acc {final.val_acc:.2%}" if final else ""
+        print(f"{label}: {record.status}{accuracy}, {record.total_seconds:.0f} s", flush=True)
     print(f"grid ready in {time.perf_counter() - started:.0f} s ({len(runs)} runs) under {home}")
     return 0
 

@@ -16,7 +16,7 @@ from .metrics import EpochMetrics, ResumePoint
 from .models import BuiltModel, build_model
 from .runstore import RunRecord, RunStore, RunStoreError
 from .specs import RunSpec
-from .storage import CheckpointError, checkpoint_path, discard_checkpoints, resume_path, saved_epochs
+from .storage import CheckpointError, checkpoint_path, discard_checkpoints, file_digest, resume_path, saved_epochs
 from .training import fit, pick_device
 
 RESUMABLE = ("cancelled", "interrupted", "failed")
@@ -44,18 +44,20 @@ def train_run(
     owner: str | None = None,
     pid: int | None = None,
     resume: bool = False,
+    claimed: bool = False,
 ) -> RunResult:
     """Return the cached run when it is done, else train it, saving a checkpoint after every epoch.
-    With `resume`, an unfinished run goes on from its last saved epoch when it can (else it restarts)."""
+    With `resume`, an unfinished run goes on from its last saved epoch when it can (else it restarts).
+    Unless the caller already `claimed` it (a job manager, for its worker), the run is claimed here with a lease of
+    its own; RunInProgress when another live process trains it."""
     if use_cache:
         record = cached_result(store, home, run)
         if record is not None:
             return RunResult(record, cached=True)
     device = pick_device(run.train.device)
     start = resume_state(home, store, run.key) if resume else None
-    existing = store.get(run.key)
     heartbeat = None
-    if existing is None or existing.status != "queued":  # not queued by a job manager for this worker: claim it
+    if not claimed:
         heartbeat = Heartbeat(store)
         if not store.claim(run, build_model(run.model).param_count, heartbeat.driver, LEASE_SECONDS, owner=owner,
                            keep_history=start is not None):
@@ -108,6 +110,26 @@ def _train(run: RunSpec, store: RunStore, home: Path, on_epoch, should_stop, dat
     return RunResult(store.get(run.key), cached=False)
 
 
+def follow(store: RunStore, key: str, on_epoch: Callable[[EpochMetrics], None] | None = None,
+           should_stop: Callable[[], bool] | None = None, poll_seconds: float = 0.5) -> RunRecord | None:
+    """Watch a run another process trains until it ends, passing each new epoch to `on_epoch`: what a second
+    command asking for the same spec does instead of training it again. None when `should_stop()` turned true."""
+    seen = 0
+    while True:
+        record = store.get(key)
+        if record is None:
+            return None
+        for metrics in record.history[seen:]:
+            if on_epoch is not None:
+                on_epoch(metrics)
+        seen = len(record.history)
+        if record.status not in ("queued", "running"):
+            return record
+        if should_stop is not None and should_stop():
+            return None
+        time.sleep(poll_seconds)
+
+
 def resumable_epoch(home: Path, store: RunStore, key: str) -> int | None:
     """The last finished epoch an unfinished run can go on from, or None when it can only restart."""
     start = resume_state(home, store, key)
@@ -130,12 +152,18 @@ def resume_state(home: Path, store: RunStore, key: str) -> tuple[ResumePoint, di
     return (point, weights) if point.epoch == last else None
 
 
-def load_run_checkpoint(home: Path, key: str, epoch: int | None = None) -> Checkpoint:
-    """The checkpoint of `epoch` (default: the last saved one) of run `key`."""
+def load_run_checkpoint(home: Path, key: str, epoch: int | None = None, store: RunStore | None = None) -> Checkpoint:
+    """The checkpoint of `epoch` (default: the last saved one) of run `key`. With `store`, its bytes must have the
+    SHA-256 recorded when it was written: on a home shared by several app processes (NFS, a Kubernetes volume) a
+    file another process is still copying, or one damaged on the way, is refused, never half read."""
     epochs = saved_epochs(home, key)
     if not epochs:
         raise CheckpointError(f"run {key} has no saved checkpoints")
-    return load_checkpoint(checkpoint_path(home, key, epoch or epochs[-1]), expected_key=key)
+    path = checkpoint_path(home, key, epoch or epochs[-1])
+    expected = store.checkpoint_sha256(key, epoch or epochs[-1]) if store is not None else None
+    if expected is not None and file_digest(path) != expected:
+        raise CheckpointError(f"{path.name} of run {key} is not the file that was written (its SHA-256 differs)")
+    return load_checkpoint(path, expected_key=key)
 
 
 def _describe(error: BaseException) -> str:

@@ -44,7 +44,7 @@ def classes() -> ClassStore:
 @st.cache_resource(show_spinner=False, max_entries=24)
 def checkpoint(key: str, epoch: int) -> Checkpoint:
     """A loaded checkpoint, kept in memory (bounded) so clicks on images answer at once."""
-    return load_run_checkpoint(app_home(), key, epoch)
+    return load_run_checkpoint(app_home(), key, epoch, store=store())  # checked against the store's SHA-256
 
 
 BROWSER_COOKIE = "fmnist_browser"  # set by page_shell: one name for every tab of a browser

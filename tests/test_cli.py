@@ -163,3 +163,25 @@ def test_damaged_final_checkpoint_is_not_served_from_the_cache(isolated_home):
     path.write_bytes(path.read_bytes()[:-10])
     again = json.loads(cli(isolated_home, *args).stdout.splitlines()[-1])
     assert again["cached"] is False and again["status"] == "done"
+
+
+@pytest.mark.slow
+def test_two_commands_asking_for_one_new_spec_train_it_once(isolated_home):
+    """#23: two concurrent `train` of one spec both trained it. Now one claims it, the other follows it live."""
+    import subprocess
+
+    args = [sys.executable, "-m", "fmnist_core", "train", "--model", "mlp", "--hidden", "32", "--epochs", "3",
+            "--lr", "0.003", "--seed", "41", "--json"]
+    first, second = (subprocess.Popen(args, cwd=ROOT, env=subprocess_env(isolated_home), stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True) for _ in range(2))
+    outputs = [process.communicate(timeout=300) for process in (first, second)]
+    finals = [json.loads(stdout.splitlines()[-1]) for stdout, _ in outputs]
+    assert all(process.returncode == 0 for process in (first, second)), [stderr for _, stderr in outputs]
+    assert sorted(final["joined"] for final in finals) == [False, True]
+    assert finals[0]["run_id"] == finals[1]["run_id"] and finals[0]["status"] == finals[1]["status"] == "done"
+    epochs = [[json.loads(line) for line in stdout.splitlines()[:-1]] for stdout, _ in outputs]
+    assert epochs[0] == epochs[1] and [line["epoch"] for line in epochs[0]] == [1, 2, 3]  # the same run, live
+    from fmnist_core.cache import open_store
+
+    [record] = open_store(isolated_home).all()
+    assert record.status == "done" and len(record.history) == 3

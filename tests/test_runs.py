@@ -167,3 +167,21 @@ def test_a_running_epoch_records_how_many_images_it_has_done(isolated_home, smal
     assert during[:3] == [512, 1024, 1536] and max(during) == 5632  # 6,000 images in batches of 512
     assert seen.count(None) == 2  # each epoch's first batch: nothing done yet
     assert result.record.epoch_images is None  # a finished run shows no progress inside an epoch
+
+
+def test_a_checkpoint_that_is_not_the_file_written_is_refused_when_read(isolated_home, small_data):
+    """#23: on a shared home another replica reads checkpoints it did not write: each is checked against the
+    SHA-256 recorded in the store."""
+    from fmnist_core.runs import load_run_checkpoint
+    from fmnist_core.storage import CheckpointError, checkpoint_path
+
+    store = open_store(isolated_home)
+    run = tiny_mlp_run(epochs=1)
+    train_run(run, store, isolated_home, data=small_data)
+    assert load_run_checkpoint(isolated_home, run.key, store=store).epoch == 1
+    path = checkpoint_path(isolated_home, run.key, 1)
+    raw = bytearray(path.read_bytes())
+    raw[-100] ^= 0xFF  # one byte changed on the way (still a readable zip, perhaps)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match="SHA-256"):
+        load_run_checkpoint(isolated_home, run.key, store=store)
