@@ -12,14 +12,17 @@ RUN apt-get update \
 
 RUN useradd --create-home --uid 10001 explorer
 WORKDIR /app
-COPY requirements.txt requirements-cluster.txt ./
-RUN pip install --no-cache-dir -r requirements.txt \
+COPY requirements.txt requirements-cluster.txt requirements-postgres.txt ./
+# PostgreSQL's driver always (a school's deployment, deploy/compose.yaml, keeps the run store there); Ray on request.
+RUN pip install --no-cache-dir -r requirements.txt -r requirements-postgres.txt \
     && if [ "$CLUSTER" = 1 ]; then pip install --no-cache-dir -r requirements-cluster.txt; fi
 
 COPY app.py ./
 COPY app_pages ./app_pages
 COPY fmnist_core ./fmnist_core
 COPY fmnist_ui ./fmnist_ui
+COPY locale ./locale
+COPY babel.cfg ./
 COPY .streamlit ./.streamlit
 
 USER explorer

@@ -2,13 +2,14 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-cluster.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+REQUIREMENTS := requirements.txt requirements-cluster.txt requirements-postgres.txt requirements-dev.txt
+STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | cksum | cut -d' ' -f1)
 DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 PORT ?= 8501
 
-.PHONY: run test test-quick lint bench precompute dataset browser clean catalogs extract-texts
+.PHONY: run test test-quick lint bench precompute dataset browser services replicas clean catalogs extract-texts
 
-$(STAMP): requirements.txt requirements-cluster.txt requirements-dev.txt
+$(STAMP): $(REQUIREMENTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
@@ -30,6 +31,14 @@ browser:
 	else echo "note: no chromium; the browser test will be skipped"; fi
 
 # The teacher's link first (the code is made at the first start and kept under FMNIST_HOME), as Jupyter prints its token.
+# Debian's PostgreSQL and nginx for the school deployment's tests (the suite starts its own servers; nothing runs as
+# a system service). Elsewhere those tests skip themselves.
+services:
+	@if [ -x /usr/lib/postgresql/15/bin/initdb ] && command -v nginx >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql nginx; \
+	else echo "note: no PostgreSQL or nginx; the tests of several app processes will be skipped"; fi
+
 run: $(STAMP) dataset catalogs
 	$(PY) -m fmnist_core teacher-link --port $(PORT)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -42,7 +51,7 @@ lint: $(STAMP)
 # cluster tests skip themselves.
 LOOPBACK_ONLY := unshare -n sh -c 'ip link set lo up && exec "$$0" "$$@"'
 
-test: $(STAMP) dataset browser lint catalogs
+test: $(STAMP) dataset browser services lint catalogs
 	@if [ "$$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then \
 		$(LOOPBACK_ONLY) $(PY) -m pytest -q; \
 	else $(PY) -m pytest -q; fi

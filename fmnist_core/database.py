@@ -183,6 +183,7 @@ class PostgresDatabase:
         return row["version"] if row else 0
 
     def set_schema_version(self, connection, version: int) -> None:
+        connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         connection.execute("DELETE FROM schema_version")
         connection.execute("INSERT INTO schema_version (version) VALUES (?)", (int(version),))
 

@@ -20,7 +20,8 @@ from fmnist_core.specs import MAX_SPEC_TEXT
 
 
 @pytest.fixture
-def store(isolated_home):
+def store(isolated_home, database_url):
+    """The run store on SQLite, then on PostgreSQL (every test of this module runs on both)."""
     return open_store(isolated_home)
 
 
@@ -132,12 +133,13 @@ def test_a_long_text_is_refused_without_being_looked_up(text):
     assert parse_code(text) is None or len(text) <= MAX_CODE_TEXT
 
 
-def test_a_store_of_the_previous_schema_gains_classes_and_keeps_its_board(isolated_home):
+def test_a_store_of_the_previous_schema_gains_classes_and_keeps_its_board(isolated_home, monkeypatch):
     """A run store written before classes (schema 4) opens: its board posts belong to no class."""
     import sqlite3
 
     from fmnist_core import runstore
 
+    monkeypatch.delenv("FMNIST_DATABASE_URL", raising=False)  # an SQLite file written by the previous release
     path = isolated_home / "runs.sqlite3"
     with sqlite3.connect(path) as connection:
         connection.executescript(runstore.SCHEMA.split("CREATE TABLE IF NOT EXISTS classes")[0]
