@@ -72,6 +72,10 @@ extract-texts: $(STAMP)
 catalogs: $(STAMP)
 	$(BABEL) compile -d locale -D messages --statistics
 
+# The school's topology on this machine: PostgreSQL, 3 app processes and nginx (deploy/topology.py), until Ctrl+C.
+replicas: $(STAMP) dataset services catalogs
+	$(PY) deploy/topology.py --replicas 3 --port 8080
+
 bench: $(STAMP) dataset
 	$(PY) -m fmnist_core bench
 

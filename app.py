@@ -12,6 +12,8 @@ from fmnist_ui.shell import page_shell
 from fmnist_ui.teacher import server_teacher_code, sign_in_box, teacher_panel
 from fmnist_ui.widgets import keep_widget_values
 
+TRANSIENT_STORE_ERRORS = ("locked", "unavailable")  # they pass: the page says to wait and click again
+
 st.set_page_config(page_title="Fashion-MNIST CNN explorer", page_icon=":material/checkroom:", layout="wide")
 language = current_language()
 keep_widget_values()
@@ -44,6 +46,13 @@ except RunStoreError as error:
 except HomeError as error:
     st.sidebar.error(t(f"home_{error.code}", path=error.path))
 
+def store_trouble(error: RunStoreError) -> None:
+    """The store's trouble in the student's language: a pause (busy, a database restarting) as a warning that
+    says to click again, a real fault as an error."""
+    (st.warning if error.code in TRANSIENT_STORE_ERRORS else st.error)(t(f"store_error_{error.code}"))
+    st.caption(str(error))
+
+
 pages = [
     st.Page("app_pages/lesson.py", title=t("page_lesson"), icon=":material/school:"),
     st.Page("app_pages/convolution.py", title=t("page_convolution"), icon=":material/grid_on:"),
@@ -72,15 +81,13 @@ except HomeError as error:
     st.caption(str(error))
     st.stop()
 except RunStoreError as error:
-    st.error(t(f"store_error_{error.code}"))
-    st.caption(str(error))
+    store_trouble(error)
     st.stop()
 
 try:
     navigation.run()
 except RunStoreError as error:  # e.g. the database is locked by another process for too long, or the disk is full
-    st.error(t(f"store_error_{error.code}"))
-    st.caption(str(error))
+    store_trouble(error)
 except HomeError as error:
     st.error(t(f"home_{error.code}", path=error.path))
     st.caption(str(error))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -18,6 +20,8 @@ from .storage import home_error
 DATABASE_URL_VARIABLE = "FMNIST_DATABASE_URL"
 SQLITE_NAME = "runs.sqlite3"
 CONNECT_SECONDS = 10.0  # how long a page waits for the database before it says the store is unavailable
+POOL_WAIT_SECONDS = 5.0  # how long a call waits for a pooled connection (all busy, or the server gone)
+RETRY_SECONDS = 2.0  # after the server failed, calls within this time fail at once instead of waiting again
 
 
 class RunStoreError(RuntimeError):
@@ -150,8 +154,15 @@ class PostgresDatabase:
                                 "pip install -r requirements-postgres.txt", "unavailable") from None
         self.url = url
         self.timeout = timeout
-        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, timeout=timeout, open=False,
-                                   kwargs={"row_factory": dict_row, "connect_timeout": max(1, int(timeout))})
+        self._pool_size = pool_size
+        self._make_pool = lambda: ConnectionPool(
+            url, min_size=1, max_size=pool_size, timeout=min(timeout, POOL_WAIT_SECONDS), open=False,
+            # a connection is tried before it is handed out: a server restarted mid-class costs one error at most
+            check=ConnectionPool.check_connection,
+            kwargs={"row_factory": dict_row, "connect_timeout": max(1, int(timeout))})
+        self._lock = threading.Lock()
+        self._down_since: float | None = None  # the server stopped answering (monotonic), None while it answers
+        self.pool = self._make_pool()
         try:
             self.pool.open(wait=True, timeout=timeout)
         except Exception as error:  # noqa: BLE001 - any failure to connect is the same answer
@@ -163,15 +174,40 @@ class PostgresDatabase:
         return RunStoreError(f"the run store's database at {safe_url(self.url)} does not answer ({reason})",
                              "unavailable")
 
+    def _recover(self) -> None:
+        """While the server is down: fail at once within RETRY_SECONDS of the last failure (a page makes several
+        calls: each must not wait again); after that, try a connection of our own, and when the server answers
+        again, a fresh pool (the old one's reconnection backs off for longer and longer)."""
+        import psycopg
+
+        with self._lock:
+            if self._down_since is None:
+                return
+            if time.monotonic() - self._down_since < RETRY_SECONDS:
+                raise RunStoreError(f"the run store's database at {safe_url(self.url)} does not answer",
+                                    "unavailable")
+            try:
+                psycopg.connect(self.url, connect_timeout=max(1, int(RETRY_SECONDS))).close()
+            except psycopg.Error as error:
+                self._down_since = time.monotonic()
+                raise self._unavailable(error) from None
+            old, self.pool = self.pool, self._make_pool()
+            self.pool.open(wait=False)
+            old.close(timeout=0.2)
+            self._down_since = None
+
     @contextmanager
     def transaction(self) -> Iterator[_PostgresConnection]:
         import psycopg
         from psycopg_pool import PoolTimeout
 
+        self._recover()
         try:
             with self.pool.connection() as connection, connection.transaction():
                 yield _PostgresConnection(connection)
         except (psycopg.OperationalError, PoolTimeout) as error:
+            with self._lock:
+                self._down_since = time.monotonic()
             raise self._unavailable(error) from None
         except psycopg.errors.UndefinedTable as error:
             raise RunStoreError(f"the run store at {safe_url(self.url)} is damaged: {error.diag.message_primary}",

@@ -77,6 +77,7 @@ class JobManager:
         self._stopping: set[str] = set()  # jobs someone asked to stop: a worker killed then was cancelled
         self._closed = threading.Event()
         self._last_orphan_check = 0.0
+        self._store_back_at = -LEASE_SECONDS  # when the store last answered again after an error
         # this process's lease on the runs it drives: another app process marks them interrupted when it stops
         self.heartbeat = Heartbeat(self.store).start()
         self.mark_orphans_interrupted()
@@ -90,7 +91,10 @@ class JobManager:
     def mark_orphans_interrupted(self) -> None:
         """Runs left queued/running whose driver's lease ran out (an app process, CLI or precompute that stopped
         or was killed, here or on another machine) are marked interrupted, resumable from any app process,
-        instead of showing "training" forever."""
+        instead of showing "training" forever. Not for a lease after the store itself was unreachable: every
+        driver's renewals failed then too, and a live one is never taken for dead."""
+        if time.monotonic() - self._store_back_at < LEASE_SECONDS:
+            return
         with self._lock:
             ours = set(self._running) | set(self._jobs) | set(self._exited)
         for key in self.store.expired(LEASE_SECONDS):
@@ -281,6 +285,9 @@ class JobManager:
         while not self._closed.wait(POLL_SECONDS):
             try:
                 self._poll()
+            except RunStoreError:
+                self._store_back_at = time.monotonic()  # judged again only a lease after it answers
+                log.warning("job monitor: the run store does not answer; retrying")
             except Exception:  # noqa: BLE001 - whatever happens, the queue must keep moving
                 log.exception("job monitor: error while polling; retrying")
 

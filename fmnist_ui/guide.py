@@ -329,5 +329,5 @@ def step_results(step: Step, was_active: bool) -> None:
 def show_step_results(step: Step) -> None:
     """Poll while the step's runs train, so their results appear without a click."""
     active = any(record is not None and record.status in ACTIVE for record in records_of(step))
-    st.fragment(step_results, run_every=POLL_SECONDS if active else None)(step, active)
+    st.fragment(state.survives_store_errors(step_results), run_every=POLL_SECONDS if active else None)(step, active)
 

@@ -110,3 +110,23 @@ def show_refusal(where=st) -> None:
     refusal = st.session_state.pop(keys.SUBMIT_REFUSED, None)
     if refusal:
         where.warning(refusal, icon=":material/hourglass_top:")
+
+
+def survives_store_errors(function):
+    """For a fragment that polls the store: while the store does not answer (a database restarting, a file locked
+    for long), say so in the student's language and try again at the next poll, instead of a red traceback."""
+    import functools
+
+    from fmnist_core.runstore import RunStoreError
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except RunStoreError as error:
+            from .i18n import t
+
+            st.warning(t(f"store_error_{error.code}"), icon=":material/cloud_off:")
+            return None
+
+    return guarded

@@ -113,6 +113,8 @@ TEXTS: dict[str, str] = {
                                 "{stopped} and kept epoch {low_epoch}.",
     "dataset_missing": "The Fashion-MNIST data set could not be loaded.",
     "store_error": "The run store cannot be used right now",
+    "store_error_unavailable": "The server's database does not answer right now (restarting?). Wait a few seconds "
+                               "and click again: nothing was lost.",
     "store_error_locked": "The run store is busy (another program holds it). Try again in a moment: nothing was lost.",
     "store_error_disk_full": "The server's disk is full, so no result can be saved. Ask the teacher or the "
                              "administrator to free some space; training works again as soon as there is room.",

@@ -223,52 +223,8 @@ def streamlit_server(home: Path, log_path: Path | None = None, **environment):
 
 # A throw-away PostgreSQL for the store tests: Debian's postgresql package (make test installs it), started by the
 # suite itself in a temporary folder as the postgres user (it refuses root), on a free loopback port.
-POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def _as_postgres(*command: str, **options):
-    import subprocess
-
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    return subprocess.run([*prefix, *command], check=True, capture_output=True, text=True, **options)
-
-
-class PostgresServer:
-    """initdb, pg_ctl start/stop/restart of a server in `folder` on `port`; `database(name)` makes a fresh one."""
-
-    def __init__(self, folder: Path, port: int):
-        self.folder, self.port = folder, port
-        self.data = folder / "data"
-        self.created = 0
-
-    def init(self) -> None:
-        import shutil
-
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres", "postgres")
-        _as_postgres(str(POSTGRES_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                     "--no-sync", "-E", "UTF8")
-
-    def start(self) -> None:
-        _as_postgres(str(POSTGRES_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.folder / "log"),
-                     "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-
-    def stop(self) -> None:
-        _as_postgres(str(POSTGRES_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-m", "fast", "stop")
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres:not-a-secret@127.0.0.1:{self.port}/{database}"
-
-    def database(self) -> str:
-        """A new, empty database; its URL."""
-        import psycopg
-
-        self.created += 1
-        name = f"store_{os.getpid()}_{self.created}"
-        with psycopg.connect(self.url(), autocommit=True) as connection:
-            connection.execute(f"CREATE DATABASE {name}")
-        return self.url(name)
+sys.path.insert(0, str(ROOT / "deploy"))
+from topology import POSTGRES_BIN, PostgresServer  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -279,16 +235,12 @@ def postgres(tmp_path_factory):
         import psycopg  # noqa: F401
     except ImportError:
         pytest.skip("psycopg is not installed (requirements-postgres.txt)")
-    server = PostgresServer(Path(tempfile.mkdtemp(prefix="fmnist-pg-")), free_port())
-    server.init()
-    server.start()
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix="fmnist-pg-"))).init().start()
     yield server
     try:
         server.stop()
     finally:
-        import shutil
-
-        shutil.rmtree(server.folder, ignore_errors=True)
+        server.remove()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
