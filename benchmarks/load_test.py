@@ -12,7 +12,9 @@ one machine, 30 Chromium renderers compete with the server for the same cores, w
 browser runs on its student's own computer. This mode measures what the server alone can serve.
 
 It starts its own server on a scratch FMNIST_HOME and trains a small CNN first when the home has no run to
-explore."""
+explore. With `--replicas N` it starts the school's topology instead (deploy/topology.py: PostgreSQL, N app
+processes, nginx with sticky sessions) and every session goes through the balancer, keeping its own route cookie
+as a browser does; memory and CPU are then summed over the replicas (and memory given per replica)."""
 from __future__ import annotations
 
 import argparse
@@ -158,6 +160,8 @@ class AppSocket:
 
     def __init__(self, url: str, query: str, page: str) -> None:
         self.url, self.query, self.page = url, query, page
+        # a browser's cookie: behind the balancer every request of this session reaches the same app process
+        self.headers = {"Cookie": f"fmnist_route=load-{random.getrandbits(48):x}"}
         self.buttons: dict[str, tuple[str, str]] = {}  # label → (widget id, fragment id)
         self.radios: dict[str, tuple[str, str, list[str]]] = {}  # label → (widget id, fragment id, options)
         self.headings: list[str] = []
@@ -168,7 +172,8 @@ class AppSocket:
         import websockets
 
         address = self.url.replace("http://", "ws://") + "/_stcore/stream"
-        self.socket = await websockets.connect(address, subprotocols=["streamlit"], origin=self.url, max_size=None)
+        self.socket = await websockets.connect(address, subprotocols=["streamlit"], origin=self.url, max_size=None,
+                                               additional_headers=self.headers)
         return self
 
     async def __aexit__(self, *_):
@@ -214,12 +219,12 @@ class AppSocket:
             elif element_kind == "exception":
                 self.errors.append(element.exception.message[:120])
         new = {address for address in media if address.startswith("/")} - self.fetched
-        await asyncio.gather(*(asyncio.to_thread(_fetch, self.url + address) for address in new))
+        await asyncio.gather(*(asyncio.to_thread(_fetch, self.url + address, self.headers) for address in new))
         self.fetched |= new
 
 
-def _fetch(address: str) -> bytes:
-    with urllib.request.urlopen(address, timeout=30) as response:
+def _fetch(address: str, headers: dict | None = None) -> bytes:
+    with urllib.request.urlopen(urllib.request.Request(address, headers=headers or {}), timeout=30) as response:
         return response.read()
 
 
@@ -256,7 +261,7 @@ async def socket_session(url: str, run_key: str, seconds: float, results: dict) 
         results["errors"].append(f"session: {type(error).__name__}: {str(error)[:120]}")
 
 
-async def measure(url: str, run_key: str, sessions: int, seconds: float, server_pid: int | None,
+async def measure(url: str, run_key: str, sessions: int, seconds: float, server_pids: list[int] | None,
                   client: str = "browser") -> dict:
     from playwright.async_api import async_playwright
 
@@ -264,21 +269,22 @@ async def measure(url: str, run_key: str, sessions: int, seconds: float, server_
     async with async_playwright() as playwright:
         browser = (await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
                    if client == "browser" else None)
-        memory = [resident_mib(server_pid)] if server_pid else []
+        server_pids = server_pids or []
+        memory = [[resident_mib(pid) for pid in server_pids]] if server_pids else []
 
         async def sample_memory():
             while True:
                 await asyncio.sleep(1.0)
-                if server_pid:
-                    memory.append(resident_mib(server_pid))
+                if server_pids:
+                    memory.append([resident_mib(pid) for pid in server_pids])
 
         sampler = asyncio.create_task(sample_memory())
-        cpu_before, wall_before = cpu_seconds(server_pid) if server_pid else 0.0, time.perf_counter()
+        cpu_before, wall_before = sum(map(cpu_seconds, server_pids)), time.perf_counter()
         if browser is not None:
             await asyncio.gather(*(session(browser, url, run_key, seconds, results) for _ in range(sessions)))
         else:
             await asyncio.gather(*(socket_session(url, run_key, seconds, results) for _ in range(sessions)))
-        results["server_cpu"] = (cpu_seconds(server_pid) - cpu_before) if server_pid else 0.0
+        results["server_cpu"] = sum(map(cpu_seconds, server_pids)) - cpu_before
         results["wall"] = time.perf_counter() - wall_before
         sampler.cancel()
         if browser is not None:
@@ -299,7 +305,12 @@ def report(sessions: int, results: dict) -> None:
               f"({results['server_cpu'] / results['wall']:.0%} of one core) · "
               f"{results['server_cpu'] / (len(clicks) + len(loads)):.2f} s per page load or click")
     if memory:
-        print(f"  server RSS   start {memory[0]:.0f} MiB · peak {max(memory):.0f} MiB · end {memory[-1]:.0f} MiB")
+        totals = [sum(sample) for sample in memory]
+        per_replica = " · ".join(f"{max(sample[index] for sample in memory):.0f}" for index in range(len(memory[0])))
+        print(f"  server RSS   start {totals[0]:.0f} MiB · peak {max(totals):.0f} MiB · end {totals[-1]:.0f} MiB "
+              f"(peak per process: {per_replica} MiB)")
+        if results.get("wall"):
+            print(f"  reruns/s     {(len(clicks) + len(loads)) / results['wall']:.1f}")
     for error in results["errors"][:5]:
         print(f"  error: {error}")
     verdict = not results["errors"] and clicks and percentile(clicks, 0.95) <= 1.0
@@ -316,16 +327,28 @@ def main() -> int:
                         help="Chromium pages, or sessions that speak the websocket protocol and render nothing")
     parser.add_argument("--pause", default="0.5,1.5",
                         help="seconds a session waits between clicks, as LOW,HIGH (uniform); 3,6 is a reading pace")
+    parser.add_argument("--replicas", type=int, default=0,
+                        help="N app processes behind nginx on PostgreSQL (deploy/topology.py); 0: one plain server")
     parser.add_argument("--ramp", type=float, default=0.0,
                         help="sessions arrive at random moments over this many seconds (default: all at once)")
     args = parser.parse_args()
     global PAUSE, RAMP
     PAUSE, RAMP = tuple(float(part) for part in args.pause.split(",")), args.ramp
-    home = args.home or Path(tempfile.mkdtemp(prefix="fmnist-load-"))
-    os.environ["FMNIST_HOME"] = str(home)
+    if args.replicas:
+        sys.path.insert(0, str(ROOT / "deploy"))
+        from topology import Topology
+
+        topology = Topology(args.replicas, environment={"FMNIST_MAX_JOBS": str(max(1, args.jobs))}).start()
+        home, url, server = topology.home, topology.url, topology
+        os.environ.update(FMNIST_HOME=str(home), FMNIST_DATABASE_URL=topology.database_url)
+        pids = [process.pid for process in topology.processes.values()]
+    else:
+        home = args.home or Path(tempfile.mkdtemp(prefix="fmnist-load-"))
+        os.environ["FMNIST_HOME"] = str(home)
+        server, url = start_server(home, max_jobs=max(1, args.jobs))
+        pids = [server.pid]
     run_key, job_specs = prepare_home(home, args.jobs)
-    server, url = start_server(home, max_jobs=max(1, args.jobs))
-    print(f"server {url} (pid {server.pid}), home {home}, {os.cpu_count()} cores, {args.client} sessions, "
+    print(f"server {url} (pids {pids}), home {home}, {os.cpu_count()} cores, {args.client} sessions, "
           f"{PAUSE[0]:g}–{PAUSE[1]:g} s between clicks, arriving over {RAMP:g} s", flush=True)
     try:
         async def start_background():
@@ -342,13 +365,16 @@ def main() -> int:
             asyncio.run(start_background())
             print(f"{len(job_specs)} training jobs running", flush=True)
         for sessions in (int(part) for part in args.sessions.split(",")):
-            report(sessions, asyncio.run(measure(url, run_key, sessions, args.seconds, server.pid, args.client)))
+            report(sessions, asyncio.run(measure(url, run_key, sessions, args.seconds, pids, args.client)))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        if args.replicas:
+            server.stop()
+        else:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
     return 0
 
 
