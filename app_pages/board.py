@@ -45,6 +45,7 @@ def stop_job(key: str) -> None:
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
+@state.survives_store_errors
 def class_jobs() -> None:
     """The teacher's view of the class's running and queued jobs, each with Stop where this teacher may."""
     manager = state.job_manager()
@@ -99,6 +100,7 @@ axis = st.radio(t("board_axis"), ("params", "time"), key="board_axis", horizonta
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
+@state.survives_store_errors
 def board() -> None:
     entries = store.board(class_code)
     if not entries:

@@ -13,10 +13,10 @@ from fmnist_core.analysis import (
     predict_classes,
     worst_confusion,
 )
+from fmnist_core.data import as_input
 from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes, strongest_filters, tile_grid
 from fmnist_core.models import conv_kernels, with_filters_off
 from fmnist_core.storage import CheckpointError, app_home, saved_epochs
-from fmnist_core.training import as_input
 from fmnist_ui import charts, keys, state
 from fmnist_ui.describe import (
     compare_map_alt,

@@ -79,4 +79,4 @@ def comparison(was_active: bool) -> None:
         st.rerun()
 
 
-st.fragment(comparison, run_every=POLL_SECONDS if active else None)(active)
+st.fragment(state.survives_store_errors(comparison), run_every=POLL_SECONDS if active else None)(active)

@@ -3,8 +3,8 @@ import streamlit as st
 
 from fmnist_core.jobs import TEACHER, NotYourJob
 from fmnist_core.presets import PRESETS
-from fmnist_core.runs import resumable_epoch
 from fmnist_core.runstore import ACTIVE, RunRecord, RunStoreError, concurrent_runs
+from fmnist_core.saved_runs import resumable_epoch
 from fmnist_core.specs import SpecError
 from fmnist_core.storage import app_home
 from fmnist_ui import charts, keys, state
@@ -198,7 +198,7 @@ if run is not None:
     if active and not watching:
         st.info(t("not_watching"))
     else:
-        st.fragment(live_view, run_every=POLL_SECONDS if active else None)(key, active)
+        st.fragment(state.survives_store_errors(live_view), run_every=POLL_SECONDS if active else None)(key, active)
 
 # the jobs of this session's class (or of the students in no class): another class's students stay its own
 others = [key for key in state.store().class_active_keys(current_class() or "") if run is None or key != run.key]

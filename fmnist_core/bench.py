@@ -151,7 +151,7 @@ def run_bench(quick: bool = False) -> int:
     model = build_model(spec)
     memory_format = memory_format_for(spec)
     test_images, test_labels = data.test_images.to(device), data.test_labels.to(device)
-    module = kernels.accelerate(model.module.to(device=device, memory_format=memory_format), spec, device)
+    module = kernels.accelerated_module(model.module.to(device=device, memory_format=memory_format), spec, device)
     evaluate(module, test_images, test_labels, memory_format=memory_format)
     started = time.perf_counter()
     evaluate(module, test_images, test_labels, memory_format=memory_format)

@@ -141,3 +141,8 @@ def get_dataset() -> FashionMNIST:
     """The process-wide data set, loaded on first use."""
     return load_dataset()
 
+
+def as_input(images_uint8: torch.Tensor, memory_format=torch.contiguous_format) -> torch.Tensor:
+    """uint8 (N, 28, 28) → float (N, 1, 28, 28) in [0, 1]; done per batch so data is held once as uint8."""
+    batch = images_uint8.unsqueeze(1).to(torch.float32).div_(255.0)
+    return batch.contiguous(memory_format=memory_format)

@@ -24,8 +24,8 @@ from .fairqueue import FairQueue, QueuedJob, QueueFull
 from .lease import LEASE_SECONDS, Heartbeat
 from .models import build_model
 from .quota import estimated_bytes, make_room
-from .runs import resumable_epoch, train_run
 from .runstore import RunStoreError
+from .saved_runs import resumable_epoch
 from .settings import whole_number
 from .specs import RunSpec
 from .storage import check_run_key, home_error, run_folder
@@ -369,6 +369,8 @@ def run_worker(key: str, resume: bool = False) -> int:
     def should_stop() -> bool:
         # The server going away (we get re-parented) stops the job too.
         return stop.is_set() or os.getppid() != parent
+
+    from .runs import train_run  # the trainer: in the worker process only, not in the app that imports the manager
 
     start = resumable_epoch(home, store, key) if resume else None
     print(f"resuming after epoch {start}" if start else "training from the first epoch", flush=True)

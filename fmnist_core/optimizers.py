@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .entry_points import entry_point_check, trusted
+
 # OneCycleLR's defaults, which the presets were tuned with.
 ONE_CYCLE_PCT_START = 0.25
 ONE_CYCLE_DIV = 25.0
@@ -64,7 +66,8 @@ class Optimizer:
             self.exp_avg_sqs = [torch.zeros_like(param) for param in self.params]
             # The fused kernel counts steps in tensors of its own, one per parameter.
             self.step_counts = [torch.zeros((), dtype=torch.float32, device=param.device) for param in self.params]
-            self.fused = all(param.device.type in ("cpu", "cuda") for param in self.params)
+            self.fused = (all(param.device.type in ("cpu", "cuda") for param in self.params)
+                          and trusted("fused_adam"))
 
     def zero_grad(self) -> None:
         for param in self.params:
@@ -132,3 +135,24 @@ class Optimizer:
                 mine.copy_(saved)
             for count in self.step_counts:
                 count.fill_(self.steps_taken)
+
+
+@entry_point_check("fused_adam")
+def _fused_adam_agrees() -> bool:
+    """Two steps of `torch._fused_adam_` on small tensors against Adam written out with public tensor operations
+    (torch.optim.Adam's arithmetic: bias-corrected moments, eps outside the square root)."""
+    generator = torch.Generator().manual_seed(0)
+    start = torch.randn(6, generator=generator)
+    gradients = [torch.randn(6, generator=generator) for _ in range(2)]
+    lr = 0.01
+    fused, exp_avg, exp_avg_sq, step = start.clone(), torch.zeros(6), torch.zeros(6), torch.zeros(())
+    reference, moment, second = start.clone(), torch.zeros(6), torch.zeros(6)
+    for count, gradient in enumerate(gradients, start=1):
+        step += 1
+        torch._fused_adam_([fused], [gradient], [exp_avg], [exp_avg_sq], [], [step], lr=lr, beta1=ADAM_BETA1,
+                           beta2=ADAM_BETA2, weight_decay=0.0, eps=ADAM_EPS, amsgrad=False, maximize=False)
+        moment = ADAM_BETA1 * moment + (1 - ADAM_BETA1) * gradient
+        second = ADAM_BETA2 * second + (1 - ADAM_BETA2) * gradient * gradient
+        corrected = moment / (1 - ADAM_BETA1 ** count)
+        reference = reference - lr * corrected / ((second / (1 - ADAM_BETA2 ** count)).sqrt() + ADAM_EPS)
+    return torch.allclose(fused, reference, atol=1e-6)

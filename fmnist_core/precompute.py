@@ -1,39 +1,15 @@
 """`python -m fmnist_core precompute`: train the notebook's exercise grid ahead of class (resumable)."""
 from __future__ import annotations
 
-import dataclasses
 import time
 
 from .backends import train_on_backend
 from .cache import cached_result, open_store
 from .console import StopOnSignal, cluster_backend, progress_line
-from .presets import PRESETS, mlp_vs_cnn
+from .presets import GRID_FILTERS, GRID_LAYERS, GRID_SAME_PADDING, exercise_grid, grid_cnn  # noqa: F401
 from .runs import RunInProgress, follow, train_run
 from .specs import RunSpec
 from .storage import app_home
-
-GRID_FILTERS = (16, 32, 64)
-GRID_LAYERS = (1, 2, 3)
-# "Add conv layers" again with "same" padding, where a third layer no longer shrinks the maps to 1×1.
-GRID_SAME_PADDING = ((32, 32), (32, 32, 32))
-
-
-def grid_cnn(filters: int, layers: int, recipe: str = "fast-cnn") -> RunSpec:
-    """One CNN of the exercise grid: the recipe's model with `layers` conv layers of `filters` filters each."""
-    base = PRESETS[recipe]
-    return RunSpec(dataclasses.replace(base.model, conv_channels=(filters,) * layers), base.train)
-
-
-def exercise_grid(recipe: str = "fast-cnn") -> list[RunSpec]:
-    """CNNs with 16/32/64 filters × 1/2/3 conv layers on one recipe, 2 and 3 layers of 32 with same padding, the
-    MLP paired with them on that recipe, the notebooks' MLP baselines and the overfitting run."""
-    base = PRESETS[recipe]
-    runs = [grid_cnn(filters, layers, recipe) for layers in GRID_LAYERS for filters in GRID_FILTERS]
-    runs += [RunSpec(dataclasses.replace(base.model, conv_channels=channels,
-                                         padding=base.model.kernel_size // 2), base.train)
-             for channels in GRID_SAME_PADDING]
-    runs += [mlp_vs_cnn(base.train)[0], PRESETS["seed-pytorch-mlp"], PRESETS["seed-keras-mlp"], PRESETS["overfitting"]]
-    return runs
 
 
 def run_precompute(recipe: str = "fast-cnn", runs: list[RunSpec] | None = None) -> int:

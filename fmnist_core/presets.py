@@ -1,6 +1,8 @@
 """Named runs: the two source notebooks' models exactly, plus fast defaults."""
 from __future__ import annotations
 
+import dataclasses
+
 from .specs import CNNSpec, MLPSpec, RunSpec, TrainConfig
 
 SEED_CNN = CNNSpec(conv_channels=(32, 32), kernel_size=3, padding=0, pool=2, dense=128)
@@ -63,3 +65,29 @@ PAIRED_MLP = MLPSpec(hidden=(128,))
 def mlp_vs_cnn(train: TrainConfig, cnn: CNNSpec = SEED_CNN) -> tuple[RunSpec, RunSpec]:
     """The notebooks' opening question as two runs on one recipe: same seed, same data order, same optimizer."""
     return RunSpec(PAIRED_MLP, train), RunSpec(cnn, train)
+
+
+# The notebook's exercise grid, precomputed ahead of class (`python -m fmnist_core precompute`) and shown by the
+# guided lesson.
+GRID_FILTERS = (16, 32, 64)
+GRID_LAYERS = (1, 2, 3)
+# "Add conv layers" again with "same" padding, where a third layer no longer shrinks the maps to 1×1.
+GRID_SAME_PADDING = ((32, 32), (32, 32, 32))
+
+
+def grid_cnn(filters: int, layers: int, recipe: str = "fast-cnn") -> RunSpec:
+    """One CNN of the exercise grid: the recipe's model with `layers` conv layers of `filters` filters each."""
+    base = PRESETS[recipe]
+    return RunSpec(dataclasses.replace(base.model, conv_channels=(filters,) * layers), base.train)
+
+
+def exercise_grid(recipe: str = "fast-cnn") -> list[RunSpec]:
+    """CNNs with 16/32/64 filters × 1/2/3 conv layers on one recipe, 2 and 3 layers of 32 with same padding, the
+    MLP paired with them on that recipe, the notebooks' MLP baselines and the overfitting run."""
+    base = PRESETS[recipe]
+    runs = [grid_cnn(filters, layers, recipe) for layers in GRID_LAYERS for filters in GRID_FILTERS]
+    runs += [RunSpec(dataclasses.replace(base.model, conv_channels=channels,
+                                         padding=base.model.kernel_size // 2), base.train)
+             for channels in GRID_SAME_PADDING]
+    runs += [mlp_vs_cnn(base.train)[0], PRESETS["seed-pytorch-mlp"], PRESETS["seed-keras-mlp"], PRESETS["overfitting"]]
+    return runs

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import cached_result
-from .checkpoints import Checkpoint, load_checkpoint, load_resume_point, save_checkpoint, save_resume_point
+from .checkpoints import save_checkpoint, save_resume_point
 from .data import FashionMNIST, get_dataset
 from .lease import LEASE_SECONDS, Heartbeat
 from .metrics import EpochMetrics, ResumePoint
 from .models import BuiltModel, build_model
 from .runstore import RunRecord, RunStore, RunStoreError
+from .saved_runs import RESUMABLE, load_run_checkpoint, resumable_epoch, resume_state  # noqa: F401 - re-exported
 from .specs import RunSpec
-from .storage import CheckpointError, checkpoint_path, discard_checkpoints, file_digest, resume_path, saved_epochs
+from .storage import checkpoint_path, discard_checkpoints, resume_path
 from .training import fit, pick_device
 
-RESUMABLE = ("cancelled", "interrupted", "failed")
 PROGRESS_SECONDS = 1.0  # how often a running epoch records how many images it has done (pages poll each second)
 
 
@@ -128,42 +128,6 @@ def follow(store: RunStore, key: str, on_epoch: Callable[[EpochMetrics], None] |
         if should_stop is not None and should_stop():
             return None
         time.sleep(poll_seconds)
-
-
-def resumable_epoch(home: Path, store: RunStore, key: str) -> int | None:
-    """The last finished epoch an unfinished run can go on from, or None when it can only restart."""
-    start = resume_state(home, store, key)
-    return start[0].epoch if start is not None else None
-
-
-def resume_state(home: Path, store: RunStore, key: str) -> tuple[ResumePoint, dict] | None:
-    """(resume point, weights of its epoch) of an unfinished run that can go on, else None: what `fit` takes."""
-    record = store.get(key)
-    if record is None or record.status not in (*RESUMABLE, "queued") or not record.history:
-        return None
-    last = record.history[-1].epoch
-    if last >= record.run.train.epochs or saved_epochs(home, key)[-1:] != [last]:
-        return None
-    try:
-        point = load_resume_point(resume_path(home, key), key)
-        weights = load_checkpoint(checkpoint_path(home, key, last), expected_key=key).model.module.state_dict()
-    except CheckpointError:
-        return None
-    return (point, weights) if point.epoch == last else None
-
-
-def load_run_checkpoint(home: Path, key: str, epoch: int | None = None, store: RunStore | None = None) -> Checkpoint:
-    """The checkpoint of `epoch` (default: the last saved one) of run `key`. With `store`, its bytes must have the
-    SHA-256 recorded when it was written: on a home shared by several app processes (NFS, a Kubernetes volume) a
-    file another process is still copying, or one damaged on the way, is refused, never half read."""
-    epochs = saved_epochs(home, key)
-    if not epochs:
-        raise CheckpointError(f"run {key} has no saved checkpoints")
-    path = checkpoint_path(home, key, epoch or epochs[-1])
-    expected = store.checkpoint_sha256(key, epoch or epochs[-1]) if store is not None else None
-    if expected is not None and file_digest(path) != expected:
-        raise CheckpointError(f"{path.name} of run {key} is not the file that was written (its SHA-256 differs)")
-    return load_checkpoint(path, expected_key=key)
 
 
 def _describe(error: BaseException) -> str:

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from . import cpu, kernels, optimizers
-from .data import FashionMNIST
+from .data import FashionMNIST, as_input  # noqa: F401 - as_input is part of the trainer's vocabulary
 from .metrics import EpochMetrics, ResumePoint
 from .models import BuiltModel, build_model
 from .settings import SettingError
@@ -58,12 +58,6 @@ def memory_format_for(spec) -> torch.memory_format:
     return torch.channels_last if spec.channels_last else torch.contiguous_format
 
 
-def as_input(images_uint8: torch.Tensor, memory_format=torch.contiguous_format) -> torch.Tensor:
-    """uint8 (N, 28, 28) → float (N, 1, 28, 28) in [0, 1]; done per batch so data is held once as uint8."""
-    batch = images_uint8.unsqueeze(1).to(torch.float32).div_(255.0)
-    return batch.contiguous(memory_format=memory_format)
-
-
 @dataclass(frozen=True)
 class EpochData:
     """What an epoch walks: uint8 images (N, 28, 28) and labels on the training device, their order, the
@@ -96,41 +90,45 @@ def train_batch(module, data: EpochData, index, chunks, loss_fn, memory_format, 
         correct += (logits.detach().argmax(dim=1) == target).sum()
 
 
-def train_one_epoch(
-    module: nn.Module,
-    optimizer: optimizers.Optimizer,
-    data: EpochData,
-    loss_fn: nn.Module,
-    settings: Callable[[int], optimizers.StepSettings],
-    should_stop: Callable[[int], bool] | None = None,
-    memory_format=torch.contiguous_format,
-) -> tuple[float, float] | None:
-    """One pass over `data`; return (mean loss, accuracy), or None when stopped. Before each batch,
-    `should_stop(images done so far)` may stop the epoch (and hears how far it got). Where a C kernel trains a
-    batch (kernels.batch_trainer) it does; a kernel that fails hands the batch, and the rest of the run, to
-    PyTorch's operators."""
-    module.train()
+class PlainStep:
+    """One optimizer batch by PyTorch's public operators (zero the gradients, forward and backward chunk by chunk,
+    one optimizer step) and evaluation: the training step of pytorch/examples. kernels.accelerate wraps it where
+    C kernels apply, with exactly this interface."""
+
+    def __init__(self, module: nn.Module, optimizer: optimizers.Optimizer, loss_fn: nn.Module,
+                 settings: Callable[[int], optimizers.StepSettings], memory_format=torch.contiguous_format):
+        self.module, self.optimizer, self.loss_fn = module, optimizer, loss_fn
+        self.settings, self.memory_format = settings, memory_format
+
+    def train_batch(self, data: EpochData, index: torch.Tensor, chunks, sums) -> None:
+        """Train one batch (`index`, split into `chunks`); add its loss and right answers to `sums`."""
+        self.gradients(data, index, chunks, sums)
+        self.apply()
+
+    def gradients(self, data: EpochData, index: torch.Tensor, chunks, sums) -> None:
+        """The batch's gradients (forward and backward, chunk by chunk), from zero."""
+        self.optimizer.zero_grad()
+        train_batch(self.module, data, index, chunks, self.loss_fn, self.memory_format, sums)
+
+    def apply(self) -> None:
+        """The optimizer step of the gradients there are."""
+        self.optimizer.step(self.settings(self.optimizer.steps_taken))
+
+    def evaluate(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+        return evaluate(self.module, images, labels, memory_format=self.memory_format)
+
+
+def train_one_epoch(step, data: EpochData, should_stop: Callable[[int], bool] | None = None
+                    ) -> tuple[float, float] | None:
+    """One pass over `data` by `step` (a PlainStep, or what kernels.accelerate made of it); return (mean loss,
+    accuracy), or None when stopped. Before each batch, `should_stop(images done so far)` may stop the epoch."""
+    step.module.train()
     sums = (torch.zeros((), device=data.images.device),  # loss, right answers: on the device, no sync per batch
             torch.zeros((), dtype=torch.long, device=data.images.device))
-    kernel = kernels.batch_trainer(module, optimizer, data.images, data.labels, loss_fn)
     for done, index, chunks in data.batches():
         if should_stop is not None and should_stop(done):
             return None
-        optimizer.zero_grad()
-        before = tuple(total.clone() for total in sums) if kernels.in_use(module) else None  # to undo a failure
-        try:
-            if kernel is not None and kernel.train(index, chunks, *sums, settings(optimizer.steps_taken)):
-                continue  # the kernel also took the optimizer step
-            if kernel is None:
-                train_batch(module, data, index, chunks, loss_fn, memory_format, sums)
-        except kernels.KernelError as error:
-            kernels.fall_back(module, error)
-            kernel = None
-            for total, value in zip(sums, before, strict=True):
-                total.copy_(value)
-            optimizer.zero_grad()
-            train_batch(module, data, index, chunks, loss_fn, memory_format, sums)
-        optimizer.step(settings(optimizer.steps_taken))
+        step.train_batch(data, index, chunks, sums)
     count = len(data.order)
     return sums[0].item() / count, sums[1].item() / count
 
@@ -150,15 +148,6 @@ def evaluate(
         loss_sum += nn.functional.cross_entropy(logits, target, reduction="sum")
         correct += (logits.argmax(dim=1) == target).sum()
     return loss_sum.item() / len(images), correct.item() / len(images)
-
-
-def evaluate_or_fall_back(module: nn.Module, images, labels, memory_format) -> tuple[float, float]:
-    """`evaluate`, on PyTorch's operators if a kernel fails on the way."""
-    try:
-        return evaluate(module, images, labels, memory_format=memory_format)
-    except kernels.KernelError as error:
-        kernels.fall_back(module, error)
-        return evaluate(module, images, labels, memory_format=memory_format)
 
 
 def fit(
@@ -195,9 +184,10 @@ def _fit(run, data, on_epoch, should_stop, device, resume, on_resume_point, on_p
     train_images, train_labels = data.train_images.to(device), data.train_labels.to(device)
     test_images, test_labels = data.test_images.to(device), data.test_labels.to(device)
     optimizer = optimizers.Optimizer(module.parameters(), config.optimizer)
-    runner = kernels.accelerate(module, run.model, device)  # the same parameters; faster on a CPU
     settings = step_settings(config, steps_per_epoch=-(-len(train_images) // config.batch_size))
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    # the same parameters, the same interface; faster on a CPU where a C kernel applies (it owns its fall-back)
+    step = kernels.accelerate(PlainStep(module, optimizer, loss_fn, settings, memory_format), run.model, device)
     generator = torch.Generator().manual_seed(config.seed)
     first_epoch = 1
     if resume is not None:
@@ -221,11 +211,11 @@ def _fit(run, data, on_epoch, should_stop, device, resume, on_resume_point, on_p
                  else torch.arange(len(train_images))).to(device)
         epoch_data = EpochData(train_images, train_labels, order, config.batch_size,
                                CPU_MICRO_BATCH if device.type == "cpu" else None)
-        trained = train_one_epoch(runner, optimizer, epoch_data, loss_fn, settings, between_batches, memory_format)
+        trained = train_one_epoch(step, epoch_data, between_batches)
         if trained is None:
             return FitResult(model, history, cancelled=True, device=device.type)
         train_seconds = time.perf_counter() - started
-        val_loss, val_acc = evaluate_or_fall_back(runner, test_images, test_labels, memory_format)
+        val_loss, val_acc = step.evaluate(test_images, test_labels)
         metrics = EpochMetrics(
             epoch=epoch, train_loss=trained[0], train_acc=trained[1], val_loss=val_loss, val_acc=val_acc,
             epoch_seconds=time.perf_counter() - started, images_per_second=len(train_images) / train_seconds,

@@ -19,8 +19,8 @@ from .checkpoints import CHECKPOINT_FORMAT, check_archive, checkpoint_from_paylo
 from .data import FashionMNIST, get_dataset
 from .metrics import EpochMetrics
 from .quota import CHECKPOINT_OVERHEAD, QuotaFull, make_room
-from .runs import load_run_checkpoint
 from .runstore import ACTIVE, EPOCH_COLUMNS, RunRecord, RunStore
+from .saved_runs import load_run_checkpoint
 from .storage import CheckpointError, checkpoint_path, discard_checkpoints, saved_epochs
 from .training import evaluate, memory_format_for
 

@@ -9,14 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from fmnist_core.activations import feature_maps
+from fmnist_core.data import as_input
 from fmnist_core.images import feature_grid, png_bytes
 from fmnist_core.metrics import early_stopping
-from fmnist_core.precompute import grid_cnn
-from fmnist_core.presets import DEFAULT_PRESET, PRESETS, mlp_vs_cnn
+from fmnist_core.presets import DEFAULT_PRESET, PRESETS, grid_cnn, mlp_vs_cnn
 from fmnist_core.runstore import ACTIVE, RunRecord, concurrent_runs
 from fmnist_core.specs import RunSpec
 from fmnist_core.storage import app_home, saved_epochs
-from fmnist_core.training import as_input
 
 from . import charts, keys, state
 from .describe import layer_label, run_label, test_image_alt

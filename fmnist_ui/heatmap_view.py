@@ -8,10 +8,10 @@ from collections.abc import Callable
 import streamlit as st
 import torch
 
+from fmnist_core.data import as_input
 from fmnist_core.images import heat_overlay, png_bytes
 from fmnist_core.models import BuiltModel
 from fmnist_core.saliency import grad_cam, heat_summary, occlusion_map
-from fmnist_core.training import as_input
 
 from .i18n import t
 

@@ -10,8 +10,8 @@ from fmnist_core.checkpoints import Checkpoint
 from fmnist_core.classes import ClassStore
 from fmnist_core.data import FashionMNIST, get_dataset
 from fmnist_core.jobs import JobManager
-from fmnist_core.runs import load_run_checkpoint
 from fmnist_core.runstore import RunStore
+from fmnist_core.saved_runs import load_run_checkpoint
 from fmnist_core.storage import app_home
 
 

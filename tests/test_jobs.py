@@ -263,3 +263,69 @@ def test_a_fourth_waiting_job_of_one_student_is_refused_and_another_students_is_
         assert manager.waiting_jobs("alice") == 3
     finally:
         manager.shutdown()
+
+
+class InProcessBackend:
+    """A throw-away backend of one class: trains each run in a thread of this process (the JobBackend interface)."""
+
+    name, where, fallback_reason = "in-process", "local", None
+
+    def __init__(self, home, small_data):
+        self.home, self.data, self.max_jobs, self.launched = home, small_data, 1, []
+
+    def launch(self, key: str, resume: bool = False):
+        import threading
+
+        from fmnist_core.runs import train_run
+
+        store = open_store(self.home)
+        handle = InProcessHandle()
+
+        def work():
+            record = store.get(key)
+            train_run(record.run, store, self.home, use_cache=False, data=self.data, claimed=True,
+                      should_stop=handle.stopping.is_set)
+            handle.returncode = 0
+
+        self.launched.append(key)
+        threading.Thread(target=work, daemon=True).start()
+        return handle
+
+    def close(self) -> None:
+        pass
+
+
+class InProcessHandle:
+    def __init__(self):
+        import threading
+
+        self.returncode, self.stopping = None, threading.Event()
+
+    def poll(self):
+        return self.returncode
+
+    def send_signal(self, signum=None):
+        self.stopping.set()
+
+    def wait(self, timeout=None):
+        return self.returncode
+
+    def kill(self):
+        self.stopping.set()
+
+
+def test_a_new_backend_is_one_class_with_the_written_interface(isolated_home, small_data):
+    """#25: a job backend had an interface written down nowhere. Now it is a Protocol a new backend implements."""
+    from fmnist_core.backends import JobBackend, JobHandle
+
+    backend = InProcessBackend(isolated_home, small_data)
+    assert isinstance(backend, JobBackend)
+    manager = JobManager(isolated_home, backend=backend)
+    try:
+        run = tiny_mlp_run(epochs=1, seed=77)
+        assert manager.submit(run, owner="ana").state == "queued"
+        assert isinstance(manager._running.get(run.key) or InProcessHandle(), JobHandle)
+        assert wait_for(lambda: manager.store.get(run.key).status == "done", 120)
+        assert backend.launched == [run.key] and manager.store.get(run.key).history[0].val_acc > 0.6
+    finally:
+        manager.shutdown()

@@ -11,7 +11,7 @@ from fmnist_core import kernels, training
 from fmnist_core.kernels import bindings, build, mlp
 from fmnist_core.kernels import conv as conv_kernels
 from fmnist_core.models import build_model
-from fmnist_core.specs import CNNSpec, MLPSpec
+from fmnist_core.specs import CNNSpec, MLPSpec, RunSpec, TrainConfig
 from fmnist_core.training import as_input, fit
 
 pytestmark = pytest.mark.skipif(build._compiler() is None, reason="no C compiler on this machine")
@@ -133,7 +133,7 @@ def test_winograd_with_pool_and_relu_matches_pytorch(small_data, in_channels, ou
 def test_wrapped_model_gives_the_same_logits_and_every_gradient(small_data):
     spec = CNNSpec(conv_channels=(16, 32, 8), dense=32)
     model = build_model(spec).module.to(memory_format=torch.channels_last)  # as the trainer holds it
-    runner = kernels.accelerate(model, spec, torch.device("cpu"))
+    runner = kernels.accelerated_module(model, spec, torch.device("cpu"))
     assert isinstance(runner, conv_kernels.FusedFirstStage)
     used = [layer.function for layer in runner.rest if isinstance(layer, conv_kernels.KernelConv)]
     # 16→32 by Winograd with its pool and ReLU folded in; 32→8 not
@@ -157,7 +157,7 @@ def test_wrapped_model_gives_the_same_logits_and_every_gradient(small_data):
 def test_inputs_the_kernel_does_not_take_go_through_the_model(small_data):
     spec = CNNSpec(conv_channels=(8,), dense=16)
     model = build_model(spec).module
-    runner = kernels.accelerate(model, spec, torch.device("cpu"))
+    runner = kernels.accelerated_module(model, spec, torch.device("cpu"))
     images = as_input(small_data.test_images[:4]).requires_grad_()  # e.g. a saliency map's input gradient
     runner(images).sum().backward()
     assert images.grad is not None and images.grad.abs().sum() > 0
@@ -170,7 +170,7 @@ def test_layers_it_cannot_fuse_stay_plain():
         assert not conv_kernels.fusable(spec)
     assert conv_kernels.fusable(CNNSpec())
     module = build_model(CNNSpec()).module
-    assert kernels.accelerate(module, CNNSpec(), torch.device("cuda")) is module
+    assert kernels.accelerated_module(module, CNNSpec(), torch.device("cuda")) is module
 
 
 @pytest.mark.slow
@@ -193,7 +193,7 @@ def test_no_compiler_means_pytorch_operators_and_a_reason(monkeypatch, tmp_path)
     assert "could not build first_stage.c" in build.why_not["first_stage"]
     spec = CNNSpec()
     module = build_model(spec).module
-    assert kernels.accelerate(module, spec, torch.device("cpu")) is module
+    assert kernels.accelerated_module(module, spec, torch.device("cpu")) is module
     assert kernels.status().startswith("PyTorch operators (could not build")
 
 
@@ -216,7 +216,7 @@ def test_mlp_step_gives_pytorch_loss_right_answers_and_gradients(small_data, hid
     spec = MLPSpec(hidden=hidden)
     torch.manual_seed(len(hidden) + batch)
     model = build_model(spec).module
-    runner = kernels.accelerate(model, spec, torch.device("cpu"))
+    runner = kernels.accelerated_module(model, spec, torch.device("cpu"))
     assert isinstance(runner, mlp.DenseStepRunner)
     images, labels = small_data.train_images, small_data.train_labels
     index = torch.randperm(len(images))[:batch]
@@ -274,12 +274,12 @@ def test_mlp_training_with_and_without_the_kernel_agrees(small_data, monkeypatch
 def test_mlp_runner_evaluates_like_the_model_and_is_left_out_without_a_blas(small_data, monkeypatch):
     spec = MLPSpec(hidden=(32,))
     model = build_model(spec).module
-    runner = kernels.accelerate(model, spec, torch.device("cpu"))
+    runner = kernels.accelerated_module(model, spec, torch.device("cpu"))
     images = as_input(small_data.test_images[:50])
     assert torch.equal(runner(images), model(images))
-    assert kernels.accelerate(model, spec, torch.device("cuda")) is model
+    assert kernels.accelerated_module(model, spec, torch.device("cuda")) is model
     monkeypatch.setattr(bindings, "_sgemm", [None])
-    assert kernels.accelerate(model, spec, torch.device("cpu")) is model
+    assert kernels.accelerated_module(model, spec, torch.device("cpu")) is model
     assert "no MLP steps: PyTorch's CPU library exports no sgemm_ here" in kernels.status()
 
 
@@ -302,3 +302,82 @@ def test_a_failing_kernel_hands_the_run_to_pytorchs_operators_instead_of_failing
     for got, expected in zip(with_fault.history, plain.history, strict=True):
         assert got.val_acc == pytest.approx(expected.val_acc, abs=0.005)
         assert got.train_loss == pytest.approx(expected.train_loss, rel=2e-3)
+
+
+@pytest.fixture
+def distrust(monkeypatch):
+    """FMNIST_DISTRUST=names for one test: those private entry points fail their checks."""
+    from fmnist_core.entry_points import forget_checks
+
+    def set_distrusted(names: str) -> None:
+        monkeypatch.setenv("FMNIST_DISTRUST", names)
+        forget_checks()
+
+    yield set_distrusted
+    monkeypatch.delenv("FMNIST_DISTRUST", raising=False)
+    forget_checks()
+
+
+@pytest.mark.parametrize("entry_point, run_of", [
+    ("sgemm", lambda: RunSpec(MLPSpec(hidden=(64,)), TrainConfig(epochs=2, lr=3e-3, batch_size=128))),
+    ("fused_adam", lambda: RunSpec(CNNSpec(conv_channels=(8,), dense=32), TrainConfig(epochs=2, lr=3e-3))),
+])
+def test_a_private_entry_point_that_fails_its_check_means_the_public_path_and_the_same_training(
+        small_data, distrust, entry_point, run_of):
+    """#25: a torch upgrade that drops (or changes) a private entry point only slows training."""
+    from fmnist_core.entry_points import trusted
+    from fmnist_core.optimizers import Optimizer
+
+    run = run_of()
+    trusting = fit(run, small_data)
+    distrust(entry_point)
+    assert not trusted(entry_point)
+    if entry_point == "sgemm":
+        assert bindings.blas_sgemm() is None and "no MLP steps" in kernels.status()
+    else:
+        assert not Optimizer([torch.zeros(2, requires_grad=True)], "adam").fused
+    public = fit(run, small_data)
+    assert not public.cancelled and len(public.history) == 2
+    for got, expected in zip(public.history, trusting.history, strict=True):
+        assert got.val_acc == pytest.approx(expected.val_acc, abs=0.005)
+        assert got.train_loss == pytest.approx(expected.train_loss, rel=2e-3)
+
+
+def test_the_checks_compare_against_the_public_operators():
+    from fmnist_core.entry_points import _CHECKS
+
+    assert set(_CHECKS) >= {"sgemm", "fused_adam"}
+    assert all(check() for check in _CHECKS.values())  # on this machine both agree (else the tests above say so)
+
+
+def test_any_error_on_the_kernel_path_falls_back_not_only_kernel_errors(small_data, monkeypatch, capfd):
+    """Only KernelError used to trigger the fall-back: a missing symbol or a wrong shape failed the run."""
+    from fmnist_core.kernels import conv
+
+    run = RunSpec(CNNSpec(conv_channels=(8,), dense=32), TrainConfig(epochs=1, lr=3e-3))
+    calls = [0]
+    original = conv.FusedFirstStage.forward
+
+    def broken_once(self, images):
+        calls[0] += 1
+        if calls[0] == 3:
+            raise AttributeError("symbol first_stage_forward not found")  # not a KernelError
+        return original(self, images)
+
+    monkeypatch.setattr(conv.FusedFirstStage, "forward", broken_once)
+    result = fit(run, small_data)
+    assert not result.cancelled and result.history[0].val_acc > 0.6
+    assert "C kernel failed (symbol first_stage_forward not found)" in capfd.readouterr().err
+
+
+def test_the_training_loop_knows_no_kernel():
+    """The loop reads like pytorch/examples: model, step, data, callbacks; the kernels are behind one door."""
+    import inspect
+    import re
+
+    from fmnist_core import training
+
+    loop = "".join(inspect.getsource(function).replace(function.__doc__ or "", "")
+                   for function in (training.train_one_epoch, training.train_batch))
+    assert "kernel" not in loop
+    assert set(re.findall(r"kernels\.(\w+)\(", inspect.getsource(training))) == {"accelerate"}

@@ -54,3 +54,63 @@ def test_reading_checkpoints_and_the_run_store_does_not_load_the_trainer():
                                "print(sorted(name for name in sys.modules if name.startswith('fmnist_core')))"],
         cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "fmnist_core.training" not in loaded and "fmnist_core.kernels" not in loaded, loaded
+
+
+# What pages may not load: the command line, and what drives training (it runs in workers and commands). Pages do
+# evaluate models (training.evaluate, beside train_one_epoch as in pytorch/examples), so `training` is allowed.
+NOT_FOR_PAGES = ("fmnist_core.cli", "fmnist_core.console", "fmnist_core.precompute", "fmnist_core.bench",
+                 "fmnist_core.runs", "fmnist_core.process")
+
+
+def top_level_imports(path) -> set[str]:
+    """Modules a file imports when it is loaded (not inside functions), as absolute names."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom):
+            base = package
+            for _ in range(max(0, node.level - 1)):
+                base = base.rpartition(".")[0]
+            target = (f"{base}.{node.module}" if node.module else base) if node.level else node.module or ""
+            found.add(target)
+            found |= {f"{target}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def loaded_by(start: set[str]) -> set[str]:
+    """Every project module that loading `start` loads, following top-level imports."""
+    files = {".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): path
+             for folder in ("fmnist_core", "fmnist_ui") for path in (ROOT / folder).rglob("*.py")}
+    seen, todo = set(), [name for name in start if name in files]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo += [other for other in top_level_imports(files[name]) if other in files and other not in seen]
+    return seen
+
+
+def test_pages_load_neither_the_command_line_nor_the_trainer():
+    """#25: the UI imported the trainer and the CLI for small helpers (as_input, grid_cnn, resumable_epoch)."""
+    pages = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "fmnist_ui").glob("*.py"))]
+    for page in pages:
+        loaded = loaded_by(top_level_imports(page))
+        forbidden = [name for name in loaded if name in NOT_FOR_PAGES or name.startswith(
+            tuple(f"{module}." for module in NOT_FOR_PAGES))]
+        assert not forbidden, (page.name, forbidden)
+
+
+def test_no_two_ui_modules_import_each_other():
+    """The lesson and the widgets used to import each other; the locks are their own module now."""
+    graph = {}
+    for path in (ROOT / "fmnist_ui").glob("*.py"):
+        module = f"fmnist_ui.{path.stem}"
+        graph[module] = {name for name in top_level_imports(path) if name.startswith("fmnist_ui.")}
+        for node in ast.walk(ast.parse(path.read_text())):  # function bodies too
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                graph[module].add(f"fmnist_ui.{node.module}")
+    cycles = [(a, b) for a, names in graph.items() for b in names if a in graph.get(b, ()) and a < b]
+    assert not cycles, cycles

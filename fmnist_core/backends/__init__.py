@@ -1,16 +1,16 @@
 """Where a job trains: worker processes of this server (the default) or a Ray cluster (`FMNIST_RAY_ADDRESS`).
 
-The job manager keeps the queue, the run store and the checkpoints; a backend only starts a run and hands back a
-handle with the part of `subprocess.Popen` the manager uses: `poll()`, `send_signal(SIGTERM)` to stop it,
-`wait()`, `kill()` and `returncode`. Ray is imported only when a cluster is asked for (`ray_cluster.py`). A new
-backend is one module in this folder and one branch in `select_backend`."""
+The job manager keeps the queue, the run store and the checkpoints; a backend (the JobBackend interface of
+base.py) only starts a run and hands back a JobHandle: the part of `subprocess.Popen` the manager uses. Ray is
+imported only when a cluster is asked for (`ray_cluster.py`). A new backend is one module in this folder and one
+branch in `select_backend`."""
 from __future__ import annotations
 
 import logging
 import os
 from pathlib import Path
 
-from .base import RAY_ADDRESS_VARIABLE, BackendUnavailable
+from .base import RAY_ADDRESS_VARIABLE, BackendUnavailable, JobBackend, JobHandle
 from .local import LocalBackend
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def train_on_backend(backend, runs: list, store, home: Path, on_epoch=None, shou
     import time
 
     from ..models import build_model
-    from ..runs import resumable_epoch
+    from ..saved_runs import resumable_epoch
 
     handles = {}
     for run in runs:
@@ -61,4 +61,5 @@ def train_on_backend(backend, runs: list, store, home: Path, on_epoch=None, shou
     return [store.get(key) for key in handles]
 
 
-__all__ = ["RAY_ADDRESS_VARIABLE", "BackendUnavailable", "LocalBackend", "select_backend", "train_on_backend"]
+__all__ = ["RAY_ADDRESS_VARIABLE", "BackendUnavailable", "JobBackend", "JobHandle", "LocalBackend", "select_backend",
+           "train_on_backend"]

@@ -23,7 +23,7 @@ from ray.exceptions import RayError, RayTaskError, TaskCancelledError
 
 from ..checkpoints import cpu_weights, resume_point_on_cpu, save_resume_point, save_weights
 from ..metrics import EpochMetrics
-from ..runs import resume_state
+from ..saved_runs import resume_state
 from ..settings import whole_number
 from ..storage import checkpoint_path, discard_checkpoints, resume_path
 from .base import BackendUnavailable

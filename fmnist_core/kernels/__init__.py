@@ -1,10 +1,14 @@
-"""Optional C kernels for training on the CPU, behind one door. The trainer asks three things of them:
+"""Optional C kernels for training on the CPU, behind one door: `accelerate(plain_step, spec, device)` returns the
+trainer's training step (training.PlainStep) made faster where a kernel applies and builds here, with the same
+interface, or the plain step itself. The step owns its fall-back: any error on the kernel path (a KernelError, a
+missing symbol, anything) hands the batch and the rest of the run to PyTorch's operators. Inside the door:
 
-- `accelerate(module, spec, device)`: the module to train with, the kernels wired in where they apply and build
-  here (else `module` itself);
-- `batch_trainer(module, optimizer, images, labels, loss_fn)`: for an MLP, a whole batch in one C call (else
-  None: PyTorch's operators);
-- `fall_back(module, error)`: a kernel failed (KernelError): PyTorch's operators for the rest of the run.
+- `accelerated_module(module, spec, device)`: the module with the kernels wired in (else `module` itself);
+- `batch_trainer(module, optimizer, images, labels, loss_fn)`: for an MLP, a whole batch in one C call;
+- `fall_back(module, error)`: PyTorch's operators for the rest of the run.
+
+Private entry points (the BLAS `sgemm_` inside libtorch_cpu, PyTorch's fused Adam) are each checked once against
+their public counterparts before first use (entry_points.py); a check that fails means the public path.
 
 What the kernels do and why (see c/*.c and BENCHMARKS.md): the CNN's first stage fused (conv over the grey channel
 → max-pool → ReLU: in PyTorch mostly memory traffic), later 3×3 conv layers by Winograd F(4×4, 3×3), the weight
@@ -23,10 +27,70 @@ from .bindings import KernelError, blas_sgemm, library
 from .conv import FusedFirstStage, fusable
 from .mlp import DenseStepRunner, dense_steppable
 
-__all__ = ["KernelError", "accelerate", "batch_trainer", "fall_back", "in_use", "status"]
+__all__ = ["KernelError", "accelerate", "accelerated_module", "batch_trainer", "fall_back", "in_use", "status"]
 
 
-def accelerate(module: nn.Module, spec, device: torch.device) -> nn.Module:
+def accelerate(plain, spec, device: torch.device):
+    """The one door: the trainer's plain step (training.PlainStep) made faster where a C kernel applies and builds
+    here, with exactly its interface (`module`, `train_batch`, `evaluate`); else `plain` itself. The step owns its
+    fall-back: any error on the kernel path hands that batch, and the rest of the run, to PyTorch's operators."""
+    module = accelerated_module(plain.module, spec, device)
+    if module is plain.module:
+        return plain
+    return AcceleratedStep(plain, module)
+
+
+class AcceleratedStep:
+    """A PlainStep whose module runs C kernels (a fused first stage, Winograd convolutions, whole MLP chunks)."""
+
+    def __init__(self, plain, module: nn.Module):
+        from copy import copy
+
+        self.plain = copy(plain)
+        self.plain.module = module  # the same parameters: after a fall-back, PyTorch's operators on them
+        self.module = module
+        self.kernel = None
+        self._kernel_for = None
+
+    def _batch_kernel(self, data):
+        if self._kernel_for is not data:  # one per epoch's data: the MLP kernel reads its images directly
+            self._kernel_for = data
+            self.kernel = batch_trainer(self.module, self.plain.optimizer, data.images, data.labels,
+                                        self.plain.loss_fn)
+        return self.kernel
+
+    def train_batch(self, data, index, chunks, sums) -> None:
+        if not in_use(self.module):
+            self.plain.train_batch(data, index, chunks, sums)
+            return
+        before = tuple(total.clone() for total in sums)  # to undo a batch that failed half way
+        optimizer = self.plain.optimizer
+        try:
+            kernel = self._batch_kernel(data)
+            if kernel is None:
+                self.plain.gradients(data, index, chunks, sums)  # through the accelerated module
+            else:
+                optimizer.zero_grad()
+                if kernel.train(index, chunks, *sums, self.plain.settings(optimizer.steps_taken)):
+                    return  # the kernel also took the optimizer step
+        except Exception as error:  # noqa: BLE001 - any failure on the kernel path: PyTorch's operators from now on
+            fall_back(self.module, error)
+            for total, value in zip(sums, before, strict=True):
+                total.copy_(value)
+            self.plain.gradients(data, index, chunks, sums)
+        self.plain.apply()
+
+    def evaluate(self, images, labels) -> tuple[float, float]:
+        try:
+            return self.plain.evaluate(images, labels)
+        except Exception as error:  # noqa: BLE001 - as in train_batch
+            if not in_use(self.module):
+                raise
+            fall_back(self.module, error)
+            return self.plain.evaluate(images, labels)
+
+
+def accelerated_module(module: nn.Module, spec, device: torch.device) -> nn.Module:
     """`module` with its first stage fused (CNN) or its training chunks in one call (MLP) where a kernel applies
     and builds here, else `module` itself. The returned module evaluates and trains like `module`."""
     if device.type != "cpu":
@@ -75,7 +139,7 @@ def in_use(module: nn.Module) -> bool:
     return bool(getattr(module, "kernels_on", False))
 
 
-def fall_back(module: nn.Module, error: KernelError) -> None:
+def fall_back(module: nn.Module, error: Exception) -> None:
     """After `error`, run `module` on PyTorch's operators for the rest of the run (same parameters, same math)."""
     if hasattr(module, "kernels_on"):
         module.kernels_on = False

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from ..entry_points import entry_point_check, trusted
 from . import build
 
 POINTER, INT, FLOAT = ctypes.c_void_p, ctypes.c_int, ctypes.c_float
@@ -84,7 +85,12 @@ _sgemm: list[int | None] = []
 
 def blas_sgemm() -> int | None:
     """Address of the Fortran `sgemm_` of PyTorch's CPU library (MKL in the Linux x86 wheels), or None. PyTorch
-    has no public handle on its BLAS; where this symbol is missing, the MLP kernel is not used."""
+    has no public handle on its BLAS; where this symbol is missing, or its first product disagrees with torch.mm,
+    the MLP kernel is not used."""
+    return _found_sgemm() if trusted("sgemm") else None
+
+
+def _found_sgemm() -> int | None:
     if not _sgemm:
         address_found = None
         for file_name in ("libtorch_cpu.so", "libtorch_cpu.dylib"):
@@ -96,3 +102,26 @@ def blas_sgemm() -> int | None:
                 continue
         _sgemm.append(address_found)
     return _sgemm[0]
+
+
+@entry_point_check("sgemm")
+def _sgemm_agrees() -> bool:
+    """One small product by the found `sgemm_`, sizes passed as 64-bit integers as the kernel passes them (right for
+    a BLAS of 32- or 64-bit integers on a little-endian machine), against torch.mm."""
+    address_found = _found_sgemm()
+    if address_found is None:
+        return False
+    size = ctypes.c_longlong
+    function = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_char_p, *[ctypes.POINTER(size)] * 3,
+                                ctypes.POINTER(ctypes.c_float), ctypes.c_void_p, ctypes.POINTER(size),
+                                ctypes.c_void_p, ctypes.POINTER(size), ctypes.POINTER(ctypes.c_float),
+                                ctypes.c_void_p, ctypes.POINTER(size))(address_found)
+    generator = torch.Generator().manual_seed(0)
+    a, b = torch.randn(3, 5, generator=generator), torch.randn(5, 4, generator=generator)
+    product = torch.zeros(3, 4)
+    m, n, k = size(4), size(3), size(5)  # row-major a @ b is column-major b^T a^T: (4×5)(5×3)
+    one, zero = ctypes.c_float(1.0), ctypes.c_float(0.0)
+    function(b"N", b"N", ctypes.byref(m), ctypes.byref(n), ctypes.byref(k), ctypes.byref(one),
+             ctypes.c_void_p(b.data_ptr()), ctypes.byref(size(4)), ctypes.c_void_p(a.data_ptr()),
+             ctypes.byref(size(5)), ctypes.byref(zero), ctypes.c_void_p(product.data_ptr()), ctypes.byref(size(4)))
+    return torch.allclose(product, torch.mm(a, b), atol=1e-5)

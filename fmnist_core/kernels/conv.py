@@ -64,9 +64,7 @@ class ConvWeightGradByKernel(torch.autograd.Function):
         out_channels, in_channels, kernel, _ = weight.shape
         grad_input = None
         if ctx.needs_input_grad[0]:
-            grad_input = torch.ops.aten.convolution_backward(
-                grad_output, x, weight, [out_channels], [1, 1], [padding, padding], [1, 1], False, [0, 0], 1,
-                [True, False, False])[0]
+            grad_input = torch.nn.grad.conv2d_input(x.shape, weight, grad_output, padding=padding)
         x_last = x.permute(0, 2, 3, 1).contiguous()
         grad_last = grad_output.permute(0, 2, 3, 1).contiguous()
         taps = x.new_empty((kernel, kernel, in_channels, out_channels))

@@ -12,29 +12,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef void (*sgemm_fn)(const char *transa, const char *transb, const int *m, const int *n, const int *k,
-                         const float *alpha, const float *a, const int *lda, const float *b, const int *ldb,
-                         const float *beta, float *c, const int *ldc);
+/* Sizes are passed as 64-bit integers: a BLAS built with 32-bit integers (LP64) reads their low half, one built with
+ * 64-bit integers (ILP64) all of it, and on a little-endian machine both read the same number. Passing a 32-bit int
+ * to an ILP64 sgemm would have it read 4 bytes past it. (bindings.checked_sgemm also tries one product first.) */
+typedef long long blas_int;
+typedef void (*sgemm_fn)(const char *transa, const char *transb, const blas_int *m, const blas_int *n,
+                         const blas_int *k, const float *alpha, const float *a, const blas_int *lda, const float *b,
+                         const blas_int *ldb, const float *beta, float *c, const blas_int *ldc);
 
 enum { MAX_LAYERS = 8 };
 
 /* Row-major y (B x O) = x (B x I) W^T, W (O x I); sgemm is column-major, so it computes y^T = W x^T. */
 static void forward_product(sgemm_fn sgemm, const float *x, const float *w, float *y, int B, int I, int O) {
     const float one = 1.f, zero = 0.f;
-    sgemm("T", "N", &O, &B, &I, &one, w, &I, x, &I, &zero, y, &O);
+    const blas_int b = B, i = I, o = O;
+    sgemm("T", "N", &o, &b, &i, &one, w, &i, x, &i, &zero, y, &o);
 }
 
 /* dW (O x I) (+)= g^T (O x B) x (B x I). */
 static void weight_product(sgemm_fn sgemm, const float *g, const float *x, float *dw, int B, int I, int O,
                            int accumulate) {
     const float one = 1.f, beta = accumulate ? 1.f : 0.f;
-    sgemm("N", "T", &I, &O, &B, &one, x, &I, g, &O, &beta, dw, &I);
+    const blas_int b = B, i = I, o = O;
+    sgemm("N", "T", &i, &o, &b, &one, x, &i, g, &o, &beta, dw, &i);
 }
 
 /* dx (B x I) = g (B x O) W (O x I). */
 static void input_product(sgemm_fn sgemm, const float *g, const float *w, float *dx, int B, int I, int O) {
     const float one = 1.f, zero = 0.f;
-    sgemm("N", "N", &I, &B, &O, &one, w, &I, g, &O, &zero, dx, &I);
+    const blas_int b = B, i = I, o = O;
+    sgemm("N", "N", &i, &b, &o, &one, w, &i, g, &o, &zero, dx, &i);
 }
 
 /* widths[0] inputs per image (uint8 pixels), widths[layers] classes. Returns 0, or < 0 for bad arguments
