@@ -10,6 +10,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "deploy"))  # the school's topology: PostgreSQL, replicas, nginx (tests start them)
+
+from topology import POSTGRES_BIN, PostgresServer, free_port, wait_healthy  # noqa: E402
 
 from fmnist_core.data import get_dataset  # noqa: E402
 from fmnist_core.specs import CNNSpec, MLPSpec, RunSpec, TrainConfig  # noqa: E402
@@ -130,6 +133,9 @@ def living_children(pid: int | None = None) -> set[int]:
 
 @pytest.fixture(autouse=True)
 def leaves_the_process_as_it_found_it(request):
+    if request.node.get_closest_marker("cluster"):  # a Ray cluster (a module fixture) adds and kills its own node
+        yield                                        # processes and installs Ray's handlers: not the test's doing
+        return
     handlers = {number: signal.getsignal(number) for number in WATCHED_SIGNALS}
     children = living_children()
     yield
@@ -175,21 +181,11 @@ def create_class(teacher, name: str = "Period 1") -> str:
     return text.split("code **")[1].split("**")[0].replace(" ", "")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.contextmanager
 def streamlit_server(home: Path, log_path: Path | None = None, **environment):
     """`streamlit run app.py` on a free loopback port with `home` as FMNIST_HOME (and `environment`); its URL.
     What the server prints goes to `log_path` when given."""
     import subprocess
-    import time
-    import urllib.request
 
     port = free_port()
     env = dict(os.environ, FMNIST_HOME=str(home), PYTHONPATH=str(ROOT), **environment)
@@ -201,14 +197,7 @@ def streamlit_server(home: Path, log_path: Path | None = None, **environment):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
+        if not wait_healthy(url, 60):
             pytest.fail("streamlit did not become healthy")
         yield url
     finally:
@@ -222,9 +211,8 @@ def streamlit_server(home: Path, log_path: Path | None = None, **environment):
 
 
 # A throw-away PostgreSQL for the store tests: Debian's postgresql package (make test installs it), started by the
-# suite itself in a temporary folder as the postgres user (it refuses root), on a free loopback port.
-sys.path.insert(0, str(ROOT / "deploy"))
-from topology import POSTGRES_BIN, PostgresServer  # noqa: E402
+# suite itself in a temporary folder as the postgres user (it refuses root), on a free loopback port
+# (deploy/topology.py's PostgresServer).
 
 
 @pytest.fixture(scope="session")
