@@ -53,8 +53,8 @@ LOOPBACK_ONLY := unshare -n sh -c 'ip link set lo up && exec "$$0" "$$@"'
 
 test: $(STAMP) dataset browser services lint catalogs
 	@if [ "$$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then \
-		$(LOOPBACK_ONLY) $(PY) -m pytest -q; \
-	else $(PY) -m pytest -q; fi
+		$(LOOPBACK_ONLY) $(PY) -m pytest -q -n 2 --dist loadfile; \
+	else $(PY) -m pytest -q -n 2 --dist loadfile; fi
 
 # The quick part: no real browser, no cluster, no slow tests (under a minute).
 test-quick: $(STAMP) dataset catalogs  # the unit and AppTest part, two processes (one per core of a CI machine)
