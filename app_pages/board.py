@@ -9,7 +9,7 @@ from fmnist_core.quota import delete_run
 from fmnist_core.storage import app_home
 from fmnist_ui import charts, keys, state
 from fmnist_ui.describe import run_label
-from fmnist_ui.i18n import decimal, number, percent, t
+from fmnist_ui.i18n import count_of, decimal, number, percent, t
 from fmnist_ui.lesson import current_class
 from fmnist_ui.teacher import is_teacher
 
@@ -109,7 +109,8 @@ def board() -> None:
     mine = [entry for entry in entries if owner in entry.owners]
     best = max(entries, key=lambda entry: entry.record.best.val_acc).record
     sessions = {person for entry in entries for person in entry.owners}
-    st.caption(t("board_summary", runs=len(entries), sessions=len(sessions), mine=len(mine),
+    st.caption(t("board_summary", runs=count_of("n_runs", len(entries)),
+                 sessions=count_of("n_browsers", len(sessions)), mine=len(mine),
                  best=best.best.val_acc, best_model=run_label(best.run)))
     charts.show(charts.class_board(entries, owner, axis), key="class_board")
     # The chart's text alternative: every point as a row, best first.

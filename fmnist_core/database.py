@@ -146,7 +146,7 @@ class PostgresDatabase:
 
     def __init__(self, url: str, timeout: float = CONNECT_SECONDS, pool_size: int = 8):
         try:
-            import psycopg  # noqa: F401 - an optional requirement (requirements-postgres.txt)
+            import psycopg  # an optional requirement (requirements-postgres.txt)
             from psycopg.rows import dict_row
             from psycopg_pool import ConnectionPool
         except ImportError as error:
@@ -162,6 +162,10 @@ class PostgresDatabase:
             kwargs={"row_factory": dict_row, "connect_timeout": max(1, int(timeout))})
         self._lock = threading.Lock()
         self._down_since: float | None = None  # the server stopped answering (monotonic), None while it answers
+        try:  # one connection first: an unreachable server is one clear error at once, not a pool's retries
+            psycopg.connect(url, connect_timeout=max(1, int(timeout))).close()
+        except psycopg.Error as error:
+            raise self._unavailable(error) from None
         self.pool = self._make_pool()
         try:
             self.pool.open(wait=True, timeout=timeout)

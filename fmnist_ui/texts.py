@@ -576,7 +576,7 @@ TEXTS: dict[str, str] = {
     "board_axis_params": "Parameters (log scale)",
     "board_axis_time": "Training time",
     "board_yours": "yours",
-    "board_summary": "{runs} runs from {sessions} browser(s) · yours: {mine} · best: {best:.2%} ({best_model})",
+    "board_summary": "{runs} from {sessions} · yours: {mine} · best: {best:.2%} ({best_model})",
     "family_cnn": "CNN, {layers} conv",
     "family_mlp": "MLP, {layers} hidden",
     # MLP vs CNN
@@ -631,6 +631,8 @@ TEXTS: dict[str, str] = {
 }
 
 PLURALS: dict[str, tuple[str, str]] = {
+    "n_runs": ("{count:,} run", "{count:,} runs"),
+    "n_browsers": ("{count:,} browser", "{count:,} browsers"),
     "n_epochs": ("{count} epoch", "{count} epochs"),
     "n_finished_epochs": ("{count} finished epoch", "{count} finished epochs"),
 }

@@ -135,7 +135,7 @@ def test_two_classes_keep_their_own_boards_and_jobs_and_share_the_cache(isolated
     for teacher, code, expected in ((first_teacher, first, {shared.key, only_ana.key}),
                                     (second_teacher, second, {shared.key})):
         teacher.switch_page("app_pages/board.py").run()
-        assert any("from 1 browser(s)" in caption.value for caption in teacher.caption)  # its own student only
+        assert any("from 1 browser ·" in caption.value for caption in teacher.caption)  # its own student only
         assert {entry.record.key for entry in store.board(code)} == expected
     [clear] = [button for button in second_teacher.button if button.label.startswith("Clear the board")]
     clear.click().run()
@@ -225,7 +225,7 @@ def test_the_class_board_highlights_my_runs_and_the_teacher_clears_it_after_aski
     at = app(owner="me")
     at.switch_page("app_pages/board.py").run()
     assert not at.exception
-    assert "2 runs from 2 browser(s) · yours: 1" in at.caption[0].value
+    assert "2 runs from 2 browsers · yours: 1" in at.caption[0].value
     traces = {trace["name"]: trace for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
     assert set(traces) == {"CNN, 1 conv · yours", "MLP, 1 hidden"}
     assert traces["CNN, 1 conv · yours"]["marker"]["symbol"] == "star"

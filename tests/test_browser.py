@@ -206,7 +206,7 @@ def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model
         teacher.screenshot(path=str(ARTIFACTS / "6-teacher-mode.png"))
 
         student = browser.new_context(viewport={"width": 1400, "height": 1300}, accept_downloads=True).new_page()
-        student.goto(student_link)
+        student.goto(f"{server}/?{student_link.split('?', 1)[1]}")  # the link's query: its host may be the LAN's
         expect(student.get_by_text("43,706")).to_be_visible(timeout=60_000)
         expect(student.get_by_text("Some settings are locked")).to_be_visible()
         expect(slider(student, "Epochs")).to_be_disabled()
@@ -218,7 +218,7 @@ def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model
         student.screenshot(path=str(ARTIFACTS / "7-mlp-vs-cnn.png"), full_page=True)
 
         student.get_by_role("link", name="Class board").first.click()
-        expect(student.get_by_text("3 runs from 2 browser(s) · yours: 2")).to_be_visible(timeout=30_000)
+        expect(student.get_by_text("3 runs from 2 browsers · yours: 2")).to_be_visible(timeout=30_000)
         student.screenshot(path=str(ARTIFACTS / "8-class-board.png"), full_page=True)
 
         student.get_by_role("link", name="Explore feature maps").first.click()
