@@ -111,9 +111,13 @@ class SQLiteDatabase:
 
 
 def safe_url(url: str) -> str:
-    """A database URL without its user name and password: what messages and logs may show."""
+    """A database URL without its user name and password: what messages and logs may show. The user part is cut at
+    the last "@" before anything is parsed: a password may hold "/", "@" or ":"."""
+    scheme, separator, rest = url.partition("://")
+    if "@" in rest:
+        rest = rest.rsplit("@", 1)[1]
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(f"{scheme}{separator}{rest}")
         host = parts.hostname or "localhost"
         port = f":{parts.port}" if parts.port else ""
     except ValueError:

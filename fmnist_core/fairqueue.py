@@ -8,7 +8,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from .limits import MAX_QUEUED_ON_SERVER, MAX_QUEUED_PER_STUDENT
+from .limits import MAX_QUEUED_ON_SERVER, MAX_QUEUED_PER_CLASS, MAX_QUEUED_PER_STUDENT
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,8 @@ class QueuedJob:
 
 
 class QueueFull(Exception):
-    """A job that may not wait now. `reason`: "student" (that student has MAX_QUEUED_PER_STUDENT waiting) or
-    "server" (MAX_QUEUED_ON_SERVER are waiting)."""
+    """A job that may not wait now. `reason`: "student" (that student has MAX_QUEUED_PER_STUDENT waiting), "class"
+    (their class has MAX_QUEUED_PER_CLASS) or "server" (MAX_QUEUED_ON_SERVER are waiting)."""
 
     def __init__(self, reason: str, limit: int):
         super().__init__(f"{limit} jobs are waiting already ({reason})")
@@ -32,13 +32,16 @@ class QueueFull(Exception):
 class FairQueue:
     """Waiting jobs, and the turn each student and each class last had."""
 
-    def __init__(self, per_student: int = MAX_QUEUED_PER_STUDENT, on_server: int = MAX_QUEUED_ON_SERVER):
+    def __init__(self, per_student: int = MAX_QUEUED_PER_STUDENT, on_server: int = MAX_QUEUED_ON_SERVER,
+                 per_class: int = MAX_QUEUED_PER_CLASS):
         self.per_student = per_student
         self.on_server = on_server
+        self.per_class = per_class
         self.waiting: list[QueuedJob] = []
         self._turn = 0
         self._student_turn: dict[str, int] = {}  # the turn at which each student's last job started
         self._class_turn: dict[str, int] = {}
+        self._positions: tuple = (None, {})  # (the state they were worked out for, key → place)
 
     def __contains__(self, key: str) -> bool:
         return any(job.key == key for job in self.waiting)
@@ -53,6 +56,8 @@ class FairQueue:
         """QueueFull when `job` may not wait now: its student, or the server, has as many waiting as allowed."""
         if self.waiting_for(job.student) >= self.per_student:
             raise QueueFull("student", self.per_student)
+        if sum(1 for other in self.waiting if other.class_code == job.class_code) >= self.per_class:
+            raise QueueFull("class", self.per_class)
         if len(self.waiting) >= self.on_server:
             raise QueueFull("server", self.on_server)
 
@@ -82,11 +87,13 @@ class FairQueue:
         return ordered
 
     def position(self, key: str, running: list[QueuedJob], caps: dict[str, int] | None = None) -> int | None:
-        """1 for the job that starts next, 2 after it, …; None when `key` is not waiting."""
-        for place, job in enumerate(self.order(running, caps), start=1):
-            if job.key == key:
-                return place
-        return None
+        """1 for the job that starts next, 2 after it, …; None when `key` is not waiting. Every waiting page asks
+        once a second: the order is worked out again only when the queue, the running jobs or the caps changed."""
+        state = (self._turn, tuple(job.key for job in self.waiting), tuple(job.key for job in running),
+                 tuple(sorted((caps or {}).items())))
+        if self._positions[0] != state:
+            self._positions = (state, {job.key: place for place, job in enumerate(self.order(running, caps), 1)})
+        return self._positions[1].get(key)
 
     def next_job(self, running: list[QueuedJob], caps: dict[str, int] | None = None) -> QueuedJob | None:
         """Take the job that starts now from the queue (None when none may: empty, or every waiting class at

@@ -7,6 +7,7 @@ import os
 
 # The fair queue (fairqueue.py, jobs.py).
 MAX_QUEUED_PER_STUDENT = 3  # a student's jobs waiting at once; a fourth waits until one of them starts
+MAX_QUEUED_PER_CLASS = 60  # one class's jobs waiting at once: a student with many browsers cannot fill the server
 MAX_QUEUED_ON_SERVER = 120  # every job waiting at once, whoever queued it: a class of 30 with 3 each is 90
 CLASS_RUNNING_CAP_RANGE = (1, 16)  # the teacher's cap on a class's jobs training at once
 

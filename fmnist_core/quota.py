@@ -109,17 +109,22 @@ def make_room(home: Path, store: RunStore, needed: int, quota: int | None = None
     for record, size in candidates:
         if missing <= 0:
             break
-        evict(home, store, record.key, reason=f"its files were removed to keep the server within its disk quota "
-                                              f"({use.quota / 2**30:.1f} GB); train it again to get it back")
-        missing -= size
-        evicted.append(record.key)
+        if evict(home, store, record.key, reason=f"its files were removed to keep the server within its disk quota "
+                                                 f"({use.quota / 2**30:.1f} GB); train it again to get it back"):
+            missing -= size
+            evicted.append(record.key)
+    if missing > 0:  # runs resumed meanwhile kept their files
+        raise QuotaFull(needed, use.quota - use.used - pending)
     return evicted
 
 
-def evict(home: Path, store: RunStore, key: str, reason: str) -> None:
-    """Delete a run's files, keeping its row (which says why)."""
+def evict(home: Path, store: RunStore, key: str, reason: str) -> bool:
+    """Delete a run's files, keeping its row (which says why): first the row, conditionally, so a run resumed
+    meanwhile by another app process keeps its files. Whether it was evicted."""
+    if not store.mark_evicted(key, reason):
+        return False
     shutil.rmtree(run_folder(home, check_run_key(key)), ignore_errors=True)
-    store.mark_evicted(key, reason)
+    return True
 
 
 def delete_run(home: Path, store: RunStore, key: str) -> None:

@@ -427,13 +427,11 @@ class RunStore:
         return entries
 
     def keys_on_boards(self) -> set[str]:
-        """Every run some board shows now, a class's or the server's: what the disk quota never evicts."""
+        """Every run some board shows now, a class's or the server's (the command line's runs too): what the disk
+        quota never evicts. The boards' own query, so the two cannot disagree."""
         with self._connect() as connection:
             codes = [row["code"] for row in connection.execute("SELECT code FROM classes")]
-            keys = set()
-            for code in [None, *codes]:
-                keys |= set(self._board_posts(connection, code)[1])
-        return keys
+        return {entry.record.key for code in [None, *codes] for entry in self.board(code)}
 
     def class_active_keys(self, class_code: str) -> list[str]:
         """Queued or running runs that a member of the class trained or joined: the class's jobs."""
@@ -443,12 +441,18 @@ class RunStore:
                 "(SELECT key FROM board_posts WHERE class_code = ?) ORDER BY created_at", (class_code,)).fetchall()
         return [row["key"] for row in rows]
 
-    def mark_evicted(self, key: str, reason: str) -> None:
-        """The run's checkpoints were deleted to free disk: its row stays and says so; asking again trains it."""
+    def mark_evicted(self, key: str, reason: str) -> bool:
+        """Record that the run's checkpoints go to free disk (its row stays and says so; asking again trains it),
+        unless it is queued or training again meanwhile (another app process resumed it): False then, and its
+        files must stay."""
         with self._connect() as connection:
-            connection.execute("UPDATE runs SET status='evicted', error=?, pid=NULL WHERE key=?",
-                               (reason, check_run_key(key)))
-            connection.execute("UPDATE epochs SET checkpoint_sha256=NULL WHERE key=?", (key,))
+            marked = connection.execute(
+                "UPDATE runs SET status='evicted', error=?, pid=NULL "
+                "WHERE key=? AND status NOT IN ('queued','running')",
+                (reason, check_run_key(key))).rowcount == 1
+            if marked:
+                connection.execute("UPDATE epochs SET checkpoint_sha256=NULL WHERE key=?", (key,))
+        return marked
 
     def delete(self, key: str) -> None:
         """Forget run `key` entirely (its epochs and board posts go with it)."""

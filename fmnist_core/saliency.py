@@ -54,10 +54,13 @@ def grad_cam(model: BuiltModel, image: torch.Tensor, target: int) -> torch.Tenso
     layer = model.conv_layers[-1]
     module = model.module.eval()
     captured: dict[str, torch.Tensor] = {}
+    this_thread = threading.get_ident()
 
     def keep(_module, _inputs, output):
-        output.retain_grad()
-        captured["maps"] = output
+        # the model is shared by every session: another student's forward pass (a prediction, under
+        # inference_mode) runs through this hook too while it is registered, and must pass untouched
+        if threading.get_ident() == this_thread:
+            captured["maps"] = output
 
     with _GRADCAM_LOCK, torch.enable_grad():
         handle = module.get_submodule(layer.hook_module).register_forward_hook(keep)

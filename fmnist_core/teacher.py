@@ -125,6 +125,34 @@ class AttemptLimiter:
             del self._wrong[key]
 
 
+PROXIES_VARIABLE = "FMNIST_TRUSTED_PROXIES"
+DEFAULT_PROXIES = "127.0.0.1/32,::1/128"  # a balancer on this machine (deploy/topology.py)
+
+
+def trusted_proxy(peer: str | None, environ=os.environ) -> bool:
+    """Whether the connection comes from a balancer whose X-Real-IP names the student (FMNIST_TRUSTED_PROXIES:
+    addresses or networks, comma-separated; by default this machine). Anyone else could write the header."""
+    try:
+        address = ipaddress.ip_address((peer or "127.0.0.1").strip("[]"))
+    except ValueError:
+        return False
+    for network in (environ.get(PROXIES_VARIABLE) or DEFAULT_PROXIES).split(","):
+        try:
+            if address in ipaddress.ip_network(network.strip(), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(peer: str | None, forwarded: str | None, environ=os.environ) -> str:
+    """The student's address for the guessing limits: the balancer's X-Real-IP when the peer is a trusted
+    balancer, else the peer itself ("local" for this machine)."""
+    if isinstance(forwarded, str) and forwarded.strip() and trusted_proxy(peer, environ):
+        return forwarded.strip()[:64]
+    return peer or "local"
+
+
 def is_loopback(host: str | None) -> bool:
     if not host:
         return True

@@ -17,6 +17,7 @@ import torch
 from .cache import cached_result
 from .checkpoints import CHECKPOINT_FORMAT, check_archive, checkpoint_from_payload, read_payload, save_checkpoint
 from .data import FashionMNIST, get_dataset
+from .lease import LEASE_SECONDS, driver_name
 from .metrics import EpochMetrics
 from .quota import CHECKPOINT_OVERHEAD, QuotaFull, make_room
 from .runstore import ACTIVE, EPOCH_COLUMNS, RunRecord, RunStore
@@ -100,8 +101,11 @@ def import_run(home: Path, store: RunStore, raw: bytes, owner: str | None = None
     except QuotaFull as error:
         raise ModelFileError("disk_quota", f"the server's disk quota for models is full ({error})") from None
     measured = _measured_accuracy(checkpoint, data or get_dataset())
+    # claimed like any run: a Train of the same spec pressed meanwhile is not overwritten, nor does it overwrite this
+    if not store.claim(run, checkpoint.model.param_count, driver_name(), LEASE_SECONDS, owner=owner,
+                       origin="imported"):
+        raise ModelFileError("busy", "this model is training on this server right now; try again when it ends")
     discard_checkpoints(home, key)  # files of a run with no recorded epoch: nothing anyone can lose
-    store.queue(run, checkpoint.model.param_count, owner=owner, origin="imported")
     device = payload.get("device") if payload.get("device") in DEVICES else "cpu"
     try:
         store.mark_running(key, device, pid=0)

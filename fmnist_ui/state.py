@@ -60,13 +60,13 @@ def student_id() -> str:
 
 
 def client_address() -> str:
-    """The address the browser connects from: Streamlit's peer address, or, behind a proxy on this machine
-    (nginx), the address the proxy forwards in X-Real-IP. "local" for this machine itself."""
-    direct = st.context.ip_address
-    if isinstance(direct, str) and direct:
-        return direct
-    forwarded = (st.context.headers or {}).get("X-Real-IP")
-    return forwarded.strip()[:64] if isinstance(forwarded, str) and forwarded.strip() else "local"
+    """The address the browser connects from: Streamlit's peer address, or, behind a trusted balancer (nginx;
+    FMNIST_TRUSTED_PROXIES), the address it forwards in X-Real-IP. "local" for this machine itself."""
+    from fmnist_core.teacher import client_address as address_of
+
+    direct = st.context.ip_address  # None for this machine
+    return address_of(direct if isinstance(direct, str) and direct else None,
+                      (st.context.headers or {}).get("X-Real-IP"))
 
 
 @st.cache_resource(show_spinner=False)

@@ -438,6 +438,7 @@ TEXTS: dict[str, str] = {
     "imported_delete": "Delete",
     "queue_full_student": "You already have {limit} runs waiting for the server, the most one student may have: this "
                           "one waits until one of yours starts. Press Train again then.",
+    "queue_full_class": "Your class already has {limit} runs waiting for the server: try again when some have started.",
     "queue_full_server": "The server's queue is full ({limit} runs waiting): try again in a few minutes.",
     "quota_full_train": "The server's disk space for runs is full, and every run on it is on a class board or "
                         "training: ask your teacher to clear the board or delete imported models.",

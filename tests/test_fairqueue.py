@@ -64,6 +64,16 @@ def test_a_fourth_waiting_job_of_one_student_is_refused_with_the_reason():
     queue.add(job("a9", "alice", at=9))  # one of alice's started: she may queue another
 
 
+def test_one_class_cannot_fill_the_server_however_many_browsers_its_students_use():
+    queue = FairQueue(per_student=3, per_class=5, on_server=100)
+    for number in range(5):  # five "students": one student's five private windows, say
+        queue.add(job(f"k{number}", f"window-{number}", "K1"))
+    with pytest.raises(QueueFull) as refused:
+        queue.add(job("k9", "window-9", "K1"))
+    assert refused.value.reason == "class"
+    queue.add(job("other", "someone", "K2"))  # another class still gets in
+
+
 def test_the_server_has_a_limit_too():
     queue = FairQueue(per_student=5, on_server=4)
     for number in range(4):
@@ -76,7 +86,7 @@ def test_the_server_has_a_limit_too():
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abcde"), st.sampled_from(["", "K1", "K2"])), min_size=1, max_size=30))
 def test_every_job_starts_once_and_no_student_gets_a_second_turn_while_another_waits_for_a_first(arrivals):
-    queue = FairQueue(per_student=30, on_server=100)
+    queue = FairQueue(per_student=30, on_server=100, per_class=100)
     for number, (student, class_code) in enumerate(arrivals):
         queue.add(job(f"j{number}", student + class_code, class_code, at=number))
     order = queue.order(running=[])

@@ -1,4 +1,6 @@
 """Bounded disk (issue #22: each distinct model file added 25.7 MB with no quota, about 20 GB an hour from one tab)."""
+import time
+
 import pytest
 
 from conftest import tiny_cnn_run, tiny_mlp_run
@@ -110,3 +112,19 @@ def test_estimates_cover_what_a_real_run_writes(isolated_home, small_data):
     written = run_bytes(isolated_home, run.key)
     estimate = estimated_bytes(build_model(run.model).param_count, 2)
     assert written <= estimate < 4 * written + 2**20
+
+
+def test_runs_the_servers_board_shows_for_the_command_line_are_not_evicted(isolated_home):
+    """Review of #22: the board showed precompute's runs (queued by the command line, never posted) and the quota
+    evicted them first, being the least recently used."""
+    store = open_store(isolated_home)
+    precomputed = tiny_mlp_run(seed=3)
+    stored_run(isolated_home, store, precomputed, 3, used_at=1)
+    with store.transaction() as connection:
+        connection.execute("UPDATE runs SET owner='precompute', created_at=? WHERE key=?",
+                           (time.time(), precomputed.key))
+    assert [entry.record.key for entry in store.board()] == [precomputed.key]
+    assert precomputed.key in store.keys_on_boards()
+    with pytest.raises(QuotaFull):
+        make_room(isolated_home, store, 6 * 2**20, quota=8 * 2**20)
+    assert store.get(precomputed.key).status == "done"

@@ -105,3 +105,29 @@ def test_heat_maps_of_a_trained_cnn_sit_on_the_garment_not_the_background(small_
     garment = image[0] > 0.1
     for heat in (occlusion_map(model, image, target=9), grad_cam(model, image, target=9)):
         assert heat[garment].mean() > heat[~garment].mean()  # hiding the boot matters more than hiding the floor
+
+
+def test_grad_cam_while_another_student_predicts_with_the_same_model():
+    """Review of #24: the hook fired in other sessions' forward passes (under inference_mode) and broke them."""
+    import threading
+
+    model = cnn_that_looks_for_vertical_stripes()
+    errors, stop = [], threading.Event()
+
+    def predict():
+        while not stop.is_set():
+            try:
+                with torch.inference_mode():
+                    model.module(striped_image().unsqueeze(0))
+            except Exception as error:  # noqa: BLE001 - what the other student's page would show
+                errors.append(error)
+
+    other = threading.Thread(target=predict)
+    other.start()
+    try:
+        for _ in range(30):
+            grad_cam(model, striped_image(), target=3)
+    finally:
+        stop.set()
+        other.join()
+    assert errors == []

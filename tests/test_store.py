@@ -137,3 +137,13 @@ def test_an_unreachable_database_is_one_clear_error_without_its_password(isolate
         open_store(isolated_home)
     assert refused.value.code == "unavailable" and "hunter2" not in str(refused.value)
     assert "127.0.0.1" in str(refused.value) and time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("url", ["postgresql://fmnist:2024/Winter!@db:5432/fmnist",
+                                 "postgresql://a:b@c:d@db/fmnist", "postgresql://user:pa%40ss@db:5432/fmnist"])
+def test_a_password_never_reaches_a_message(url):
+    from fmnist_core.database import safe_url
+
+    shown = safe_url(url)
+    assert "Winter" not in shown and "2024" not in shown and ":b" not in shown and "pa" not in shown
+    assert shown.endswith("/fmnist") and "db" in shown

@@ -61,3 +61,15 @@ def test_links_carry_the_public_address_or_the_machines_network_address_never_lo
         ("http://192.168.1.20:8501", "browser")
     assert public_base_url("http://localhost:8501", environ={}, address=lambda: None) == \
         ("http://localhost:8501", "loopback")
+
+
+def test_the_students_address_comes_from_a_trusted_balancer_only():
+    """Review of #22: in compose nginx is not on loopback, and every student counted as nginx's one address."""
+    from fmnist_core.teacher import client_address
+
+    assert client_address(None, "10.0.0.7", environ={}) == "10.0.0.7"  # nginx on this machine
+    assert client_address("172.18.0.5", "10.0.0.7", environ={}) == "172.18.0.5"  # not trusted: the header is ignored
+    trusting = {"FMNIST_TRUSTED_PROXIES": "172.18.0.0/16"}
+    assert client_address("172.18.0.5", "10.0.0.7", environ=trusting) == "10.0.0.7"
+    assert client_address("10.9.9.9", "10.0.0.7", environ=trusting) == "10.9.9.9"  # a student forging the header
+    assert client_address(None, None, environ={}) == "local"

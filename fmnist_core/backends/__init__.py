@@ -39,26 +39,38 @@ def train_on_backend(backend, runs: list, store, home: Path, on_epoch=None, shou
                      owner: str | None = None) -> list:
     """The CLI's way to a cluster: send every run at once (each goes on from its last saved epoch when it can),
     pass each finished epoch to `on_epoch(run, metrics)`, cancel them all when `should_stop()` turns true, and
-    return their records once all have ended."""
+    return their records once all have ended. Each run is claimed in the store and this process holds its lease
+    while the cluster trains it; a run another process trains already is waited for, not sent again."""
     import time
 
+    from ..lease import LEASE_SECONDS, Heartbeat
     from ..models import build_model
     from ..saved_runs import resumable_epoch
 
-    handles = {}
-    for run in runs:
-        resuming = resumable_epoch(home, store, run.key) is not None
-        store.queue(run, build_model(run.model).param_count, owner=owner, keep_history=resuming)
-        report = (lambda metrics, run=run: on_epoch(run, metrics)) if on_epoch else None
-        handles[run.key] = backend.launch(run.key, resume=resuming, on_epoch=report)
-    stopping = False
-    while any(handle.poll() is None for handle in handles.values()):
-        if should_stop is not None and should_stop() and not stopping:
-            stopping = True
-            for handle in handles.values():
-                handle.send_signal()
-        time.sleep(0.1)
-    return [store.get(key) for key in handles]
+    handles, elsewhere = {}, []
+    with Heartbeat(store) as heartbeat:
+        for run in runs:
+            resuming = resumable_epoch(home, store, run.key) is not None
+            if not store.claim(run, build_model(run.model).param_count, heartbeat.driver, LEASE_SECONDS,
+                               owner=owner, keep_history=resuming):
+                elsewhere.append(run.key)
+                continue
+            heartbeat.hold(run.key)
+            report = (lambda metrics, run=run: on_epoch(run, metrics)) if on_epoch else None
+            handles[run.key] = backend.launch(run.key, resume=resuming, on_epoch=report)
+
+        def others_active() -> bool:
+            return any((record := store.get(key)) is not None and record.status in ("queued", "running")
+                       for key in elsewhere)
+
+        stopping = False
+        while any(handle.poll() is None for handle in handles.values()) or (not stopping and others_active()):
+            if should_stop is not None and should_stop() and not stopping:
+                stopping = True
+                for handle in handles.values():
+                    handle.send_signal()
+            time.sleep(0.1)
+    return [store.get(key) for key in [*handles, *elsewhere]]
 
 
 __all__ = ["RAY_ADDRESS_VARIABLE", "BackendUnavailable", "JobBackend", "JobHandle", "LocalBackend", "select_backend",
