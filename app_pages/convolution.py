@@ -3,7 +3,8 @@ over a small grid (the toy 5×5 image, or a 7×7 piece of a test image or of the
 max-pool; then one filter (classic, typed, or learned by a trained model) on a whole image."""
 import streamlit as st
 
-from fmnist_core.convolution import TOY_IMAGE, crop
+from fmnist_core.convolution import CROP_LEVELS, CROP_SIZE, TOY_IMAGE, TOY_SIZE, crop
+from fmnist_core.specs import IMAGE_SIZE
 from fmnist_ui import keys, state
 from fmnist_ui.convolution_view import conv_stepper, effect_view, kernel_picker, pool_stepper, stepper_settings
 from fmnist_ui.i18n import class_names, t
@@ -19,7 +20,7 @@ kernel, kernel_name = kernel_picker("conv")
 
 st.subheader(t("conv_step_title"))
 source = st.radio(t("conv_source"), SOURCES, key="conv_source", horizontal=True,
-                  format_func=lambda name: t(f"conv_source_{name}"))
+                  format_func=lambda name: t(f"conv_source_{name}", size=TOY_SIZE if name == "toy" else CROP_SIZE))
 if source == "drawing" and drawing is None:
     st.info(t("conv_no_drawing"))
     st.page_link("app_pages/explore.py", label=t("conv_go_draw"), icon=":material/draw:")
@@ -34,10 +35,11 @@ else:
         picture = data.test_images[int(index)]
         st.caption(t("conv_test_image_is", index=int(index), label=names[int(data.test_labels[int(index)])]))
     top_column, left_column = st.columns(2)
-    top = top_column.slider(t("conv_crop_top"), 0, 21, 10, key="conv_crop_top")
-    left = left_column.slider(t("conv_crop_left"), 0, 21, 10, key="conv_crop_left")
+    last = IMAGE_SIZE - CROP_SIZE  # the crop stays inside the image
+    top = top_column.slider(t("conv_crop_top"), 0, last, last // 2, key="conv_crop_top")
+    left = left_column.slider(t("conv_crop_left"), 0, last, last // 2, key="conv_crop_left")
     grid = crop(picture.float() / 255, top, left)
-    st.caption(t("conv_crop_help"))
+    st.caption(t("conv_crop_help", levels=CROP_LEVELS))
 if kernel.shape[0] > grid.shape[0]:
     st.warning(t("conv_kernel_too_big", size=kernel.shape[0]))
     st.stop()

@@ -12,7 +12,6 @@ from .specs import PADDING_MODES, padding_for
 
 STRIDES = (1, 2)
 POOL_SIZE = 2
-TOY_SIZE = 5  # the notebook's animation: a 5×5 image and a 3×3 patch
 CROP_SIZE = 7  # a piece of a test image or of a drawing, as the student picks it
 CROP_LEVELS = 9  # a crop's pixels as whole numbers 0…9: products and sums a student can check by hand
 # The notebook's toy image: a small "T" of ones on zeros.
@@ -21,6 +20,7 @@ TOY_IMAGE = torch.tensor([[0, 0, 0, 0, 0],
                           [0, 0, 1, 0, 0],
                           [0, 0, 1, 0, 0],
                           [0, 0, 0, 0, 0]], dtype=torch.float32)
+TOY_SIZE = TOY_IMAGE.shape[0]  # the notebook's animation: a 5×5 image and a 3×3 patch
 
 # Kernels every image-processing course shows, in the order a lesson meets them. (k, k) each.
 CLASSIC_KERNELS: dict[str, torch.Tensor] = {

@@ -31,10 +31,6 @@ class DiskUse:
     used: int
     quota: int
 
-    @property
-    def free(self) -> int:
-        return max(0, self.quota - self.used)
-
 
 def folder_bytes(folder: Path) -> int:
     """Bytes of the regular files directly in `folder` (a run folder holds no sub-folders), 0 when it is gone."""

@@ -11,7 +11,7 @@ import torch
 from fmnist_core.data import as_input
 from fmnist_core.images import heat_overlay, png_bytes
 from fmnist_core.models import BuiltModel
-from fmnist_core.saliency import grad_cam, heat_summary, occlusion_map
+from fmnist_core.saliency import OCCLUSION_PATCH, grad_cam, heat_summary, occlusion_map
 
 from .i18n import t
 
@@ -60,7 +60,7 @@ def looked_view(run_key: str, epoch: int, model: BuiltModel, model_name: str, im
                                  format_func=lambda name: t(f"looked_{name}"))
     if not model.conv_layers:
         method_column.caption(t("looked_no_gradcam"))
-    st.caption(t(f"looked_{method}_help"))
+    st.caption(t(f"looked_{method}_help", patch=OCCLUSION_PATCH))
     other_key = st.selectbox(t("looked_compare"), [None, *others], key=f"looked_compare_{key}",
                              format_func=lambda choice: t("looked_compare_none") if choice is None
                              else others[choice])

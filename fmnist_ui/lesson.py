@@ -10,6 +10,7 @@ import time
 import streamlit as st
 
 from fmnist_core.classes import display_code, parse_code
+from fmnist_core.limits import CODE_LENGTH, MAX_CODE_TEXT
 from fmnist_core.runstore import RunStoreError
 from fmnist_core.storage import HomeError
 
@@ -99,14 +100,14 @@ def join_box() -> None:
         elif kind == "unknown":
             st.sidebar.warning(t("lesson_code_unknown", code=display_code(detail)))
         else:
-            st.sidebar.warning(t("lesson_code_invalid"))
+            st.sidebar.warning(t("lesson_code_invalid", length=CODE_LENGTH))
     code = st.session_state.get(keys.LESSON_CODE)
     if code:
         st.sidebar.caption(t("lesson_following", name=st.session_state.get(keys.LESSON_NAME, ""),
                              code=display_code(code)))
         return
     with st.sidebar.form("join_lesson", border=False, enter_to_submit=True):
-        typed = st.text_input(t("lesson_code_input"), max_chars=16, placeholder=t("lesson_code_example"))
+        typed = st.text_input(t("lesson_code_input"), max_chars=MAX_CODE_TEXT, placeholder=t("lesson_code_example"))
         if st.form_submit_button(t("lesson_join")):
             _try_code(typed)
             st.rerun()

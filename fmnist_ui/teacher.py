@@ -15,7 +15,7 @@ import segno
 import streamlit as st
 
 from fmnist_core.classes import LessonError, checked_settings, display_code
-from fmnist_core.limits import CLASS_RUNNING_CAP_RANGE
+from fmnist_core.limits import CLASS_NAME_LENGTH, CLASS_RUNNING_CAP_RANGE, MAX_TEACHER_CODE_TEXT
 from fmnist_core.quota import disk_use
 from fmnist_core.storage import app_home
 from fmnist_core.teacher import code_matches, public_base_url, teacher_code, teacher_link
@@ -85,7 +85,7 @@ def sign_in_box() -> None:
             st.warning(t("teacher_code_wait", seconds=math.ceil(wait)))
         else:
             st.warning(t("teacher_code_wrong"))
-        typed = st.text_input(t("teacher_code_input"), type="password", max_chars=128)
+        typed = st.text_input(t("teacher_code_input"), type="password", max_chars=MAX_TEACHER_CODE_TEXT)
         if st.form_submit_button(t("teacher_sign_in")):
             _try_code(typed)
             st.rerun()
@@ -231,10 +231,11 @@ def _lock_widgets() -> None:
 def _class_chooser() -> None:
     st.markdown(t("class_none_open"))
     with st.form("create_class", border=False, enter_to_submit=True):
-        st.text_input(t("class_name"), key="new_class_name", max_chars=40, placeholder=t("class_name_example"))
+        st.text_input(t("class_name"), key="new_class_name", max_chars=CLASS_NAME_LENGTH,
+                      placeholder=t("class_name_example"))
         st.form_submit_button(t("class_create"), icon=":material/add:", on_click=_create_class, width="stretch")
     if st.session_state.pop(keys.CLASS_NAME_ERROR, False):
-        st.error(t("class_name_invalid"))
+        st.error(t("class_name_invalid", limit=CLASS_NAME_LENGTH))
     existing = state.classes().all()
     if existing:
         names = {school_class.code: f"{school_class.name} · {display_code(school_class.code)}"
