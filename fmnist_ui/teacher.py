@@ -41,6 +41,13 @@ def server_teacher_code() -> str:
     return _server_teacher_code(str(app_home()))
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def _disk_use(home: str) -> tuple[int, int]:
+    """The runs' disk use and the quota: a walk over every run folder, so at most twice a minute, not per rerun."""
+    use = disk_use(Path(home))
+    return use.used, use.quota
+
+
 def is_teacher() -> bool:
     return bool(st.session_state.get("teacher"))
 
@@ -215,8 +222,8 @@ def teacher_panel() -> None:
             _class_chooser()
         else:
             _class_controls(school_class)
-        use = disk_use(app_home())
-        st.caption(t("disk_use", used=decimal(use.used / 2**30, 2), quota=decimal(use.quota / 2**30, 1)))
+        used, quota = _disk_use(str(app_home()))
+        st.caption(t("disk_use", used=decimal(used / 2**30, 2), quota=decimal(quota / 2**30, 1)))
 
 
 def _lock_widgets() -> None:
