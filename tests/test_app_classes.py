@@ -248,3 +248,39 @@ def test_the_class_board_highlights_my_runs_and_the_teacher_clears_it_after_aski
     assert store.get(mine.key).status == "done"  # cleared from the board, still cached
     store.post(mine.key, "me")  # fetched again after the clear: back on the board
     assert [entry.record.key for entry in store.board()] == [mine.key]
+
+
+def test_the_teacher_deletes_a_model_brought_in_by_file_and_sets_the_classs_running_cap(isolated_home, small_data):
+    from fmnist_core.transfer import export_run, import_run
+
+    other_home = isolated_home / "elsewhere"
+    other_store = open_store(other_home)
+    run = tiny_cnn_run(epochs=1)
+    train_run(run, other_store, other_home, data=small_data)
+    store = open_store(isolated_home)
+    import_run(isolated_home, store, export_run(other_home, other_store, run.key), data=small_data)
+    teacher = teacher_app()
+    code = create_class(teacher)
+    slots = state.job_manager().max_jobs  # what it shows until the teacher chooses: the server's own slots
+    assert teacher.number_input(key="class_running_cap").value == slots
+    teacher.number_input(key="class_running_cap").set_value(slots + 1).run()
+    assert state.classes().get(code).running_cap == slots + 1
+    teacher.switch_page("app_pages/board.py").run()
+    assert any(expander.label == "Models brought in by file (1)" for expander in teacher.expander)
+    teacher.button(key=f"delete_{run.key}").click().run()
+    assert store.get(run.key) is None and not any(
+        expander.label.startswith("Models brought in by file") for expander in teacher.expander)
+    assert any("Disk used by runs and models" in caption.value for caption in teacher.sidebar.caption)
+
+
+def test_an_evicted_run_says_so_and_trains_again(isolated_home, small_data):
+    from fmnist_core.quota import evict
+    from fmnist_ui.widgets import spec_to_state
+
+    run = tiny_cnn_run(epochs=1)
+    store = open_store(isolated_home)
+    train_run(run, store, isolated_home, data=small_data)
+    assert evict(isolated_home, store, run.key, reason="disk quota")
+    at = app(**spec_to_state(run))
+    assert any("files were removed to keep the server within its disk space" in info.value for info in at.info)
+    assert any(button.label == "Train" for button in at.button)  # asking again trains it again
