@@ -2,10 +2,10 @@
 import pandas as pd
 import streamlit as st
 
+from fmnist_core.kinds.cnn import CNNSpec
 from fmnist_core.models import build_model
 from fmnist_core.presets import DEFAULT_PRESET, PRESETS, SEED_CNN, mlp_vs_cnn
 from fmnist_core.runstore import ACTIVE
-from fmnist_core.specs import CNNSpec
 from fmnist_ui import charts, state
 from fmnist_ui.describe import OPTIMIZER_NAMES, model_label
 from fmnist_ui.i18n import formatted_table, t

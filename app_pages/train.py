@@ -11,7 +11,7 @@ from fmnist_ui import charts, keys, state
 from fmnist_ui.describe import run_label
 from fmnist_ui.i18n import count_of, decimal, percent, t
 from fmnist_ui.lesson import current_class
-from fmnist_ui.locks import CONTROLS, is_hidden, is_locked
+from fmnist_ui.locks import controls, is_hidden, is_locked
 from fmnist_ui.share import decode_run, encode_run, shared_value
 from fmnist_ui.teacher import is_teacher, teacher_class
 from fmnist_ui.widgets import (
@@ -46,7 +46,7 @@ if manager.backend.fallback_reason:  # a cluster was asked for and does not answ
 if link_error:
     st.error(t("link_error", reason=link_error))
 st.markdown(t("train_intro"))
-if any(is_locked(control) or is_hidden(control) for control in CONTROLS):
+if any(is_locked(control) or is_hidden(control) for control in controls()):
     st.caption(t("lesson_locked"))
 with st.expander(t("what_is_conv_title")):
     st.markdown(t("what_is_conv"))

@@ -70,8 +70,9 @@ def percentile(values: list[float], fraction: float) -> float:
 def prepare_home(home: Path, jobs: int) -> tuple[str, list[str]]:
     """A run to explore (trained here if missing) and the specs of `jobs` long training runs to keep busy."""
     from fmnist_core.cache import open_store
+    from fmnist_core.kinds.cnn import CNNSpec
     from fmnist_core.runs import train_run
-    from fmnist_core.specs import CNNSpec, RunSpec, TrainConfig
+    from fmnist_core.specs import RunSpec, TrainConfig
     from fmnist_ui.share import encode_run
 
     store = open_store(home)

@@ -10,11 +10,12 @@ import time
 from .backends import train_on_backend
 from .cache import cached_result, open_store
 from .console import StopOnSignal, cluster_backend, progress_line
+from .kinds import MODEL_KINDS, kind_named
 from .metrics import EpochMetrics
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
 from .runstore import RunStoreError
 from .settings import SettingError, check_environment
-from .specs import DEVICES, MODEL_KINDS, OPTIMIZERS, RunSpec, SpecError, spec_class_of, validate
+from .specs import DEVICES, OPTIMIZERS, RunSpec, SpecError, validate
 from .storage import HomeError, app_home, check_run_key
 
 
@@ -37,17 +38,24 @@ def _int_list(text: str) -> tuple[int, ...]:
     return values
 
 
+def model_flags():
+    """Every model kind's flags, each once (two kinds may share one)."""
+    flags = {}
+    for kind in MODEL_KINDS.values():
+        for flag in kind.flags:
+            flags.setdefault(flag.field, flag)
+    return flags.values()
+
+
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog="python -m fmnist_core", description="Fashion-MNIST CNN explorer core")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     train = commands.add_parser("train", help="train a run (or answer it from the cache)")
     train.add_argument("--preset", choices=sorted(PRESETS), help=f"start from a preset (default {DEFAULT_PRESET})")
     train.add_argument("--model", choices=tuple(MODEL_KINDS))
-    train.add_argument("--conv-channels", type=_int_list)
-    train.add_argument("--kernel-size", type=int)
-    train.add_argument("--padding", type=int, help="zeros around each conv input: 0, or kernel size // 2 for 'same'")
-    train.add_argument("--dense", type=int)
-    train.add_argument("--hidden", type=_int_list)
+    for flag in model_flags():
+        train.add_argument("--" + flag.field.replace("_", "-"), type=_int_list if flag.whole_numbers else int,
+                           help=flag.help or None)
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--optimizer", choices=OPTIMIZERS)
@@ -73,14 +81,11 @@ def run_from_args(args: argparse.Namespace) -> RunSpec:
     base = get_preset(args.preset or DEFAULT_PRESET)
     model = base.model
     kind = args.model or model.kind
-    spec_class = spec_class_of(kind)
-    if not isinstance(model, spec_class):  # --model names another kind than the preset's: start from its defaults
-        model = spec_class()
-    flags = {"conv_channels": args.conv_channels, "kernel_size": args.kernel_size, "padding": args.padding,
-             "dense": args.dense, "hidden": args.hidden}
-    fields = {field.name for field in dataclasses.fields(spec_class)}
-    model = dataclasses.replace(model, **{name: value for name, value in flags.items()
-                                          if value is not None and name in fields})
+    model_kind = kind_named(kind)
+    if not isinstance(model, model_kind.spec):  # --model names another kind than the preset's: its defaults
+        model = model_kind.spec()
+    model = dataclasses.replace(model, **{flag.field: getattr(args, flag.field) for flag in model_kind.flags
+                                          if getattr(args, flag.field, None) is not None})
     train_changes = {name: getattr(args, name) for name in ("epochs", "batch_size", "optimizer", "lr", "seed")
                      if getattr(args, name) is not None}
     run = RunSpec(model, dataclasses.replace(base.train, device=args.device, **train_changes))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .specs import PADDING_MODES, padding_for
+from .kinds.cnn import PADDING_MODES, padding_for
 
 STRIDES = (1, 2)
 POOL_SIZE = 2

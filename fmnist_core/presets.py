@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from .specs import CNNSpec, MLPSpec, RunSpec, TrainConfig
+from .kinds.cnn import CNNSpec
+from .kinds.mlp import MLPSpec
+from .specs import RunSpec, TrainConfig
 
 SEED_CNN = CNNSpec(conv_channels=(32, 32), kernel_size=3, padding=0, pool=2, dense=128)
 

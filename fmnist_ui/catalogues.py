@@ -12,20 +12,38 @@ LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 DOMAIN = "messages"
 
 
+def source_files() -> list[Path]:
+    """The files that hold the app's English texts: the `[texts: …]` patterns of babel.cfg (texts.py and every
+    model kind's module)."""
+    config = (LOCALE_DIR.parent / "babel.cfg").read_text()
+    patterns = [line.strip()[len("[texts:"):-1].strip() for line in config.splitlines()
+                if line.strip().startswith("[texts:")]
+    return sorted(path for pattern in patterns for path in LOCALE_DIR.parent.glob(pattern)
+                  if path.name != "__init__.py")
+
+
+def _dictionaries(tree):
+    """(name, dict node) of each text dictionary: `TEXTS: … = {…}` and `PLURALS: … = {…}` (texts.py), and a model
+    kind's `texts={…}` (fmnist_core/kinds/)."""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                and isinstance(node.value, ast.Dict)):
+            yield node.target.id, node.value
+        elif isinstance(node, ast.keyword) and node.arg == "texts" and isinstance(node.value, ast.Dict):
+            yield "TEXTS", node.value
+
+
 def extract_texts(fileobj, keywords, comment_tags, options):
-    """Babel's extraction method for texts.py (babel.cfg): each TEXTS entry is a message whose context is its key,
+    """Babel's extraction method for the texts (babel.cfg): each TEXTS entry is a message whose context is its key,
     each PLURALS entry a plural message. Yields (line, function, message, comments) as Babel's extractors do."""
     tree = ast.parse(fileobj.read().decode("utf-8"))
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-                and isinstance(node.value, ast.Dict)):
-            continue
-        for key_node, value_node in zip(node.value.keys, node.value.values, strict=True):
+    for name, dictionary in _dictionaries(tree):
+        for key_node, value_node in zip(dictionary.keys, dictionary.values, strict=True):
             key = ast.literal_eval(key_node)
             value = ast.literal_eval(value_node)
-            if node.target.id == "TEXTS" and value:  # an empty text stays empty in every language
+            if name == "TEXTS" and value:  # an empty text stays empty in every language
                 yield key_node.lineno, "pgettext", (key, value), []
-            elif node.target.id == "PLURALS":
+            elif name == "PLURALS":
                 yield key_node.lineno, "npgettext", (key, *value), []
 
 

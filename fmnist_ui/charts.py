@@ -7,9 +7,9 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from fmnist_core.kinds import MODEL_KINDS
 from fmnist_core.metrics import early_stopping
 from fmnist_core.runstore import BoardEntry, RunRecord
-from fmnist_core.specs import MODEL_KINDS
 
 from .describe import run_label
 from .i18n import chart_separators, decimal, number, t
@@ -222,11 +222,13 @@ def confusion(matrix: list[list[int]], labels: tuple[str, ...]) -> go.Figure:
 
 # Every architecture family the core accepts, each with a fixed colour (Okabe-Ito, safe for colour-blind
 # students) and marker, so a family keeps both as the board fills up.
-FAMILIES = tuple((kind, layers) for kind, spec_class in MODEL_KINDS.items()
-                 for layers in range(spec_class.depth_range[0], spec_class.depth_range[1] + 1))
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
-FAMILY_COLORS = tuple(OKABE_ITO[index % len(OKABE_ITO)] for index in range(len(FAMILIES)))
-FAMILY_SYMBOLS = {"mlp": "square", "cnn": "circle"}
+
+
+def families() -> tuple[tuple[str, int], ...]:
+    """(kind, layers) for every depth of every registered kind, in the order that gives each its colour."""
+    return tuple((name, layers) for name, kind in MODEL_KINDS.items()
+                 for layers in range(kind.spec.depth_range[0], kind.spec.depth_range[1] + 1))
 
 
 def architecture_family(record: RunRecord) -> tuple[str, int]:
@@ -239,7 +241,8 @@ def class_board(entries: list[BoardEntry], owner: str, axis: str) -> go.Figure:
     """Every run's best validation accuracy against its parameters (log scale) or training time; coloured by
     architecture family, this session's runs drawn as large outlined stars."""
     figure = go.Figure()
-    for family, color in zip(FAMILIES, FAMILY_COLORS, strict=True):
+    for index, family in enumerate(families()):
+        color = OKABE_ITO[index % len(OKABE_ITO)]
         for mine in (False, True):
             group = [entry.record for entry in entries
                      if architecture_family(entry.record) == family and (owner in entry.owners) == mine]
@@ -250,7 +253,7 @@ def class_board(entries: list[BoardEntry], owner: str, axis: str) -> go.Figure:
                 x=[record.params if axis == "params" else record.total_seconds for record in group],
                 y=[record.best.val_acc for record in group], mode="markers", name=label, legendgroup=str(family),
                 marker={"color": color, "size": 22 if mine else 13,
-                        "symbol": "star" if mine else FAMILY_SYMBOLS[family[0]],
+                        "symbol": "star" if mine else MODEL_KINDS[family[0]].marker,
                         "opacity": 1.0 if mine else 0.75, "line": {"width": 2 if mine else 0.5, "color": "#222"}},
                 hovertext=[f"{run_label(record.run)}<br>{number(record.params)} · "
                            f"{decimal(record.total_seconds, 0)} s" for record in group],

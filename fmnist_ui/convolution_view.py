@@ -20,7 +20,7 @@ from fmnist_core.convolution import (
     pool_steps,
 )
 from fmnist_core.images import digit_image, png_bytes, tile_grid
-from fmnist_core.specs import PADDING_MODES, padding_for
+from fmnist_core.kinds.cnn import PADDING_MODES, padding_for
 from fmnist_core.storage import app_home, saved_epochs
 
 from . import state

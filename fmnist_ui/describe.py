@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 
 from fmnist_core.images import strongest_filters
+from fmnist_core.kinds import kind_named
 from fmnist_core.presets import DEFAULT_PRESET, PRESETS
 from fmnist_core.runstore import RunRecord
-from fmnist_core.specs import CNNSpec, RunSpec
+from fmnist_core.specs import RunSpec
 
 from .i18n import count_of, percent, t
 
@@ -58,14 +59,9 @@ def layer_label(name: str, kind: str) -> str:
 def _recipe_changes(run: RunSpec) -> list[str]:
     """What differs from the default recipe (the Fast CNN preset), in words: only changes are worth a label's room."""
     default = PRESETS[DEFAULT_PRESET]
-    changes = []
-    if isinstance(run.model, CNNSpec):
-        if run.model.kernel_size != default.model.kernel_size:
-            changes.append(f"{run.model.kernel_size}×{run.model.kernel_size}")
-        if run.model.padding:
-            changes.append(t("label_same"))
-        if run.model.dense != default.model.dense:
-            changes.append(t("label_dense", width=run.model.dense))
+    kind = kind_named(run.model.kind)
+    usual_model = default.model if isinstance(default.model, kind.spec) else kind.spec()
+    changes = [t(key, **values) for key, values in kind.changes(run.model, usual_model)]
     train, usual = run.train, default.train
     if train.optimizer != usual.optimizer:
         changes.append(OPTIMIZER_NAMES[train.optimizer])

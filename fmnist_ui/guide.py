@@ -20,7 +20,7 @@ from fmnist_core.storage import app_home, saved_epochs
 from . import charts, keys, state
 from .describe import layer_label, run_label, test_image_alt
 from .i18n import class_names, current_language, decimal, number, percent, t
-from .locks import CONTROLS, is_locked
+from .locks import controls, is_locked
 from .picture import thumbnail
 from .widgets import spec_to_state
 
@@ -67,7 +67,7 @@ def go_to(position: int) -> None:
     teacher's lesson (a code, or locked controls) decides the model."""
     st.session_state[keys.GUIDE_STEP] = position
     runs = STEPS[position - 1].runs
-    if not runs or st.session_state.get(keys.LESSON_CODE) or any(is_locked(control) for control in CONTROLS):
+    if not runs or st.session_state.get(keys.LESSON_CODE) or any(is_locked(control) for control in controls()):
         return
     st.session_state.update(spec_to_state(runs[0]))
     st.session_state[keys.SPEC_LINK_APPLIED] = True  # the step's model wins over the one the link opened with

@@ -12,6 +12,8 @@ import streamlit as st
 from babel import Locale
 from babel.numbers import format_decimal, format_percent
 
+from fmnist_core.kinds import MODEL_KINDS
+
 from .catalogues import load_translations
 from .texts import PLURALS, TEXTS
 
@@ -69,8 +71,18 @@ def current_language() -> str:
     return st.session_state["lang"]
 
 
+def english_text(key: str) -> str:
+    """A text's English source: the app's (texts.py) or a model kind's (its module in fmnist_core/kinds/)."""
+    if key in TEXTS:
+        return TEXTS[key]
+    for kind in MODEL_KINDS.values():
+        if key in kind.texts:
+            return kind.texts[key]
+    raise KeyError(key)
+
+
 def _text(key: str, language: str) -> str:
-    english = TEXTS[key]
+    english = english_text(key)
     return translations(language).pgettext(key, english) if english else english  # "" is gettext's header
 
 

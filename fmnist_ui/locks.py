@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-CONTROLS = ("presets", "model_kind", "conv_layers", "filters", "kernel_size", "padding", "dense", "hidden",
-            "epochs", "batch_size", "optimizer", "lr", "advanced")
+from fmnist_core.kinds import MODEL_KINDS
+
+TRAINING_CONTROLS = ("epochs", "batch_size", "optimizer", "lr", "advanced")
 LESSON_PARAMS = ("lock", "hide")
 
 
+def controls() -> tuple[str, ...]:
+    """Every control a lesson can lock or hide, in the order the page shows them: the presets, the model type,
+    each model kind's own (fmnist_core/kinds/), the training's."""
+    return ("presets", "model_kind", *(control.name for kind in MODEL_KINDS.values() for control in kind.controls),
+            *TRAINING_CONTROLS)
+
+
 def known_controls(names) -> list[str]:
-    """Known control names, in CONTROLS order; unknown names are ignored."""
+    """Known control names, in controls() order; unknown names are ignored."""
     names = names.split(",") if isinstance(names, str) else list(names or ())
-    return [name for name in CONTROLS if name in names]
+    return [name for name in controls() if name in names]
 
 
 def is_locked(control: str) -> bool:

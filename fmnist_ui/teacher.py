@@ -22,7 +22,7 @@ from fmnist_core.teacher import code_matches, public_base_url, teacher_code, tea
 
 from . import keys, state
 from .i18n import decimal, t
-from .locks import CONTROLS, LESSON_PARAMS
+from .locks import LESSON_PARAMS, controls
 from .share import shared_value
 
 log = logging.getLogger("fmnist_explorer")
@@ -231,7 +231,7 @@ def _lock_widgets() -> None:
     lesson = st.session_state["lesson"]
     for name in LESSON_PARAMS:
         st.session_state.setdefault(f"teacher_{name}", lesson[name])
-        st.multiselect(t(f"teacher_{name}"), CONTROLS, key=f"teacher_{name}", placeholder=t("choose"),
+        st.multiselect(t(f"teacher_{name}"), controls(), key=f"teacher_{name}", placeholder=t("choose"),
                        select_all=False, on_change=_save_locks, format_func=lambda control: t(f"control_{control}"))
 
 

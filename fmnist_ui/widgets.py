@@ -1,36 +1,23 @@
 """Widgets that build a RunSpec, shared by pages. Widget values live in session state under fixed keys."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import pandas as pd
 import streamlit as st
 
+from fmnist_core.kinds import MODEL_KINDS, Choice, PerLayer, Slider, kind_named
 from fmnist_core.models import build_model
 from fmnist_core.presets import DEFAULT_PRESET, PRESETS
 from fmnist_core.specs import (
     BATCH_CHOICES,
-    CONV_LAYER_RANGE,
-    DENSE_CHOICES,
     EPOCH_RANGE,
-    FILTER_CHOICES,
-    HIDDEN_CHOICES,
-    HIDDEN_LAYER_RANGE,
-    KERNEL_CHOICES,
     LABEL_SMOOTHING_CHOICES,
     LR_CHOICES,
     OPTIMIZERS,
-    PADDING_MODES,
     SCHEDULES,
     SEED_RANGE,
-    CNNSpec,
-    MLPSpec,
     RunSpec,
     SpecError,
     TrainConfig,
-    padding_for,
-    padding_mode,
     snap_label_smoothing,
     validate,
 )
@@ -39,10 +26,8 @@ from .describe import OPTIMIZER_NAMES, layer_label
 from .i18n import number, t
 from .locks import is_hidden, is_locked
 
-# Every range and list of choices below comes from the core's specs: a spec the core accepts is one the
-# widgets can show, so a shared link never meets a slider it does not fit.
-MAX_CONV_WIDGETS = CONV_LAYER_RANGE[1]
-MAX_HIDDEN_WIDGETS = HIDDEN_LAYER_RANGE[1]
+# Every range and list of choices below comes from the core (specs.py for training, each kind's module for its
+# model): a spec the core accepts is one the widgets can show, so a shared link never meets a slider it does not fit.
 
 
 def column_heading(text: str) -> None:
@@ -50,30 +35,6 @@ def column_heading(text: str) -> None:
     reader), drawn one size smaller (fmnist_ui/shell.py) so "Entrenamiento" or "Test image #12" stays on one line
     in a third of a 1024-pixel projector page."""
     st.markdown(f"### {text}")
-
-
-def _cnn_state(model: CNNSpec) -> dict:
-    state = {"conv_layers": len(model.conv_channels), "kernel_size": model.kernel_size,
-             "padding": padding_mode(model.padding), "dense": model.dense}
-    state.update({f"filters_{index}": channels for index, channels in enumerate(model.conv_channels, start=1)})
-    return state
-
-
-def _cnn_from_state(state) -> CNNSpec:
-    channels = tuple(int(state[f"filters_{index}"]) for index in range(1, int(state["conv_layers"]) + 1))
-    kernel_size = int(state["kernel_size"])
-    return CNNSpec(conv_channels=channels, kernel_size=kernel_size,
-                   padding=padding_for(state["padding"], kernel_size), dense=int(state["dense"]))
-
-
-def _mlp_state(model: MLPSpec) -> dict:
-    state = {"hidden_layers": len(model.hidden)}
-    state.update({f"hidden_{index}": width for index, width in enumerate(model.hidden, start=1)})
-    return state
-
-
-def _mlp_from_state(state) -> MLPSpec:
-    return MLPSpec(hidden=tuple(int(state[f"hidden_{index}"]) for index in range(1, int(state["hidden_layers"]) + 1)))
 
 
 def spec_to_state(run: RunSpec) -> dict:
@@ -84,13 +45,13 @@ def spec_to_state(run: RunSpec) -> dict:
         "schedule": run.train.schedule, "label_smoothing": run.train.label_smoothing,
         "model_kind": run.model.kind,
     }
-    state.update(KIND_WIDGETS[run.model.kind].to_state(run.model))
+    state.update(kind_named(run.model.kind).to_state(run.model))
     return state
 
 
 def spec_from_state(state) -> RunSpec:
     """Build the RunSpec the widgets describe (not yet validated)."""
-    model = KIND_WIDGETS[state["model_kind"]].from_state(state)
+    model = kind_named(state["model_kind"]).from_state(state)
     train = TrainConfig(
         epochs=int(state["epochs"]), batch_size=int(state["batch_size"]), optimizer=state["optimizer"],
         lr=float(state["lr"]), seed=int(state["seed"]), shuffle=bool(state["shuffle"]),
@@ -101,10 +62,12 @@ def spec_from_state(state) -> RunSpec:
 
 def ensure_defaults() -> None:
     """Give every widget key a value once (the default preset), so widgets never fight their defaults."""
-    defaults = spec_to_state(PRESETS[DEFAULT_PRESET])
-    defaults.update({f"filters_{index}": 32 for index in range(1, MAX_CONV_WIDGETS + 1)})
-    defaults.update({f"hidden_{index}": 128 for index in range(1, MAX_HIDDEN_WIDGETS + 1)})
-    defaults.update(hidden_layers=2)
+    defaults = {}
+    for kind in MODEL_KINDS.values():  # every kind's own default spec, then each layer it could add
+        defaults.update({key: widget.default for widget in kind.widgets() if isinstance(widget, PerLayer)
+                         for key in widget.keys()})
+        defaults.update(kind.to_state(kind.spec()))
+    defaults.update(spec_to_state(PRESETS[DEFAULT_PRESET]))
     for key, value in defaults.items():
         st.session_state.setdefault(key, value)
 
@@ -138,57 +101,49 @@ def _control(control: str) -> dict | None:
 
 def snap_to_choices() -> None:
     """Values from links or old sessions that are not on a slider's steps go to the nearest step."""
-    choices = {"kernel_size": KERNEL_CHOICES, "dense": DENSE_CHOICES, "batch_size": BATCH_CHOICES, "lr": LR_CHOICES,
-               "label_smoothing": LABEL_SMOOTHING_CHOICES,
-               **{f"filters_{index}": FILTER_CHOICES for index in range(1, MAX_CONV_WIDGETS + 1)},
-               **{f"hidden_{index}": HIDDEN_CHOICES for index in range(1, MAX_HIDDEN_WIDGETS + 1)}}
+    choices = {"batch_size": BATCH_CHOICES, "lr": LR_CHOICES, "label_smoothing": LABEL_SMOOTHING_CHOICES}
+    for kind in MODEL_KINDS.values():
+        for widget in kind.widgets():
+            if isinstance(widget, PerLayer):
+                choices.update(dict.fromkeys(widget.keys(), widget.choices))
+            elif isinstance(widget, Choice) and all(isinstance(choice, int | float) for choice in widget.choices):
+                choices[widget.key] = widget.choices
     for key, allowed in choices.items():
-        st.session_state[key] = _nearest(st.session_state[key], allowed)
+        if key in st.session_state:
+            st.session_state[key] = _nearest(st.session_state[key], allowed)
 
 
-def _cnn_widgets() -> None:
-    if (options := _control("conv_layers")) is not None:
-        st.slider(t("conv_layers"), *CONV_LAYER_RANGE, key="conv_layers", **options)
-    if (options := _control("filters")) is not None:
-        for index in range(1, int(st.session_state["conv_layers"]) + 1):
-            st.select_slider(t("filters_layer", index=index), FILTER_CHOICES, key=f"filters_{index}", **options)
-    if (options := _control("kernel_size")) is not None:
-        st.radio(t("kernel_size"), KERNEL_CHOICES, key="kernel_size", horizontal=True,
-                 format_func=lambda size: f"{size}×{size}", **options)
-    if (options := _control("padding")) is not None:
-        st.radio(t("padding"), PADDING_MODES, key="padding", horizontal=True,
-                 format_func=lambda mode: t(f"padding_{mode}"), help=t("padding_help"), **options)
-    if (options := _control("dense")) is not None:
-        st.select_slider(t("dense_width"), DENSE_CHOICES, key="dense", **options)
+def _option_text(widget: Choice, value) -> str:
+    return t(widget.option.format(value=value), value=value) if widget.option else str(value)
 
 
-def _mlp_widgets() -> None:
-    if (options := _control("hidden")) is not None:
-        st.slider(t("hidden_layers"), *HIDDEN_LAYER_RANGE, key="hidden_layers", **options)
-        for index in range(1, int(st.session_state["hidden_layers"]) + 1):
-            st.select_slider(t("hidden_width", index=index), HIDDEN_CHOICES, key=f"hidden_{index}", **options)
-
-
-@dataclass(frozen=True)
-class KindWidgets:
-    """How the widgets show one model kind (specs.MODEL_KINDS): its values in session state and its controls."""
-
-    to_state: Callable[[object], dict]
-    from_state: Callable[[object], object]
-    draw: Callable[[], None]
-
-
-KIND_WIDGETS = {"cnn": KindWidgets(_cnn_state, _cnn_from_state, _cnn_widgets),
-                "mlp": KindWidgets(_mlp_state, _mlp_from_state, _mlp_widgets)}
+def _draw(widget, options: dict) -> None:
+    """One declared widget of a model kind (fmnist_core/kinds/)."""
+    if isinstance(widget, Slider):
+        st.slider(t(widget.label), *widget.bounds, key=widget.key, **options)
+    elif isinstance(widget, PerLayer):
+        for index in range(1, int(st.session_state[widget.count]) + 1):
+            st.select_slider(t(widget.label, index=index), widget.choices, key=f"{widget.prefix}_{index}", **options)
+    elif widget.radio:
+        st.radio(t(widget.label), widget.choices, key=widget.key, horizontal=True,
+                 format_func=lambda value: _option_text(widget, value),
+                 help=t(widget.help) if widget.help else None, **options)
+    else:
+        st.select_slider(t(widget.label), widget.choices, key=widget.key,
+                         format_func=lambda value: _option_text(widget, value),
+                         help=t(widget.help) if widget.help else None, **options)
 
 
 def model_widgets() -> None:
     snap_to_choices()
     column_heading(t("model_section"))
     if (options := _control("model_kind")) is not None:
-        st.radio(t("model_kind"), tuple(KIND_WIDGETS), key="model_kind", horizontal=True,
+        st.radio(t("model_kind"), tuple(MODEL_KINDS), key="model_kind", horizontal=True,
                  format_func=lambda kind: t(f"kind_{kind}"), **options)
-    KIND_WIDGETS[st.session_state["model_kind"]].draw()
+    for control in kind_named(st.session_state["model_kind"]).controls:
+        if (options := _control(control.name)) is not None:
+            for widget in control.widgets:
+                _draw(widget, options)
 
 
 def training_widgets() -> None:
@@ -234,14 +189,16 @@ def architecture_table(run: RunSpec) -> None:
     st.markdown(t("total_params", count=model.param_count))
 
 
-BUILD_KEYS = ("model_kind", "conv_layers", "kernel_size", "padding", "dense", "hidden_layers", "epochs",
-              "batch_size", "optimizer", "lr", "seed", "shuffle", "schedule", "label_smoothing",
-              *(f"filters_{index}" for index in range(1, MAX_CONV_WIDGETS + 1)),
-              *(f"hidden_{index}" for index in range(1, MAX_HIDDEN_WIDGETS + 1)))
+TRAINING_KEYS = ("epochs", "batch_size", "optimizer", "lr", "seed", "shuffle", "schedule", "label_smoothing")
+
+
+def build_keys() -> tuple[str, ...]:
+    """Every widget value that makes up a spec: the model type, each kind's, the training's."""
+    return ("model_kind", *(key for kind in MODEL_KINDS.values() for key in kind.state_keys()), *TRAINING_KEYS)
 
 
 def keep_widget_values() -> None:
     """Streamlit drops a widget's value when its page is not shown; re-assigning keeps the spec across pages."""
-    for key in BUILD_KEYS:
+    for key in build_keys():
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]

@@ -15,7 +15,9 @@ sys.path.insert(0, str(ROOT / "deploy"))  # the school's topology: PostgreSQL, r
 from topology import POSTGRES_BIN, PostgresServer, free_port, wait_healthy  # noqa: E402
 
 from fmnist_core.data import get_dataset  # noqa: E402
-from fmnist_core.specs import CNNSpec, MLPSpec, RunSpec, TrainConfig  # noqa: E402
+from fmnist_core.kinds.cnn import CNNSpec  # noqa: E402
+from fmnist_core.kinds.mlp import MLPSpec  # noqa: E402
+from fmnist_core.specs import RunSpec, TrainConfig  # noqa: E402
 
 ARTIFACTS = ROOT / "test-artifacts"
 

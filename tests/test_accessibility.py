@@ -15,10 +15,9 @@ PAGES = {"train": "", "lesson": "lesson", "convolution": "convolution", "explore
 
 def text_in(lang: str, key: str) -> str:
     """A text of the app as a student reading `lang` sees it."""
-    from fmnist_ui.i18n import translations
-    from fmnist_ui.texts import TEXTS
+    from fmnist_ui.i18n import english_text, translations
 
-    return translations(lang).pgettext(key, TEXTS[key])
+    return translations(lang).pgettext(key, english_text(key))
 
 
 def explore_views(lang: str) -> list[str]:

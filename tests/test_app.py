@@ -8,9 +8,10 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import APP, app, markdown_text, teacher_app, tiny_mlp_run
 from fmnist_core.cache import open_store
+from fmnist_core.kinds.cnn import CNNSpec
 from fmnist_core.presets import PRESETS
 from fmnist_core.runs import train_run
-from fmnist_core.specs import CNNSpec, RunSpec, TrainConfig
+from fmnist_core.specs import RunSpec, TrainConfig
 from fmnist_ui import state
 from fmnist_ui.widgets import spec_to_state
 

@@ -30,9 +30,9 @@ def test_spanish_percentages_are_written_one_way_and_the_spread_reads_as_spanish
 
 
 def test_the_teachers_control_list_names_the_kernel_as_the_widget_does():
-    from fmnist_ui.texts import TEXTS
+    from fmnist_ui.i18n import english_text
 
-    assert TEXTS["control_kernel_size"] == TEXTS["kernel_size"]
+    assert english_text("control_kernel_size") == english_text("kernel_size")
 
 
 def test_compare_shows_no_raw_none_for_a_run_stopped_before_its_first_epoch(isolated_home):

@@ -181,8 +181,9 @@ def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model
     from playwright.sync_api import expect, sync_playwright
 
     from fmnist_core.cache import open_store
+    from fmnist_core.kinds.mlp import MLPSpec
     from fmnist_core.runs import train_run
-    from fmnist_core.specs import MLPSpec, RunSpec, TrainConfig
+    from fmnist_core.specs import RunSpec, TrainConfig
     from fmnist_core.teacher import teacher_code
 
     classmate = RunSpec(MLPSpec(hidden=(64,)), TrainConfig(epochs=1, lr=3e-3))
@@ -284,8 +285,9 @@ def test_typing_a_filter_number_and_enter_switches_off_that_filter_only(server, 
     from playwright.sync_api import expect, sync_playwright
 
     from fmnist_core.cache import open_store
+    from fmnist_core.kinds.cnn import CNNSpec
     from fmnist_core.runs import train_run
-    from fmnist_core.specs import CNNSpec, RunSpec, TrainConfig
+    from fmnist_core.specs import RunSpec, TrainConfig
 
     run = RunSpec(CNNSpec(conv_channels=(32,), dense=32), TrainConfig(epochs=1, lr=3e-3))
     train_run(run, open_store(isolated_home), isolated_home, data=small_data)

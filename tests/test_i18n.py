@@ -6,7 +6,7 @@ import streamlit as st
 from babel.messages.pofile import read_po
 
 from fmnist_core.data import CLASS_NAMES
-from fmnist_ui.catalogues import LOCALE_DIR, catalogue_path, extract_texts
+from fmnist_ui.catalogues import LOCALE_DIR, catalogue_path, extract_texts, source_files
 from fmnist_ui.i18n import LANGUAGES, SOURCE_LANGUAGE, browser_language, class_names, format_number, locale_of, t
 from fmnist_ui.texts import PLURALS, TEXTS
 
@@ -28,8 +28,11 @@ def placeholders(text: str) -> list[str]:
 
 def source_messages() -> dict:
     """(context, English) of every message, as `make extract-texts` extracts them."""
-    with open(LOCALE_DIR.parent / "fmnist_ui" / "texts.py", "rb") as source:
-        return {message[0]: message[1:] for _, _, message, _ in extract_texts(source, None, None, None)}
+    messages = {}
+    for path in source_files():
+        with open(path, "rb") as source:
+            messages.update({message[0]: message[1:] for _, _, message, _ in extract_texts(source, None, None, None)})
+    return messages
 
 
 def test_the_template_holds_every_text_of_the_app():

@@ -10,8 +10,10 @@ from conftest import tiny_cnn_run, tiny_mlp_run
 from fmnist_core import kernels, training
 from fmnist_core.kernels import bindings, build, mlp
 from fmnist_core.kernels import conv as conv_kernels
+from fmnist_core.kinds.cnn import CNNSpec
+from fmnist_core.kinds.mlp import MLPSpec
 from fmnist_core.models import build_model
-from fmnist_core.specs import CNNSpec, MLPSpec, RunSpec, TrainConfig
+from fmnist_core.specs import RunSpec, TrainConfig
 from fmnist_core.training import as_input, fit
 
 pytestmark = pytest.mark.skipif(build._compiler() is None, reason="no C compiler on this machine")

@@ -4,7 +4,10 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import APP
 from fmnist_core import specs
-from fmnist_core.specs import CNNSpec, MLPSpec, RunSpec, TrainConfig
+from fmnist_core.kinds import cnn, mlp
+from fmnist_core.kinds.cnn import CNNSpec
+from fmnist_core.kinds.mlp import MLPSpec
+from fmnist_core.specs import RunSpec, TrainConfig
 
 pytestmark = pytest.mark.usefixtures("fresh_app_resources")
 
@@ -16,15 +19,15 @@ def at_the_limits() -> list[RunSpec]:
     highest = TrainConfig(epochs=specs.EPOCH_RANGE[1], batch_size=max(specs.BATCH_CHOICES), optimizer="adam",
                           lr=max(specs.LR_CHOICES), seed=specs.SEED_RANGE[1], shuffle=True, schedule="onecycle",
                           label_smoothing=max(specs.LABEL_SMOOTHING_CHOICES))
-    kernel_low, kernel_high = min(specs.KERNEL_CHOICES), max(specs.KERNEL_CHOICES)
+    kernel_low, kernel_high = min(cnn.KERNEL_CHOICES), max(cnn.KERNEL_CHOICES)
     return [
-        RunSpec(CNNSpec(conv_channels=(min(specs.FILTER_CHOICES),) * specs.CONV_LAYER_RANGE[0],
-                        kernel_size=kernel_high, padding=0, dense=min(specs.DENSE_CHOICES)), lowest),
-        RunSpec(CNNSpec(conv_channels=(max(specs.FILTER_CHOICES),) * specs.CONV_LAYER_RANGE[1],
-                        kernel_size=kernel_low, padding=specs.padding_for("same", kernel_low),
-                        dense=max(specs.DENSE_CHOICES)), highest),
-        RunSpec(MLPSpec(hidden=(min(specs.HIDDEN_CHOICES),) * specs.HIDDEN_LAYER_RANGE[0]), highest),
-        RunSpec(MLPSpec(hidden=(max(specs.HIDDEN_CHOICES),) * specs.HIDDEN_LAYER_RANGE[1]), lowest),
+        RunSpec(CNNSpec(conv_channels=(min(cnn.FILTER_CHOICES),) * cnn.CONV_LAYER_RANGE[0],
+                        kernel_size=kernel_high, padding=0, dense=min(cnn.DENSE_CHOICES)), lowest),
+        RunSpec(CNNSpec(conv_channels=(max(cnn.FILTER_CHOICES),) * cnn.CONV_LAYER_RANGE[1],
+                        kernel_size=kernel_low, padding=cnn.padding_for("same", kernel_low),
+                        dense=max(cnn.DENSE_CHOICES)), highest),
+        RunSpec(MLPSpec(hidden=(min(mlp.HIDDEN_CHOICES),) * mlp.HIDDEN_LAYER_RANGE[0]), highest),
+        RunSpec(MLPSpec(hidden=(max(mlp.HIDDEN_CHOICES),) * mlp.HIDDEN_LAYER_RANGE[1]), lowest),
     ]
 
 
@@ -43,12 +46,37 @@ def test_a_link_at_the_limits_shows_exactly_that_spec(shared):
     assert not at.exception and spec_from_state(at.session_state) == shared
 
 
-def test_the_class_board_has_a_family_for_every_depth_the_core_accepts():
-    from fmnist_ui.charts import FAMILIES
+def every_depth_of_every_kind():
+    """A spec of each registered kind at each depth it accepts, built as its widgets build one."""
+    from fmnist_core.kinds import MODEL_KINDS, PerLayer
 
-    for kind, depth_range in (("mlp", specs.HIDDEN_LAYER_RANGE), ("cnn", specs.CONV_LAYER_RANGE)):
-        for depth in range(depth_range[0], depth_range[1] + 1):
-            assert (kind, depth) in FAMILIES
+    for kind in MODEL_KINDS.values():
+        per_layer = next(widget for widget in kind.widgets() if isinstance(widget, PerLayer))
+        low, high = kind.spec.depth_range
+        for depth in range(low, high + 1):
+            state = {**kind.to_state(kind.spec()), per_layer.count: depth,
+                     **dict.fromkeys(per_layer.keys(), per_layer.default)}
+            yield kind.from_state(state)
+
+
+def test_the_class_board_draws_every_depth_of_every_kind_in_a_family_of_its_own():
+    from fmnist_core.metrics import EpochMetrics
+    from fmnist_core.runstore import BoardEntry, RunRecord
+    from fmnist_ui.charts import class_board
+
+    entries = []
+    for index, model in enumerate(every_depth_of_every_kind()):
+        run = RunSpec(model, TrainConfig(seed=index))
+        history = [EpochMetrics(1, 0.5, 0.8, 0.5, 0.8 + index / 1000, 1.0, 1000.0)]
+        record = RunRecord(run.key, run, run.summary(), model.kind, 1000 + index, "done", "cpu", "other", None, None,
+                           0.0, 0.0, 1.0, history)
+        entries.append(BoardEntry(record, frozenset({"other"})))
+    figure = class_board(entries, owner="me", axis="params")
+    drawn = sorted(y for trace in figure.data for y in trace.y)
+    assert drawn == sorted(entry.record.best.val_acc for entry in entries)  # every run, once
+    looks = [(trace.marker.color, trace.marker.symbol) for trace in figure.data]
+    assert len(figure.data) == len(entries) and len(set(looks)) == len(looks)  # each family told apart
+    assert len({trace.name for trace in figure.data}) == len(entries)
 
 
 @pytest.mark.parametrize("query", [

@@ -148,8 +148,9 @@ def test_a_database_restart_mid_class_is_said_and_survived(browser, school):
 def test_a_killed_replica_leaves_its_run_resumable_on_the_other(browser, school):
     from playwright.sync_api import expect
 
+    from fmnist_core.kinds.cnn import CNNSpec
     from fmnist_core.lease import LEASE_SECONDS
-    from fmnist_core.specs import CNNSpec, RunSpec, TrainConfig
+    from fmnist_core.specs import RunSpec, TrainConfig
 
     run = RunSpec(CNNSpec(conv_channels=(32, 32)), TrainConfig(epochs=30, seed=8))  # seconds an epoch: time to kill
     ana = page_on(browser, school, A, f"?spec={encode_run(run)}")

@@ -2,7 +2,9 @@ import dataclasses
 
 import pytest
 
-from fmnist_core.specs import CNNSpec, MLPSpec, RunSpec, SpecError, TrainConfig, run_from_json, validate
+from fmnist_core.kinds.cnn import CNNSpec
+from fmnist_core.kinds.mlp import MLPSpec
+from fmnist_core.specs import RunSpec, SpecError, TrainConfig, run_from_json, validate
 
 
 def test_key_is_stable_and_sensitive():
@@ -53,15 +55,23 @@ def test_bad_training_config(changes, message):
         validate(RunSpec(CNNSpec(), dataclasses.replace(TrainConfig(), **changes)))
 
 
-def test_three_conv_layers_of_3x3_are_valid():
-    validate(RunSpec(CNNSpec(conv_channels=(16, 32, 64)), TrainConfig()))
+def test_three_conv_layers_of_3x3_fit_and_end_on_a_one_pixel_map():
+    from fmnist_core.kinds.cnn import conv_output_sizes
+    from fmnist_core.models import build_model
+
+    spec = CNNSpec(conv_channels=(16, 32, 64))
+    validate(RunSpec(spec, TrainConfig()))
+    assert conv_output_sizes(spec) == [(26, 13), (11, 5), (3, 1)]
+    flatten = next(layer for layer in build_model(spec).layers if layer.kind == "flatten")
+    assert flatten.output_shape == (64,)  # 64 filters of 1×1
 
 
-# Every limit lives in specs.py; links, model files, widgets and the CLI all go through these parsers.
+# Every limit lives in specs.py (training) or its kind's module (the model); links, model files, widgets and the
+# CLI all go through these parsers.
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from fmnist_core import specs  # noqa: E402
+from fmnist_core.kinds import cnn, mlp  # noqa: E402
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=8),
@@ -132,16 +142,16 @@ def test_values_no_widget_can_show_are_refused(model, train):
     with pytest.raises(SpecError):
         validate(RunSpec(dataclasses.replace(CNNSpec(), **model), dataclasses.replace(TrainConfig(), **train)))
     with pytest.raises(SpecError):
-        validate(RunSpec(MLPSpec(hidden=(64,) * (specs.HIDDEN_LAYER_RANGE[1] + 1)), TrainConfig()))
+        validate(RunSpec(MLPSpec(hidden=(64,) * (mlp.HIDDEN_LAYER_RANGE[1] + 1)), TrainConfig()))
 
 
 def largest_models():
     """The models at the limits with the most weights: the widest maps into the widest dense layer."""
-    for kernel in specs.KERNEL_CHOICES:
-        for mode in specs.PADDING_MODES:
-            yield CNNSpec(conv_channels=(max(specs.FILTER_CHOICES),), kernel_size=kernel,
-                          padding=specs.padding_for(mode, kernel), dense=max(specs.DENSE_CHOICES))
-    yield MLPSpec(hidden=(max(specs.HIDDEN_CHOICES),) * specs.HIDDEN_LAYER_RANGE[1])
+    for kernel in cnn.KERNEL_CHOICES:
+        for mode in cnn.PADDING_MODES:
+            yield CNNSpec(conv_channels=(max(cnn.FILTER_CHOICES),), kernel_size=kernel,
+                          padding=cnn.padding_for(mode, kernel), dense=max(cnn.DENSE_CHOICES))
+    yield MLPSpec(hidden=(max(mlp.HIDDEN_CHOICES),) * mlp.HIDDEN_LAYER_RANGE[1])
 
 
 def test_every_model_within_the_limits_fits_a_model_file():
@@ -167,15 +177,16 @@ def test_any_share_link_text_is_a_spec_or_the_links_own_refusal(text):
 
 
 def test_every_registered_model_kind_is_complete_and_an_unknown_one_is_refused_by_name():
-    from fmnist_core.models import BUILDERS
-    from fmnist_core.specs import MODEL_KINDS, model_from_dict
-    from fmnist_ui.charts import FAMILY_SYMBOLS
-    from fmnist_ui.texts import TEXTS
-    from fmnist_ui.widgets import KIND_WIDGETS
+    from fmnist_core.kinds import MODEL_KINDS
+    from fmnist_core.specs import model_from_dict
+    from fmnist_ui.i18n import english_text
 
-    assert set(MODEL_KINDS) == set(BUILDERS) == set(KIND_WIDGETS) == set(FAMILY_SYMBOLS) == {"cnn", "mlp"}
-    for kind, spec_class in MODEL_KINDS.items():
-        assert spec_class().kind == kind
-        assert {f"kind_{kind}", f"label_{kind}", f"family_{kind}"} <= set(TEXTS)
-    with pytest.raises(SpecError, match="unknown model kind 'rnn' \\(expected one of: mlp, cnn\\)"):
+    assert list(MODEL_KINDS) == ["cnn", "mlp"]
+    for name, kind in MODEL_KINDS.items():
+        assert kind.spec().kind == name
+        assert kind.from_state(kind.to_state(kind.spec())) == kind.spec()  # the widgets show and rebuild it
+        for key in (f"kind_{name}", f"label_{name}", f"family_{name}",
+                    *(f"control_{control.name}" for control in kind.controls)):
+            assert english_text(key)
+    with pytest.raises(SpecError, match="unknown model kind 'rnn' \\(expected one of: cnn, mlp\\)"):
         model_from_dict({"kind": "rnn", "hidden": [32]})

@@ -21,7 +21,8 @@ import sys
 import torch
 from torch import nn
 
-from ..specs import CNNSpec, MLPSpec
+from ..kinds.cnn import CNNSpec
+from ..kinds.mlp import MLPSpec
 from . import build
 from .bindings import KernelError, blas_sgemm, library
 from .conv import FusedFirstStage, fusable

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..specs import CNNSpec
+from ..kinds.cnn import CNNSpec
 from .bindings import address, call, library
 
 
