@@ -15,7 +15,11 @@ from .models import BuiltModel, build_model
 from .specs import RunSpec, SpecError, run_from_json
 from .storage import MAX_STORED_FILE_BYTES, CheckpointError, file_digest, home_error, read_stored_file
 
-CHECKPOINT_FORMAT = "fmnist-explorer-checkpoint/1"
+# Every checkpoint format this app has written, oldest first: the last is written, every one is read (a run saved
+# before a format change still opens in Explore). Raising the format is one more name here and, where the layout
+# changed, a branch in checkpoint_from_payload for the older ones.
+CHECKPOINT_FORMATS = ("fmnist-explorer-checkpoint/1",)
+CHECKPOINT_FORMAT = CHECKPOINT_FORMATS[-1]
 RESUME_FORMAT = "fmnist-explorer-resume/2"  # 2: own optimizer state, no scheduler
 # torch.save writes its zip entries uncompressed; the pickle of our dicts (spec, keys, a training curve) is a few
 # KB. A compressed entry, or declared sizes past these, cannot be ours and would cost memory to unpack.
@@ -145,9 +149,14 @@ def load_checkpoint(path: Path, expected_key: str | None = None) -> Checkpoint:
     return checkpoint_from_payload(read_payload(path), path.name, expected_key)
 
 
+def readable_format(payload: dict) -> bool:
+    """Whether a loaded file is a checkpoint (or a model file) in one of the formats this app reads."""
+    return payload.get("format") in CHECKPOINT_FORMATS
+
+
 def checkpoint_from_payload(payload: dict, name: str, expected_key: str | None = None) -> Checkpoint:
     """Check a loaded checkpoint dict (format, spec, key, weights against the spec) and build its model."""
-    if payload.get("format") != CHECKPOINT_FORMAT:
+    if not readable_format(payload):
         raise CheckpointError(f"{name}: not an fmnist-explorer checkpoint")
     try:
         run = run_from_json(payload["run"])

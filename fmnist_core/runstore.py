@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .database import Database, RunStoreError, SQLiteDatabase, store_error  # noqa: F401 - RunStoreError lives here too
-from .metrics import EpochMetrics
+from .metrics import METRIC_FIELDS, EpochMetrics
 from .specs import RunSpec, SpecError, run_from_json
 from .storage import check_run_key
 
@@ -51,8 +51,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS epochs (
     key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
     epoch INTEGER NOT NULL,
-    train_loss DOUBLE PRECISION, train_acc DOUBLE PRECISION, val_loss DOUBLE PRECISION, val_acc DOUBLE PRECISION,
-    epoch_seconds DOUBLE PRECISION, images_per_second DOUBLE PRECISION,
+    """ + "".join(f"{name} DOUBLE PRECISION, " for name in METRIC_FIELDS if name != "epoch") + """
     checkpoint_sha256 TEXT,
     PRIMARY KEY (key, epoch)
 );
@@ -94,7 +93,7 @@ MIGRATIONS = {
     6: [("runs", "driver", "TEXT"), ("runs", "heartbeat_at", "DOUBLE PRECISION"),
         ("runs", "stop_requested", "INTEGER NOT NULL DEFAULT 0")],
 }
-EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds", "images_per_second")
+EPOCH_COLUMNS = METRIC_FIELDS  # a metric declared in metrics.py gets its column when a store opens (_migrate)
 
 
 @dataclass
@@ -187,6 +186,10 @@ class RunStore:
                     connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         if version < SCHEMA_VERSION:
             self.database.set_schema_version(connection, SCHEMA_VERSION)
+        present = self.database.columns(connection, "epochs")
+        for name in EPOCH_COLUMNS:  # a metric added to EpochMetrics since this store was made
+            if name not in present:
+                connection.execute(f"ALTER TABLE epochs ADD COLUMN {name} DOUBLE PRECISION")
 
     def transaction(self):
         """One transaction on the store's database (rows by column name): what the class store builds on."""
@@ -473,7 +476,7 @@ class RunStore:
             key=row["key"], run=run, summary=row["summary"], model_kind=row["model_kind"], params=row["params"],
             status=row["status"], device=row["device"], owner=row["owner"], pid=row["pid"], error=row["error"],
             created_at=row["created_at"], started_at=row["started_at"], finished_at=row["finished_at"],
-            history=[EpochMetrics(**{name: epoch[name] for name in EPOCH_COLUMNS}) for epoch in epochs],
+            history=[EpochMetrics.from_values({name: epoch[name] for name in EPOCH_COLUMNS}) for epoch in epochs],
             origin=row["origin"], measured_acc=row["measured_acc"], stopped_by=row["stopped_by"],
             node=row["node"], backend=row["backend"], epoch_images=row["epoch_images"],
             last_used_at=row["last_used_at"], driver=row["driver"], heartbeat_at=row["heartbeat_at"],

@@ -15,18 +15,24 @@ from pathlib import Path
 import torch
 
 from .cache import cached_result
-from .checkpoints import CHECKPOINT_FORMAT, check_archive, checkpoint_from_payload, read_payload, save_checkpoint
+from .checkpoints import (
+    CHECKPOINT_FORMAT,
+    check_archive,
+    checkpoint_from_payload,
+    read_payload,
+    readable_format,
+    save_checkpoint,
+)
 from .data import FashionMNIST, get_dataset
 from .lease import LEASE_SECONDS, driver_name
-from .metrics import EpochMetrics
+from .metrics import METRIC_FIELDS, REQUIRED_METRICS, UNNAMED_CURVE_FIELDS, EpochMetrics
 from .quota import CHECKPOINT_OVERHEAD, QuotaFull, make_room
-from .runstore import ACTIVE, EPOCH_COLUMNS, RunRecord, RunStore
+from .runstore import ACTIVE, RunRecord, RunStore
 from .saved_runs import load_run_checkpoint
 from .storage import CheckpointError, checkpoint_path, discard_checkpoints, saved_epochs
 from .training import evaluate, memory_format_for
 
 MAX_MODEL_BYTES = 32 * 1024 * 1024  # the largest model within the spec limits is about 26 MB
-METRIC_FIELDS = EPOCH_COLUMNS
 DEVICES = ("cpu", "cuda", "mps")
 
 
@@ -56,7 +62,8 @@ def export_run(home: Path, store: RunStore, key: str) -> bytes:
     payload = {
         "format": CHECKPOINT_FORMAT, "run": checkpoint.run.canonical_json(), "key": key, "epoch": checkpoint.epoch,
         "state_dict": {name: tensor.detach().contiguous() for name, tensor in weights.items()},
-        "history": [[float(getattr(metrics, field)) for field in METRIC_FIELDS] for metrics in history],
+        "history_fields": list(METRIC_FIELDS),  # the curve's columns by name: a file outlives a metric's addition
+        "history": [[_curve_value(getattr(metrics, name)) for name in METRIC_FIELDS] for metrics in history],
         "device": record.device or "cpu",
     }
     buffer = io.BytesIO()
@@ -77,7 +84,7 @@ def import_run(home: Path, store: RunStore, raw: bytes, owner: str | None = None
         payload = read_payload(raw, "the file")
     except CheckpointError as error:
         raise ModelFileError("not_model", str(error)) from None
-    if payload.get("format") != CHECKPOINT_FORMAT:
+    if not readable_format(payload):
         raise ModelFileError("not_model", "the file is not a model saved by this app")
     try:
         checkpoint = checkpoint_from_payload(payload, "the file")
@@ -85,7 +92,7 @@ def import_run(home: Path, store: RunStore, raw: bytes, owner: str | None = None
         raise ModelFileError("mismatch", str(error)) from None
     if not all(torch.isfinite(tensor).all() for tensor in checkpoint.model.module.state_dict().values()):
         raise ModelFileError("values", "the file's weights contain NaN or infinite values")
-    history = _history(payload.get("history"), checkpoint.epoch)
+    history = _history(payload.get("history"), payload.get("history_fields", UNNAMED_CURVE_FIELDS), checkpoint.epoch)
     run, key = checkpoint.run, checkpoint.run.key
     current = store.get(key)
     if current is not None and current.status in ACTIVE:
@@ -136,18 +143,39 @@ def _finite(value) -> bool:
         return False
 
 
-def _history(rows, last_epoch: int) -> list[EpochMetrics]:
-    """Epoch metrics 1..last_epoch, each a row of finite numbers with accuracies in [0, 1]."""
+def _curve_value(value):
+    return None if value is None else float(value)
+
+
+def _history(rows, names, last_epoch: int) -> list[EpochMetrics]:
+    """Epoch metrics 1..last_epoch from the file's curve, its columns named by `names` (metrics this version does
+    not know are ignored; one it added since may be missing): each value a finite number (an optional metric may
+    be absent), accuracies in [0, 1]."""
+    if (not isinstance(names, list | tuple) or not all(isinstance(name, str) for name in names)
+            or len(set(names)) != len(names)
+            or not set(REQUIRED_METRICS) <= set(names)):
+        raise ModelFileError("curve", "the file's training curve does not name its columns")
     if not isinstance(rows, list) or len(rows) != last_epoch:
         raise ModelFileError("curve", f"the file's training curve should list {last_epoch} epochs")
     history = []
     for expected_epoch, row in enumerate(rows, start=1):
-        if (not isinstance(row, list) or len(row) != len(METRIC_FIELDS)
-                or not all(isinstance(value, (int, float)) and _finite(value) for value in row)):
-            raise ModelFileError("curve", f"the file's training curve is damaged at epoch {expected_epoch}")
-        metrics = EpochMetrics(int(row[0]), *(float(value) for value in row[1:]))
+        damaged = ModelFileError("curve", f"the file's training curve is damaged at epoch {expected_epoch}")
+        if not isinstance(row, list) or len(row) != len(names):
+            raise damaged
+        values = dict(zip(names, row, strict=True))
+        for name in METRIC_FIELDS:
+            value = values.get(name)
+            if value is None and name not in REQUIRED_METRICS:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
+                raise damaged
+            values[name] = int(value) if name == "epoch" else float(value)
+        try:
+            metrics = EpochMetrics.from_values(values)
+        except KeyError:
+            raise damaged from None
         if (metrics.epoch != expected_epoch or not 0 <= metrics.train_acc <= 1 or not 0 <= metrics.val_acc <= 1
                 or metrics.epoch_seconds < 0):
-            raise ModelFileError("curve", f"the file's training curve is damaged at epoch {expected_epoch}")
+            raise damaged
         history.append(metrics)
     return history

@@ -173,7 +173,7 @@ class RayRun:
                 if kind == "started":
                     store.mark_running(key, event["device"], self.pid, node=event["node"], backend="ray")
                 elif kind == "epoch":  # checkpoint and resume state on disk first, then the store names the epoch
-                    metrics = EpochMetrics(**event["metrics"])
+                    metrics = EpochMetrics.from_values(event["metrics"])
                     digest = save_weights(checkpoint_path(home, key, metrics.epoch), run, metrics.epoch,
                                           event["weights"])
                     save_resume_point(resume_path(home, key), key, event["point"])
