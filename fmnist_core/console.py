@@ -63,7 +63,7 @@ def cluster_backend(home, store):
     if not os.environ.get(RAY_ADDRESS_VARIABLE):
         return None
     backend = select_backend(home, store, max_jobs=1)
-    if backend.name != "ray":
+    if backend.where != "cluster":
         print(f"note: {backend.fallback_reason}; training on this machine", file=sys.stderr, flush=True)
         return None
     return backend
