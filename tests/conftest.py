@@ -45,6 +45,10 @@ def small_data(data):
                         data.source)
 
 
+SMALL_CNN = RunSpec(CNNSpec(conv_channels=(8, 16), dense=32),  # two conv layers, trained in seconds
+                    TrainConfig(epochs=2, batch_size=256, lr=3e-3, shuffle=True))
+
+
 def tiny_cnn_run(epochs: int = 1, **train) -> RunSpec:
     return RunSpec(CNNSpec(conv_channels=(8,), dense=32), TrainConfig(epochs=epochs, lr=3e-3, **train))
 
@@ -63,6 +67,15 @@ def wait_for(predicate, timeout: float = 120.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def wait_until_done(keys, timeout=180.0) -> bool:
+    """Whether every run of `keys` is done in the app's store within `timeout` seconds."""
+    from fmnist_ui import state
+
+    store = state.store()
+    return wait_for(lambda: all(store.get(key) is not None and store.get(key).status == "done" for key in keys),
+                    timeout)
 
 
 def subprocess_env(home: Path) -> dict:

@@ -69,3 +69,9 @@ def test_backends_share_one_interface_and_every_checkpoint_format_is_read(tmp_pa
     assert isinstance(select_backend(tmp_path, None, max_jobs=1, address=""), JobBackend)
     assert checkpoints.CHECKPOINT_FORMAT == checkpoints.CHECKPOINT_FORMATS[-1]
     assert all(checkpoints.readable_format({"format": name}) for name in checkpoints.CHECKPOINT_FORMATS)
+
+
+def test_every_page_has_its_own_apptest_file():
+    pages = sorted(path.stem for path in (ROOT / "app_pages").glob("*.py"))
+    missing = [page for page in pages if not (ROOT / "tests" / f"test_app_{page}.py").exists()]
+    assert pages and not missing

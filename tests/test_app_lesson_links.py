@@ -1,25 +1,14 @@
 """AppTest for lesson links, MLP vs CNN, resume and model files (teacher mode and classes: test_app_classes.py)."""
-import time
 
 import pytest
 
-from conftest import app, tiny_cnn_run, tiny_mlp_run
+from conftest import app, tiny_cnn_run, tiny_mlp_run, wait_until_done
 from fmnist_core.cache import open_store
 from fmnist_core.runs import train_run
 from fmnist_ui import state
 from fmnist_ui.widgets import spec_to_state
 
 pytestmark = pytest.mark.usefixtures("fresh_app_resources")
-
-
-def wait_until_done(keys, timeout=180.0):
-    store = state.store()
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if all(store.get(key) is not None and store.get(key).status == "done" for key in keys):
-            return True
-        time.sleep(0.5)
-    return False
 
 
 def test_a_lesson_link_locks_and_hides_controls_for_students():
@@ -33,29 +22,6 @@ def test_a_lesson_link_locks_and_hides_controls_for_students():
     at.switch_page("app_pages/compare.py").run()
     at.switch_page("app_pages/train.py").run()
     assert at.slider(key="epochs").disabled  # the lesson survives page switches
-
-
-@pytest.mark.slow
-def test_mlp_vs_cnn_trains_both_on_one_recipe_and_compares_them():
-    small = spec_to_state(tiny_cnn_run(epochs=1, shuffle=True))
-    at = app(**small)
-    at.switch_page("app_pages/pair.py").run()
-    assert not at.exception
-    assert "seed 0" in at.caption[0].value
-    [train_both] = [button for button in at.button if button.label.startswith("Train both")]
-    train_both.click().run()
-    keys = [record.key for record in state.store().all()]
-    assert len(keys) == 2
-    runs = [state.store().get(key).run for key in keys]
-    assert runs[0].train == runs[1].train and {run.model.kind for run in runs} == {"mlp", "cnn"}
-    assert wait_until_done(keys)
-    at.run()
-    table = at.dataframe[0].value
-    assert list(table["Model"]) == ["MLP (dense only)", "CNN (convolutional)"]
-    assert (table["Best val. acc."] > 70).all() and (table["Parameters"] > 0).all()
-    assert "fewer mistakes" in at.success[0].value and "per 100k" not in str(list(table.columns))
-    assert list(table.columns).count("Wrong in 100 test images") == 1
-    assert [board.record.key for board in state.store().board()]  # both went on the class board
 
 
 @pytest.mark.slow
