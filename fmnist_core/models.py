@@ -9,28 +9,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .kinds import kind_named
+from .kinds import LayerInfo, count_params, kind_named
 from .specs import ModelSpec, validate_model
-
-FEATURE_KINDS = ("conv", "pool")
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """One row of the architecture table. `output_shape` excludes the batch dimension.
-
-    A feature layer's map is the output of submodule `hook_module`, passed through ReLU when `relu`."""
-
-    name: str
-    kind: str  # conv | pool | flatten | dense | output
-    output_shape: tuple[int, ...]
-    params: int
-    hook_module: str = ""
-    relu: bool = False
-
-    @property
-    def inspectable(self) -> bool:
-        return self.kind in FEATURE_KINDS
 
 
 @dataclass
@@ -50,10 +30,6 @@ class BuiltModel:
     @property
     def param_count(self) -> int:
         return count_params(self.module)
-
-
-def count_params(module: nn.Module) -> int:
-    return sum(parameter.numel() for parameter in module.parameters())
 
 
 def build_model(spec: ModelSpec) -> BuiltModel:

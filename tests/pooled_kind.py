@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from fmnist_core.checks import IMAGE_SIZE, NUM_CLASSES, check_choice, whole
-from fmnist_core.kinds import Choice, Control, Flag, ModelKind, register
+from fmnist_core.kinds import Choice, Control, Flag, LayerInfo, ModelKind, count_params, register
 
 POOL_CHOICES = (1, 2, 4)
 WIDTH_CHOICES = (16, 32, 64)
@@ -39,8 +39,6 @@ class PooledSpec:
 
 def build(spec: PooledSpec):
     from torch import nn
-
-    from fmnist_core.models import LayerInfo, count_params
 
     flat = (IMAGE_SIZE // spec.pool) ** 2
     modules = OrderedDict(pool=nn.AvgPool2d(spec.pool), flatten=nn.Flatten(),

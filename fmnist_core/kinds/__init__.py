@@ -15,6 +15,31 @@ from typing import Any, ClassVar, Protocol
 
 from ..checks import SpecError, show
 
+FEATURE_KINDS = ("conv", "pool")
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One row of the architecture table. `output_shape` excludes the batch dimension.
+
+    A feature layer's map is the output of submodule `hook_module`, passed through ReLU when `relu`."""
+
+    name: str
+    kind: str  # conv | pool | flatten | dense | output
+    output_shape: tuple[int, ...]
+    params: int
+    hook_module: str = ""
+    relu: bool = False
+
+    @property
+    def inspectable(self) -> bool:
+        return self.kind in FEATURE_KINDS
+
+
+def count_params(module) -> int:
+    """The trainable numbers of a torch module."""
+    return sum(parameter.numel() for parameter in module.parameters())
+
 
 class ModelSpec(Protocol):
     """What every kind's spec class offers (a frozen dataclass whose `kind` field defaults to the kind's name)."""
@@ -100,7 +125,7 @@ def no_changes(spec, usual) -> list[tuple[str, dict]]:
 class ModelKind:
     name: str
     spec: type  # its ModelSpec class
-    build: Callable[[Any], tuple[Any, list]]  # spec → (torch module, [models.LayerInfo]); imports torch itself
+    build: Callable[[Any], tuple[Any, list]]  # spec → (torch module, [LayerInfo]); imports torch itself
     controls: tuple[Control, ...]
     to_state: Callable[[Any], dict]  # spec → the widgets' values that show it
     from_state: Callable[[Mapping], Any]  # the widgets' values → spec (not yet checked)

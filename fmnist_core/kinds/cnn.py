@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from ..checks import IMAGE_SIZE, NUM_CLASSES, SpecError, check_choice, whole, whole_list
-from . import Choice, Control, Flag, ModelKind, PerLayer, Slider, register
+from . import Choice, Control, Flag, LayerInfo, ModelKind, PerLayer, Slider, count_params, register
 
 # Limits and choices, inclusive ranges: a value outside them is refused wherever it comes from.
 CONV_LAYER_RANGE = (1, 4)
@@ -103,8 +103,6 @@ def build(spec: CNNSpec):
     # Conv → ReLU → MaxPool exactly, and ReLU runs on a 4× smaller map (faster on a CPU).
     # The "conv" feature map a student sees is still ReLU(conv output).
     from torch import nn  # here, not at the top: reading a spec (a cached answer, a link) never loads torch
-
-    from ..models import LayerInfo, count_params
 
     modules: OrderedDict[str, nn.Module] = OrderedDict()
     layers = []

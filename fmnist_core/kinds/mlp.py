@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from ..checks import IMAGE_SIZE, NUM_CLASSES, SpecError, check_choice, whole_list
-from . import Control, Flag, ModelKind, PerLayer, Slider, register
+from . import Control, Flag, LayerInfo, ModelKind, PerLayer, Slider, count_params, register
 
 HIDDEN_LAYER_RANGE = (1, 3)
 HIDDEN_CHOICES = (16, 32, 64, 128, 256, 512)
@@ -43,8 +43,6 @@ class MLPSpec:
 
 def build(spec: MLPSpec):
     from torch import nn  # here, not at the top: reading a spec never loads torch
-
-    from ..models import LayerInfo, count_params
 
     modules: OrderedDict[str, nn.Module] = OrderedDict()
     flat = IMAGE_SIZE * IMAGE_SIZE
