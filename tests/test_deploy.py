@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from conftest import ROOT, subprocess_env
+from conftest import ROOT
 from fmnist_core.transfer import MAX_MODEL_BYTES
 from fmnist_core.uploads import MAX_UPLOAD_BYTES
 
@@ -43,38 +43,73 @@ def test_streamlit_config_is_classroom_sane():
     assert config["server"]["fileWatcherType"] == "none"  # no reloads mid-lesson, no watching .venv
 
 
+def image_files(root):
+    """The image's working directory: exactly what the Dockerfile COPYs, where it COPYs it (no .mo, no caches:
+    what a fresh clone holds)."""
+    import shutil
+
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo")
+    for line in re.findall(r"^COPY (.+)$", DOCKERFILE, re.M):
+        *sources, destination = line.split()
+        for source in sources:
+            target = root / destination / source if destination.endswith("/") else root / destination
+            if (ROOT / source).is_dir():
+                shutil.copytree(ROOT / source, target, ignore=ignore)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(ROOT / source, target)
+    return root
+
+
+def image_environment(home) -> dict:
+    """This machine's environment as the image's: its ENV lines, no PYTHONPATH (the image runs from /app)."""
+    import os
+
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    block = re.search(r"^ENV (.*?)(?=^\S)", DOCKERFILE, re.M | re.S).group(1)
+    environment.update(re.findall(r"(\w+)=(\S+)", block))
+    environment["FMNIST_HOME"] = str(home)
+    return environment
+
+
 @pytest.mark.slow
-def test_the_image_command_prints_the_teacher_link_then_serves_the_app(isolated_home):
-    """The image's CMD, run here as the image would run it (this machine's Python, a free loopback port)."""
+def test_the_images_files_print_the_teacher_link_serve_the_app_and_pass_its_health_check(isolated_home, tmp_path):
+    """The image's CMD and HEALTHCHECK, run here on a copy of exactly the files the image holds (this machine's
+    Python, a free loopback port): a file the app needs that the Dockerfile forgets to copy fails here."""
     import json
     import time
-    import urllib.request
 
     from conftest import free_port
     from fmnist_core.teacher import teacher_code
 
+    app_dir = image_files(tmp_path / "app")
+    environment = image_environment(isolated_home)
     shell, flag, script = json.loads(re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.M).group(1))
     assert (shell, flag) == ("sh", "-c")
     port = free_port()
     script = (script.replace("python -m", f"{sys.executable} -m").replace("8501", str(port))
               .replace("0.0.0.0", "127.0.0.1"))
-    process = subprocess.Popen(["sh", "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               env={**subprocess_env(isolated_home), "FMNIST_PUBLIC_URL": "http://school:8501"})
+    health = re.search(r"HEALTHCHECK .*?CMD (.+?)$", DOCKERFILE, re.M | re.S).group(1).replace("8501", str(port))
+    process = subprocess.Popen(["sh", "-c", script], cwd=app_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env={**environment, "FMNIST_PUBLIC_URL": "http://school:8501"})
     try:
         first_line = process.stdout.readline().decode()
         assert f"http://school:8501/?teacher={teacher_code(isolated_home)}" in first_line
         deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("the image's command did not serve the app")
+        while subprocess.run(["sh", "-c", health], capture_output=True).returncode != 0:
+            if time.time() > deadline:
+                pytest.fail("the image's command did not pass the image's health check")
+            time.sleep(0.3)
     finally:
         process.terminate()
         process.wait(timeout=20)
+    page = subprocess.run(
+        [sys.executable, "-c", "from streamlit.testing.v1 import AppTest\n"
+         "at = AppTest.from_file('app.py', default_timeout=120).run()\n"
+         "assert not at.exception, at.exception\nprint(at.header[0].value, len(at.radio(key='model_kind').options))"],
+        cwd=app_dir, env=environment, capture_output=True, text=True, timeout=300)
+    assert page.returncode == 0, page.stderr[-2000:]
+    assert page.stdout.split() == ["Build", "&", "train", "2"]  # the page and both model kinds, from /app alone
 
 
 def test_the_image_can_be_built_with_cluster_support():
