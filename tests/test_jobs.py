@@ -211,13 +211,15 @@ def test_a_stopped_precompute_records_its_run_interrupted_and_resumes_it(isolate
     from conftest import subprocess_env
 
     script = ("from fmnist_core.precompute import run_precompute\n"
-              "from fmnist_core.specs import CNNSpec, RunSpec, TrainConfig\n"
+              "from fmnist_core.kinds.cnn import CNNSpec\n"
+              "from fmnist_core.specs import RunSpec, TrainConfig\n"
               "raise SystemExit(run_precompute(runs=[RunSpec(CNNSpec(conv_channels=(8,), dense=32), "
               "TrainConfig(epochs=30, lr=3e-3, seed=33))]))")
     process = subprocess.Popen([sys.executable, "-c", script], env=subprocess_env(isolated_home),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     store = open_store(isolated_home)
-    assert wait_for(lambda: any(record.history for record in store.all()), 90)
+    assert wait_for(lambda: any(record.history for record in store.all()) or process.poll() is not None, 90)
+    assert process.poll() is None, process.stderr.read()[-2000:]  # it ended before its first epoch: say why
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) == 130
     [record] = store.all()
