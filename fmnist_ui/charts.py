@@ -222,13 +222,11 @@ def confusion(matrix: list[list[int]], labels: tuple[str, ...]) -> go.Figure:
 
 # Every architecture family the core accepts, each with a fixed colour (Okabe-Ito, safe for colour-blind
 # students) and marker, so a family keeps both as the board fills up.
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
-
-
-def families() -> tuple[tuple[str, int], ...]:
-    """(kind, layers) for every depth of every registered kind, in the order that gives each its colour."""
-    return tuple((name, layers) for name, kind in MODEL_KINDS.items()
-                 for layers in range(kind.spec.depth_range[0], kind.spec.depth_range[1] + 1))
+def families() -> tuple[tuple[str, int, str], ...]:
+    """(kind, layers, colour) for every depth of every registered kind (each kind declares its colours)."""
+    return tuple((name, layers, color) for name, kind in MODEL_KINDS.items()
+                 for layers, color in zip(range(kind.spec.depth_range[0], kind.spec.depth_range[1] + 1),
+                                          kind.colors, strict=True))
 
 
 def architecture_family(record: RunRecord) -> tuple[str, int]:
@@ -241,8 +239,8 @@ def class_board(entries: list[BoardEntry], owner: str, axis: str) -> go.Figure:
     """Every run's best validation accuracy against its parameters (log scale) or training time; coloured by
     architecture family, this session's runs drawn as large outlined stars."""
     figure = go.Figure()
-    for index, family in enumerate(families()):
-        color = OKABE_ITO[index % len(OKABE_ITO)]
+    for kind, layers, color in families():
+        family = (kind, layers)
         for mine in (False, True):
             group = [entry.record for entry in entries
                      if architecture_family(entry.record) == family and (owner in entry.owners) == mine]

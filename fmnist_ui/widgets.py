@@ -63,10 +63,10 @@ def spec_from_state(state) -> RunSpec:
 def ensure_defaults() -> None:
     """Give every widget key a value once (the default preset), so widgets never fight their defaults."""
     defaults = {}
-    for kind in MODEL_KINDS.values():  # every kind's own default spec, then each layer it could add
+    for kind in MODEL_KINDS.values():  # every kind's own default spec, each of its layers at the widget's default
+        defaults.update(kind.to_state(kind.spec()))
         defaults.update({key: widget.default for widget in kind.widgets() if isinstance(widget, PerLayer)
                          for key in widget.keys()})
-        defaults.update(kind.to_state(kind.spec()))
     defaults.update(spec_to_state(PRESETS[DEFAULT_PRESET]))
     for key, value in defaults.items():
         st.session_state.setdefault(key, value)

@@ -60,6 +60,7 @@ KIND = register(ModelKind(
     from_state=lambda state: PooledSpec(pool=int(state["pool"]), width=int(state["pooled_width"])),
     flags=(Flag("pool", help="average-pool the image by this factor"), Flag("width")),
     marker="diamond",
+    colors=("#0072B2",),
     texts={"kind_pooled": "Pooled MLP", "label_pooled": "Pooled MLP {widths} neurons",
            "family_pooled": "Pooled MLP", "pooled_pool": "Shrink the image by", "pooled_option": "{value}×",
            "pooled_width": "Neurons", "control_pool": "Shrinking", "control_pooled_width": "Neurons"},

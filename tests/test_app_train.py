@@ -293,3 +293,11 @@ def test_a_running_epoch_shows_how_many_images_are_done(isolated_home):
     assert "epoch 1 of 2: 30,000 of 60,000 images" in bar.proto.text
     assert bar.proto.value == 25  # half of the first of two epochs
     store.finish(run.key, "cancelled")
+
+
+def test_switching_to_the_mlp_shows_two_hidden_layers_of_128():
+    at = app()
+    at.radio(key="model_kind").set_value("mlp").run()
+    assert not at.exception
+    assert [(slider.label, slider.value) for slider in at.select_slider if slider.key.startswith("hidden_")] == [
+        ("Neurons in hidden layer 1", 128), ("Neurons in hidden layer 2", 128)]

@@ -56,6 +56,45 @@ def test_the_command_line_takes_the_kinds_flags_and_trains_it_into_the_store(poo
     assert record.best.val_acc > 0.5
 
 
+def test_a_lesson_locks_and_hides_the_kinds_controls(pooled):
+    at = app(query={"lock": "pool", "hide": "pooled_width"}, model_kind="pooled")
+    assert not at.exception
+    assert at.radio(key="pool").disabled
+    assert not [slider for slider in at.select_slider if slider.key == "pooled_width"]
+
+
+def test_a_kind_that_names_what_another_kind_names_is_refused(pooled):
+    import dataclasses
+
+    from fmnist_core.kinds import Control, Flag, register
+
+    @dataclasses.dataclass(frozen=True)
+    class OtherSpec(pooled.PooledSpec):
+        kind: str = "other"
+
+    other = dataclasses.replace(pooled.KIND, name="other", spec=OtherSpec, controls=(), texts={}, flags=(),
+                                colors=("#F0E442",))
+    for clash, message in [({"texts": {"kind_cnn": "x"}}, "text 'kind_cnn' is also 'cnn'"),
+                           ({"colors": ("#0072B2",), "marker": "diamond"}, "board look .* is also 'pooled'"),
+                           ({"controls": (Control("pool", ()),)}, "control 'pool' is also 'pooled'"),
+                           ({"controls": pooled.KIND.controls[1:]}, "is also 'pooled'"),
+                           ({"flags": (Flag("hidden"),)}, "flag 'hidden' is also 'mlp'"),
+                           ({"colors": ("#F0E442", "#000000")}, "one colour per depth")]:
+        with pytest.raises(ValueError, match=message):
+            register(dataclasses.replace(other, **clash))
+    assert "other" not in MODEL_KINDS
+    register(other)  # nothing shared: taken
+    assert "other" in MODEL_KINDS
+
+
+def test_a_familys_colour_does_not_depend_on_the_other_kinds(pooled):
+    from fmnist_ui.charts import families
+
+    colours = {(kind, layers): color for kind, layers, color in families()}
+    assert colours[("cnn", 2)] == "#E69F00" and colours[("mlp", 1)] == "#0072B2"  # as before kinds were modules
+    assert colours[("pooled", 1)] == "#0072B2"  # told apart from the MLP by its marker
+
+
 def test_the_build_page_draws_the_kinds_widgets_and_the_teacher_can_lock_them(pooled):
     from fmnist_ui.locks import controls, known_controls
     from fmnist_ui.widgets import spec_from_state

@@ -78,3 +78,17 @@ def test_a_checkpoint_of_the_previous_format_still_opens_after_the_format_is_rai
     monkeypatch.setattr(checkpoints, "CHECKPOINT_FORMAT", checkpoints.CHECKPOINT_FORMATS[-1])
     opened = load_run_checkpoint(isolated_home, run.key)  # written as format 1, read by a version writing 2
     assert opened.run == run and opened.epoch == 1
+
+
+def test_a_model_file_from_before_curves_named_their_columns_still_imports(isolated_home, small_data, tmp_path):
+    """Files exported before `history_fields` hold the seven metrics of UNNAMED_CURVE_FIELDS, in that order."""
+    run = tiny_cnn_run(epochs=1)
+    store = open_store(isolated_home)
+    train_run(run, store, isolated_home, data=small_data)
+    payload = torch.load(io.BytesIO(export_run(isolated_home, store, run.key)), weights_only=True)
+    del payload["history_fields"]
+    old = io.BytesIO()
+    torch.save(payload, old)
+    classroom = tmp_path / "classroom"
+    record = import_run(classroom, open_store(classroom), old.getvalue(), data=small_data).record
+    assert record.history == store.get(run.key).history

@@ -1,6 +1,6 @@
 """The README's "Making a change" table is true: every file a recipe names exists, each "N files" counts the files
 named before it, and what each recipe relies on holds (kinds found by name, metric columns derived, backends
-behind one interface, every checkpoint format read)."""
+behind one interface; every checkpoint format read is tests/test_metric_recipe.py's)."""
 import re
 from pathlib import Path
 
@@ -61,14 +61,11 @@ def test_the_store_and_model_files_take_their_metrics_from_the_one_declaration()
     assert metrics.METRIC_FIELDS == tuple(field.name for field in fields(metrics.EpochMetrics))
 
 
-def test_backends_share_one_interface_and_every_checkpoint_format_is_read(tmp_path):
-    from fmnist_core import checkpoints
+def test_the_local_backend_has_the_written_interface(tmp_path):
     from fmnist_core.backends import select_backend
     from fmnist_core.backends.base import JobBackend
 
     assert isinstance(select_backend(tmp_path, None, max_jobs=1, address=""), JobBackend)
-    assert checkpoints.CHECKPOINT_FORMAT == checkpoints.CHECKPOINT_FORMATS[-1]
-    assert all(checkpoints.readable_format({"format": name}) for name in checkpoints.CHECKPOINT_FORMATS)
 
 
 def test_every_page_has_its_own_apptest_file():

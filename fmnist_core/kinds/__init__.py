@@ -131,6 +131,8 @@ class ModelKind:
     from_state: Callable[[Mapping], Any]  # the widgets' values → spec (not yet checked)
     flags: tuple[Flag, ...]
     marker: str  # its plotly marker symbol on the class board
+    colors: tuple[str, ...]  # its families' colours on the board, one per depth of depth_range: fixed, whatever
+    # other kinds there are (Okabe-Ito's, safe for colour-blind students; each (colour, marker) pair is unique)
     texts: Mapping[str, str]  # its English texts (kind_<name>, label_<name>, family_<name>, its widgets' labels)
     # what differs from the usual spec of its kind, as (text key, values) for a run's label
     changes: Callable[[Any, Any], list[tuple[str, dict]]] = field(default=no_changes)
@@ -148,11 +150,28 @@ MODEL_KINDS: dict[str, ModelKind] = {}  # by name, in registration order (the or
 
 
 def register(kind: ModelKind) -> ModelKind:
-    """Add a kind; its spec class's `kind` field must default to its name."""
+    """Add a kind; its spec class's `kind` field must default to its name, and nothing it names (controls, widget
+    values, texts, flags with another type, board looks) may be another kind's."""
     if kind.name in MODEL_KINDS:
         raise ValueError(f"model kind {kind.name!r} is registered twice")
     if kind.spec().kind != kind.name:
         raise ValueError(f"model kind {kind.name!r}: its spec's kind is {kind.spec().kind!r}")
+    low, high = kind.spec.depth_range
+    if len(kind.colors) != high - low + 1:
+        raise ValueError(f"model kind {kind.name!r}: one colour per depth {low}–{high}, got {len(kind.colors)}")
+    for other in MODEL_KINDS.values():
+        shared = {
+            "control": {control.name for control in kind.controls} & {control.name for control in other.controls},
+            "widget value": set(kind.state_keys()) & set(other.state_keys()),
+            "text": set(kind.texts) & set(other.texts),
+            "flag": {flag.field for flag in kind.flags for theirs in other.flags
+                     if flag.field == theirs.field and flag.whole_numbers != theirs.whole_numbers},
+            "board look": {(color, kind.marker) for color in kind.colors} & {(color, other.marker)
+                                                                            for color in other.colors},
+        }
+        for what, names in shared.items():
+            if names:
+                raise ValueError(f"model kind {kind.name!r}: {what} {sorted(names)[0]!r} is also {other.name!r}'s")
     MODEL_KINDS[kind.name] = kind
     return kind
 

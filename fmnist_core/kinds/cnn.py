@@ -179,6 +179,7 @@ KIND = register(ModelKind(
            Flag("padding", help="zeros around each conv input: 0, or kernel size // 2 for 'same'"),
            Flag("dense")),
     marker="circle",
+    colors=("#CC79A7", "#E69F00", "#56B4E9", "#000000"),
     texts={
         "kind_cnn": "CNN (convolutional)",
         "label_cnn": "CNN {widths} filters",

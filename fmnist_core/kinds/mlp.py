@@ -80,6 +80,7 @@ KIND = register(ModelKind(
     from_state=from_state,
     flags=(Flag("hidden", whole_numbers=True, help="neurons per hidden layer, e.g. 64,128"),),
     marker="square",
+    colors=("#0072B2", "#D55E00", "#009E73"),
     texts={
         "kind_mlp": "MLP (dense only)",
         "label_mlp": "MLP {widths} neurons",
