@@ -345,6 +345,21 @@ def test_a_private_entry_point_that_fails_its_check_means_the_public_path_and_th
         assert got.train_loss == pytest.approx(expected.train_loss, rel=2e-3)
 
 
+def test_a_torch_without_the_fused_adam_trains_on_the_public_adam(small_data, distrust, monkeypatch):
+    """The entry point gone (as a torch upgrade may do), not only distrusted: its check fails, nothing raises."""
+    from fmnist_core.entry_points import forget_checks, trusted
+    from fmnist_core.optimizers import Optimizer
+
+    run = RunSpec(CNNSpec(conv_channels=(8,), dense=32), TrainConfig(epochs=1, lr=3e-3))
+    with_it = fit(run, small_data)
+    monkeypatch.delattr(torch, "_fused_adam_")
+    forget_checks()
+    assert not trusted("fused_adam")
+    assert not Optimizer([torch.zeros(2, requires_grad=True)], "adam").fused
+    without = fit(run, small_data)
+    assert without.history[0].val_acc == pytest.approx(with_it.history[0].val_acc, abs=0.005)
+
+
 def test_the_checks_compare_against_the_public_operators():
     from fmnist_core.entry_points import _CHECKS
 
