@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from .data import as_input
+from .evaluation import evaluate, memory_format_for
 from .models import BuiltModel, with_filters_off
-from .training import as_input, evaluate, memory_format_for
 
 NUM_CLASSES = 10
 

@@ -10,12 +10,12 @@ from torch import nn
 
 from . import cpu, kernels, optimizers
 from .data import FashionMNIST, as_input  # noqa: F401 - as_input is part of the trainer's vocabulary
+from .evaluation import evaluate, memory_format_for  # noqa: F401 - the loop's other half, as in pytorch/examples
 from .metrics import EpochMetrics, ResumePoint
 from .models import BuiltModel, build_model
 from .settings import SettingError
 from .specs import RunSpec, TrainConfig, validate
 
-EVAL_BATCH = 256  # measured against larger batches: cache-sized batches evaluate fastest (BENCHMARKS.md)
 # Largest chunk one forward/backward pass takes on a CPU: measured on 2 cores, a 128-image chunk runs about
 # twice as fast per image as 256 (the conv1 activations stay in cache). Gradients of the chunks are summed
 # before one optimizer step, so the optimizer still sees the spec's batch size.
@@ -51,11 +51,6 @@ def step_settings(config: TrainConfig, steps_per_epoch: int) -> Callable[[int], 
         return lambda step: optimizers.one_cycle(step, total_steps, config.lr)
     settings = optimizers.constant(config.lr)
     return lambda step: settings
-
-
-def memory_format_for(spec) -> torch.memory_format:
-    """The memory format a model kind trains fastest in on a CPU (channels_last for convolutions)."""
-    return torch.channels_last if spec.channels_last else torch.contiguous_format
 
 
 @dataclass(frozen=True)
@@ -131,23 +126,6 @@ def train_one_epoch(step, data: EpochData, should_stop: Callable[[int], bool] | 
         step.train_batch(data, index, chunks, sums)
     count = len(data.order)
     return sums[0].item() / count, sums[1].item() / count
-
-
-@torch.inference_mode()
-def evaluate(
-    module: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = EVAL_BATCH,
-    memory_format=torch.contiguous_format,
-) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of `module` on uint8 images (N, 28, 28)."""
-    module.eval()
-    loss_sum = torch.zeros((), device=images.device)
-    correct = torch.zeros((), dtype=torch.long, device=images.device)
-    for start in range(0, len(images), batch_size):
-        logits = module(as_input(images[start:start + batch_size], memory_format))
-        target = labels[start:start + batch_size]
-        loss_sum += nn.functional.cross_entropy(logits, target, reduction="sum")
-        correct += (logits.argmax(dim=1) == target).sum()
-    return loss_sum.item() / len(images), correct.item() / len(images)
 
 
 def fit(

@@ -24,13 +24,13 @@ from .checkpoints import (
     save_checkpoint,
 )
 from .data import FashionMNIST, get_dataset
+from .evaluation import evaluate, memory_format_for
 from .lease import LEASE_SECONDS, driver_name
 from .metrics import METRIC_FIELDS, REQUIRED_METRICS, UNNAMED_CURVE_FIELDS, EpochMetrics
 from .quota import CHECKPOINT_OVERHEAD, QuotaFull, make_room
 from .runstore import ACTIVE, RunRecord, RunStore
 from .saved_runs import load_run_checkpoint
 from .storage import CheckpointError, checkpoint_path, discard_checkpoints, saved_epochs
-from .training import evaluate, memory_format_for
 
 MAX_MODEL_BYTES = 32 * 1024 * 1024  # the largest model within the spec limits is about 26 MB
 DEVICES = ("cpu", "cuda", "mps")

@@ -56,10 +56,11 @@ def test_reading_checkpoints_and_the_run_store_does_not_load_the_trainer():
     assert "fmnist_core.training" not in loaded and "fmnist_core.kernels" not in loaded, loaded
 
 
-# What pages may not load: the command line, and what drives training (it runs in workers and commands). Pages do
-# evaluate models (training.evaluate, beside train_one_epoch as in pytorch/examples), so `training` is allowed.
+# What pages may not load: the command line, and what drives training (it runs in workers and commands): the
+# trainer, its optimizers and C kernels. Pages evaluate models through `evaluation`.
 NOT_FOR_PAGES = ("fmnist_core.cli", "fmnist_core.console", "fmnist_core.precompute", "fmnist_core.bench",
-                 "fmnist_core.runs", "fmnist_core.process")
+                 "fmnist_core.runs", "fmnist_core.process", "fmnist_core.training", "fmnist_core.optimizers",
+                 "fmnist_core.kernels")
 
 
 def top_level_imports(path) -> set[str]:
