@@ -218,7 +218,7 @@ def compare_view(model: BuiltModel, data: FashionMNIST, names: tuple[str, ...]) 
     chosen = st.multiselect(
         t("compare_images"), options, default=COMPARE_DEFAULT, max_selections=3, key=keys.COMPARE_IMAGES,
         placeholder=t("choose"), select_all=False,
-        format_func=lambda i: t("your_picture") if i == UPLOAD else f"#{i} · {names[int(data.test_labels[i])]}",
+        format_func=lambda i: t("your_picture") if i == UPLOAD else f"#{i} · {names[state.test_labels()[i]]}",
     )
     if not chosen:
         return

@@ -87,8 +87,7 @@ def image_of(selection: int) -> tuple:
     """(uint8 28×28 image, true class or None, caption) of a test image index or of the upload."""
     if selection == UPLOAD and keys.UPLOAD_TENSOR in st.session_state:
         return st.session_state[keys.UPLOAD_TENSOR], None, t("your_picture")
-    data = state.dataset()
-    return data.test_images[selection], int(data.test_labels[selection]), f"#{selection}"
+    return state.dataset().test_images[selection], state.test_labels()[selection], f"#{selection}"
 
 
 def gallery() -> None:
@@ -99,9 +98,9 @@ def gallery() -> None:
     st.caption(t("gallery_hint"))
     choice = st.selectbox(t("class_filter"), [-1, *range(10)], key="class_filter",
                           format_func=lambda c: t("all_classes") if c < 0 else names[c])
-    labels = state.dataset().test_labels
+    labels = state.test_labels()
     pool = range(len(labels)) if choice >= 0 else range(GALLERY_SIZE)
-    matching = [index for index in pool if choice < 0 or int(labels[index]) == choice][:GALLERY_SIZE]
+    matching = [index for index in pool if choice < 0 or labels[index] == choice][:GALLERY_SIZE]
     # 20 thumbnails at a time: every click re-renders the gallery, and 100 of them were most of a click's cost.
     pages = [matching[start:start + GALLERY_PAGE] for start in range(0, len(matching), GALLERY_PAGE)]
     selected = st.session_state.get(keys.SELECTED_IMAGE)
@@ -117,7 +116,7 @@ def gallery() -> None:
         for column, index in in_rows(shown):
             with column:
                 st.image(thumbnail(index), width="stretch", output_format="PNG",  # as is: no re-encoding
-                         alt=test_image_alt(index, names[int(labels[index])]))
+                         alt=test_image_alt(index, names[labels[index]]))
                 st.button(f"#{index}", key=f"pick_{index}", on_click=select_image, args=(index,), width="stretch",
-                          help=names[int(labels[index])],
+                          help=names[labels[index]],
                           type="primary" if index == st.session_state.get(keys.SELECTED_IMAGE) else "secondary")

@@ -21,6 +21,13 @@ def dataset() -> FashionMNIST:
 
 
 @st.cache_resource(show_spinner=False)
+def test_labels() -> tuple[int, ...]:
+    """The test set's labels as Python numbers: a page reads dozens per click, and every tensor read releases and
+    re-takes the interpreter lock, which waits behind the other sessions' threads on a busy server."""
+    return tuple(dataset().test_labels.tolist())
+
+
+@st.cache_resource(show_spinner=False)
 def job_manager() -> JobManager:
     manager = JobManager(app_home())
     atexit.register(manager.shutdown)
