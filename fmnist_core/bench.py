@@ -1,9 +1,12 @@
 """`python -m fmnist_core bench`: figures for BENCHMARKS.md, all measured in one process."""
 from __future__ import annotations
 
+import json
 import os
 import resource
 import struct
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -102,6 +105,60 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+# What a cold `train` command does before and between its epochs, each step timed in a fresh interpreter as the
+# command meets it: (label, code run after `import time`, the earlier step whose time it includes).
+COLD_STEPS = (
+    ("interpreter", "pass", None),
+    ("import torch", "import torch", "interpreter"),
+    ("the app's modules", "import fmnist_core.cli, fmnist_core.runs, fmnist_core.training", "import torch"),
+    ("load the data set", "from fmnist_core.data import get_dataset; started = time.perf_counter(); get_dataset(); "
+                          "print(time.perf_counter() - started)", None),
+    ("load the C kernels", "from fmnist_core.kernels.bindings import SIGNATURES, library; "
+                           "started = time.perf_counter(); [library(name) for name in SIGNATURES]; "
+                           "print(time.perf_counter() - started)", None),
+)
+COLD_PRESET = "fast-cnn"
+
+
+def _seconds_of(code: str, environment: dict) -> float:
+    """Wall seconds of a fresh interpreter running `code`, or the number it prints (a step timed inside)."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", "import time\n" + code], capture_output=True, text=True,
+                          env=environment, check=True)
+    whole = time.perf_counter() - started
+    return float(done.stdout.split()[-1]) if done.stdout.strip() else whole
+
+
+def cold_command_seconds(rounds: int = 2) -> None:
+    """Time to accuracy from a cold command (#26): `train --preset fast-cnn --no-cache --json` in a fresh home,
+    whole, and where its seconds go outside the epochs; each figure the fastest of `rounds`."""
+    with tempfile.TemporaryDirectory() as home:
+        environment = dict(os.environ, FMNIST_HOME=home)
+        wholes, runs = [], []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "fmnist_core", "train", "--preset", COLD_PRESET,
+                                   "--no-cache", "--json"], capture_output=True, text=True, env=environment,
+                                  check=True)
+            wholes.append(time.perf_counter() - started)
+            runs.append([json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"epoch"')])
+        # a step timed whole includes the step before it (importing torch starts an interpreter): keep its share
+        raw = {label: min(_seconds_of(code, environment) for _ in range(rounds)) for label, code, _ in COLD_STEPS}
+        steps = {label: raw[label] - (raw[includes] if includes else 0.0) for label, _, includes in COLD_STEPS}
+    best = min(range(rounds), key=wholes.__getitem__)
+    epochs = runs[best]
+    training = sum(60_000 / epoch["images_per_second"] for epoch in epochs)
+    evaluating = sum(epoch["epoch_seconds"] for epoch in epochs) - training
+    outside = {**steps, f"training ({len(epochs)} epochs)": training, "evaluating the test set": evaluating}
+    outside["the rest (threads, model, run store, checkpoints)"] = wholes[best] - sum(outside.values())
+    print(f"\ntime to accuracy from a cold command: `train --preset {COLD_PRESET} --no-cache --json`, fresh home, "
+          f"fastest of {rounds}")
+    print(f"  whole command {wholes[best]:.2f} s (every round: {' / '.join(f'{w:.2f}' for w in wholes)}), "
+          f"test accuracy {epochs[-1]['val_acc']:.2%}")
+    for label, seconds in outside.items():
+        print(f"  {label:<52}{seconds:>7.2f} s")
+
+
 def run_bench(quick: bool = False) -> int:
     device = pick_device("auto")
     threads = configure_cpu_threads() if device.type == "cpu" else None
@@ -164,4 +221,5 @@ def run_bench(quick: bool = False) -> int:
     capture_ms = (time.perf_counter() - started) * 1000 / 20
     print(f"\nevaluate 10,000 test images: {eval_ms:.0f} ms; feature maps for one image: {capture_ms:.2f} ms")
     print(f"peak resident memory of this process: {peak_rss_mib():.0f} MiB")
+    cold_command_seconds(rounds=1 if quick else ROUNDS)
     return 0
