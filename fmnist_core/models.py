@@ -3,6 +3,7 @@ its layers can be inspected."""
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,14 @@ def build_model(spec: ModelSpec) -> BuiltModel:
     validate_model(spec)
     module, layers = kind_named(spec.kind).build(spec)
     return BuiltModel(module, layers)
+
+
+@functools.lru_cache(maxsize=1024)
+def has_conv_layers(spec: ModelSpec) -> bool:
+    """Whether models of `spec` (of any kind) have conv layers whose filters a student can look at; built on the
+    meta device, without a weight, once per spec."""
+    with torch.device("meta"):
+        return bool(build_model(spec).conv_layers)
 
 
 def conv_kernels(model: BuiltModel, layer_name: str) -> torch.Tensor:

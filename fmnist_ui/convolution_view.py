@@ -21,6 +21,7 @@ from fmnist_core.convolution import (
 )
 from fmnist_core.images import digit_image, png_bytes, tile_grid
 from fmnist_core.kinds.cnn import PADDING_MODES, padding_for
+from fmnist_core.models import has_conv_layers
 from fmnist_core.storage import app_home, saved_epochs
 
 from . import state
@@ -85,7 +86,7 @@ def kernel_picker(key: str) -> tuple[torch.Tensor, str]:
 def learned_filter(key: str) -> tuple[torch.Tensor, str] | None:
     """A first-layer filter of a trained CNN on this server, with the classic kernel it resembles said."""
     home = app_home()
-    runs = [record for record in state.store().all() if record.status == "done" and record.run.model.kind == "cnn"
+    runs = [record for record in state.store().all() if record.status == "done" and has_conv_layers(record.run.model)
             and saved_epochs(home, record.key)]
     if not runs:
         return None

@@ -96,3 +96,12 @@ def test_strongest_filters_name_the_filter_and_where_it_peaks():
     maps[3, 4, 4] = 1.0  # filter 3: centre
     assert [(channel, region) for channel, _, region in strongest_filters(maps)] == [
         (2, "top-right"), (1, "bottom-left"), (3, "centre")]
+
+
+def test_which_specs_have_filters_to_look_at_is_asked_of_the_built_model_not_its_kind_name():
+    from fmnist_core.kinds.cnn import CNNSpec
+    from fmnist_core.kinds.mlp import MLPSpec
+    from fmnist_core.models import has_conv_layers
+
+    assert has_conv_layers(CNNSpec(conv_channels=(8,), dense=32))
+    assert not has_conv_layers(MLPSpec(hidden=(32,)))
