@@ -147,3 +147,18 @@ def test_a_password_never_reaches_a_message(url):
     shown = safe_url(url)
     assert "Winter" not in shown and "2024" not in shown and ":b" not in shown and "pa" not in shown
     assert shown.endswith("/fmnist") and "db" in shown
+
+
+def test_a_store_made_before_a_metric_existed_gains_its_column(store, isolated_home):
+    """A metric declared in EpochMetrics after a store was made (here: its column dropped) gets its column when the
+    store opens, on either database, and is recorded from then on."""
+    run = tiny_mlp_run()
+    assert store.claim(run, 10, "driver-a", LEASE_SECONDS)
+    with store.transaction() as connection:
+        connection.execute("ALTER TABLE epochs DROP COLUMN images_per_second")
+        assert "images_per_second" not in store.database.columns(connection, "epochs")
+    reopened = open_store(isolated_home)
+    with reopened.transaction() as connection:
+        assert "images_per_second" in reopened.database.columns(connection, "epochs")
+    reopened.add_epoch(run.key, metrics(1))
+    assert [m.images_per_second for m in reopened.get(run.key).history] == [1000.0]
