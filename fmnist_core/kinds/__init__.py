@@ -184,11 +184,6 @@ def kind_named(name) -> ModelKind:
         raise SpecError(f"unknown model kind {show(name)} (expected one of: {', '.join(MODEL_KINDS)})") from None
 
 
-def kind_texts() -> dict[str, str]:
-    """Every registered kind's English texts."""
-    return {key: text for kind in MODEL_KINDS.values() for key, text in kind.texts.items()}
-
-
 def _register_built_in_kinds() -> None:
     """Import every module of this package, by name (cnn first: the app's subject); each registers its kind, so a
     new kind is a new file here and nothing else."""
