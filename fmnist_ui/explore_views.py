@@ -37,7 +37,8 @@ from .describe import (
 )
 from .heatmap_view import looked_view
 from .i18n import t
-from .picture import GALLERY_SIZE, UPLOAD, gallery, image_of, in_rows, thumbnail
+from .image_buttons import ImageButton, image_buttons, thumbnail_address
+from .picture import GALLERY_SIZE, UPLOAD, gallery, image_of, thumbnail
 from .widgets import column_heading
 
 COMPARE_DEFAULT = [0, 7, 26]
@@ -282,12 +283,10 @@ def errors_view(shown: ExploredRun, data: FashionMNIST, names: tuple[str, ...]) 
         st.markdown(t("cell_images", count=len(matches), true=names[true_class], predicted=names[predicted_class],
                       more=more))
         with st.container(height=440, key="gallery_mistakes"):
-            for column, index in in_rows(shown):
-                with column:
-                    st.image(thumbnail(index), width="stretch", output_format="PNG",  # as is: no re-encoding
-                             alt=test_image_alt(index, names[true_class]))
-                    st.button(f"#{index}", key=f"error_{index}", on_click=open_in_maps, args=(index,),
-                              width="stretch")
+            image_buttons(f"mistakes_{key}", t("cell_images", count=len(matches), true=names[true_class],
+                                               predicted=names[predicted_class], more=more),
+                          [ImageButton(index, thumbnail_address(index), test_image_alt(index, names[true_class]))
+                           for index in shown], None, open_in_maps)
 
 
 def where_it_looked(shown: ExploredRun, runs: list[RunRecord], names: tuple[str, ...]) -> None:

@@ -2,8 +2,6 @@
 The selection lives in `st.session_state[keys.SELECTED_IMAGE]`: a test-set index, or UPLOAD for "your picture"."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import streamlit as st
 
 from fmnist_core.images import digit_image, png_bytes
@@ -13,24 +11,16 @@ from . import keys, state
 from .describe import test_image_alt
 from .drawing import drawing_pad, drawn_png
 from .i18n import class_names, current_language, t
+from .image_buttons import ImageButton, image_buttons, thumbnail_address
 from .widgets import column_heading
 
 GALLERY_SIZE = 100
 GALLERY_PAGE = 20
-GALLERY_COLUMNS = 3  # 4 left 43-pixel buttons at 1280 px, too narrow for "#26" or a filtered "#9876"
 UPLOAD = -1  # the selection value of "your picture"
 
 
-def in_rows(items: list, per_row: int = GALLERY_COLUMNS) -> Iterator[tuple]:
-    """(column, item) pairs, a row of columns at a time: the page's order (keyboard, screen reader, a phone's
-    stacked columns) is then reading order, #0 #1 #2, not down each column first."""
-    for start in range(0, len(items), per_row):
-        columns = st.columns(per_row, gap="xsmall")
-        yield from zip(columns, items[start:start + per_row], strict=False)  # the last row may be short
-
-
 @st.cache_data(show_spinner=False, max_entries=2000)
-def thumbnail(index: int, size: int = 56) -> bytes:
+def thumbnail(index: int, size: int) -> bytes:
     """Test image `index` enlarged to `size` pixels, as PNG bytes (shown as they are, never re-encoded)."""
     return png_bytes(digit_image(state.dataset().test_images[index], size=size))
 
@@ -112,11 +102,7 @@ def gallery() -> None:
         number = st.radio(t("gallery_page"), range(len(pages)), index=holding, key=keys.GALLERY_PAGE,
                           horizontal=True, format_func=lambda n: f"#{pages[n][0]}–{pages[n][-1]}")
     shown = pages[min(number, len(pages) - 1)] if pages else []
-    with st.container(height=560, key="gallery_test_images"):  # key: the CSS that keeps 3 columns on a phone
-        for column, index in in_rows(shown):
-            with column:
-                st.image(thumbnail(index), width="stretch", output_format="PNG",  # as is: no re-encoding
-                         alt=test_image_alt(index, names[labels[index]]))
-                st.button(f"#{index}", key=f"pick_{index}", on_click=select_image, args=(index,), width="stretch",
-                          help=names[labels[index]],
-                          type="primary" if index == st.session_state.get(keys.SELECTED_IMAGE) else "secondary")
+    with st.container(height=560, key="gallery_test_images"):  # scrolls on its own: the maps stay in view
+        image_buttons("gallery_buttons", t("gallery"),
+                      [ImageButton(index, thumbnail_address(index), test_image_alt(index, names[labels[index]]))
+                       for index in shown], selected, select_image)

@@ -1,4 +1,5 @@
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -119,6 +120,34 @@ def app(lang: str = "en", query: dict | None = None, **widgets):
 
 def markdown_text(at) -> str:
     return "\n".join(element.value for element in at.markdown)
+
+
+def image_grid(at, key: str):
+    """The grid of image buttons with this key (fmnist_ui/image_buttons.py), as the page sent it (its proto)."""
+    [grid] = [element.proto for element in at.get("bidi_component") if element.proto.id.endswith(f"-{key}")]
+    return grid
+
+
+def grid_data(at, key: str) -> dict:
+    """What the page gave the grid: its label, the selected image and the tiles."""
+    grid = image_grid(at, key)
+    return json.loads(grid.json or grid.mixed.json)
+
+
+def grid_tiles(at, key: str) -> list[int]:
+    """The test images the grid shows, in the page's order."""
+    return [tile["index"] for tile in grid_data(at, key)["tiles"]]
+
+
+def press_tile(at, key: str, value):
+    """Click a tile of the grid as its JavaScript does: the grid's state `{"pick": value}` sent with every other
+    widget's value (AppTest knows no components; `value` is [index, time] from a browser, anything from a forger)."""
+    from fmnist_ui.image_buttons import EVENT
+
+    states = at._tree.get_widget_states()
+    state = states.widgets.add()
+    state.id, state.json_value = image_grid(at, key).id, json.dumps({EVENT: value})
+    return at._run(states)
 
 
 # A test leaves the process as it found it: no child process alive, no signal handler changed. A leaked SIGTERM

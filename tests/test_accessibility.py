@@ -148,7 +148,8 @@ def tab_to(page, matches: str, limit: int = 150) -> int:
         page.keyboard.press("Tab")
         page.wait_for_timeout(30)
         state = page.evaluate(f"""() => {{
-            const element = document.activeElement;
+            let element = document.activeElement;  // inside a component's shadow root, the element it focuses
+            while (element.shadowRoot && element.shadowRoot.activeElement) element = element.shadowRoot.activeElement;
             const style = getComputedStyle(element);
             const ring = parseFloat(style.outlineWidth) >= 2 && style.outlineStyle !== 'none'
                 || style.boxShadow !== 'none';

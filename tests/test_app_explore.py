@@ -2,11 +2,12 @@
 real run store, real (small) training."""
 import json
 import re
+import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import APP, SMALL_CNN, app, markdown_text, tiny_mlp_run
+from conftest import APP, SMALL_CNN, app, grid_data, grid_tiles, markdown_text, press_tile, tiny_mlp_run
 from fmnist_core.cache import open_store
 from fmnist_core.runs import train_run
 
@@ -27,7 +28,7 @@ def test_explore_shows_maps_for_each_conv_layer_and_follows_clicks(isolated_home
     captions = markdown_text(at)
     for name in ("Conv 1 · 8 filters · 26×26", "Max pool 1 · 8 filters", "Conv 2 · 16 filters · 11×11", "Max pool 2"):
         assert name in captions
-    at.button(key="pick_7").click().run()
+    press_tile(at, "gallery_buttons", [7, time.time()])
     assert "Test image #7" in image_headings(at)
     assert "True class: **Shirt**" in markdown_text(at)
     [bars] = [element.proto.body for element in at.get("html") if "<table" in element.proto.body]
@@ -78,13 +79,12 @@ def test_mistakes_view_drills_down_to_an_image_and_opens_its_maps(isolated_home,
     assert len(matrix) == 10 and sum(map(sum, matrix)) == 10_000
     at.selectbox(key=f"cell_true_{SMALL_CNN.key}").set_value(6).run()  # shirts…
     at.selectbox(key=f"cell_predicted_{SMALL_CNN.key}").set_value(0).run()  # …taken for T-shirts
-    listed = [button for button in at.button if button.key and button.key.startswith("error_")]
+    listed = grid_tiles(at, f"mistakes_{SMALL_CNN.key}")
     assert listed and f"{matrix[6][0]} test images of Shirt predicted as T-shirt/top" in markdown_text(at)
-    numbers = [int(button.key.split("_")[1]) for button in listed]
-    assert numbers == sorted(numbers)  # in reading order on the page (a phone stacks them), not down each column
-    index = int(listed[0].key.split("_")[1])
+    assert listed == sorted(listed)  # in reading order on the page (a phone stacks them), not down each column
+    index = listed[0]
     assert int(small_data.test_labels[index]) == 6
-    listed[0].click().run()
+    press_tile(at, f"mistakes_{SMALL_CNN.key}", [index, time.time()])
     assert at.radio(key="explore_view").value == "maps"
     assert f"Test image #{index}" in image_headings(at)
 
@@ -121,10 +121,27 @@ def test_gallery_shows_twenty_at_a_time_and_opens_on_the_page_of_the_selected_im
     at = app(query={"run": SMALL_CNN.key, "image": "57"})
     at.switch_page("app_pages/explore.py").run()
     assert "Test image #57" in image_headings(at)
-    gallery = [button.key for button in at.button if button.key and button.key.startswith("pick_")]
-    assert gallery == [f"pick_{index}" for index in range(40, 60)]  # in reading order
+    assert grid_tiles(at, "gallery_buttons") == list(range(40, 60))  # in reading order
+    shown = grid_data(at, "gallery_buttons")
+    assert shown["selected"] == 57 and shown["label"] == "Test images"
+    assert shown["tiles"][17]["description"] == "Test image #57: Coat"  # what a screen reader says of the tile
     at.radio(key="gallery_page").set_value(4).run()
-    assert at.button(key="pick_99") and not any(button.key == "pick_40" for button in at.button)
+    assert grid_tiles(at, "gallery_buttons") == list(range(80, 100))
     at.selectbox(key="class_filter").set_value(1).run()  # trousers: the first 100 of them, 5 pages again
-    trousers = [button.key for button in at.button if button.key and button.key.startswith("pick_")]
+    trousers = grid_tiles(at, "gallery_buttons")
     assert len(trousers) == 20 and not at.exception
+    assert all(small_data.test_labels[index] == 1 for index in trousers)
+
+
+def test_a_forged_pick_changes_nothing_and_a_real_one_still_works(isolated_home, small_data):
+    """The grid's value comes from the browser: anything but [an image shown, a time] is ignored."""
+    train_run(SMALL_CNN, open_store(isolated_home), isolated_home, data=small_data)
+    at = app()
+    at.switch_page("app_pages/explore.py").run()
+    for forged in ([500, 1.0], [25, 1.0], ["7", 1.0], [True, 1.0], [7.0, 1.0], 7, [[7], 1.0], None, {"index": 7},
+                   [7], [-1, 1.0], "x" * 100_000):
+        press_tile(at, "gallery_buttons", forged)
+        assert not at.exception, forged
+        assert "Test image #0" in image_headings(at), forged
+    press_tile(at, "gallery_buttons", [19, time.time()])
+    assert "Test image #19" in image_headings(at)

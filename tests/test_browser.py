@@ -1,5 +1,6 @@
 """The main path in real Chromium: build a small CNN, train one epoch, explore its maps, switch to Spanish."""
 import os
+import re
 import shutil
 import sys
 
@@ -73,9 +74,12 @@ def test_main_path_in_chromium(server, tmp_path):
         expect(page.get_by_role("heading", name="Test image #7")).to_be_visible(timeout=20_000)
         expect(page.get_by_text("Conv 1 · 8 filters · 26×26 each")).to_be_visible()
         expect(page.get_by_text("Max pool 1 · 8 filters · 13×13 each")).to_be_visible()
+        gallery = page.get_by_role("group", name="Test images").get_by_role("button")
+        expect(gallery).to_have_count(20)  # the first page of the gallery, one grid of buttons
+        expect(page.get_by_role("button", name="#7", exact=True)).to_have_attribute("aria-pressed", "true")
+        expect(page.get_by_role("button", name="#0", exact=True)).to_have_attribute("aria-pressed", "false")
         grids = page.locator("[data-testid='stImage'] img")
-        # 20 thumbnails (the first page of the gallery) + the selected image + one grid per layer
-        expect(grids.nth(20 + 1 + 1)).to_be_attached(timeout=30_000)
+        expect(grids.nth(1 + 1)).to_be_attached(timeout=30_000)  # the selected image + one grid per layer
         page.screenshot(path=str(ARTIFACTS / "2-explore.png"), full_page=True)
 
         # Your own picture: a wrong file gets a message, a drawing becomes a 28×28 input.
@@ -234,7 +238,7 @@ def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model
         student.get_by_text("Mistakes", exact=True).click()
         expect(student.get_by_text("test images of")).to_be_visible(timeout=30_000)
         student.screenshot(path=str(ARTIFACTS / "10-mistakes.png"), full_page=True)
-        first_error = student.locator("[data-testid='stButton'] button", has_text="#").first
+        first_error = student.get_by_role("group", name=re.compile("test images of")).get_by_role("button").first
         number = first_error.inner_text().strip()
         first_error.click()
         expect(student.get_by_role("heading", name=f"Test image {number}")).to_be_visible(timeout=30_000)

@@ -88,7 +88,7 @@ def test_a_class_spans_replicas(browser, school, tmp_path):
     expect(bea.get_by_role("heading", name="Test image #7")).to_be_visible(timeout=30_000)
     wait_for_app_idle(bea)
     loaded = bea.evaluate("Array.from(document.images).filter(i => i.complete && i.naturalWidth > 0).length")
-    assert loaded > 20  # gallery, chosen image and maps: media served by the replica that made them
+    assert loaded >= 3  # the chosen image and its maps: media served by the replica that made them
 
     picture = tmp_path / "drawing.png"
     Image.new("L", (120, 160), 255).save(picture)
