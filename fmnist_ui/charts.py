@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -181,7 +182,7 @@ def accuracy_vs_time(records: list[RunRecord], title: str | None = None) -> go.F
 TRUE_CLASS_COLOR, OTHER_CLASS_COLOR = "#2ca02c", "#9ecae1"
 
 
-def probability_bars(values: list[float], labels: tuple[str, ...], true_index: int) -> str:
+def probability_bars(values: Sequence[float], labels: tuple[str, ...], true_index: int) -> str:
     """Class probabilities as an HTML table with bars (the true class green, the predicted one in bold): a screen
     reader reads it as a table of class and percentage, row by row.
 

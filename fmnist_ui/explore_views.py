@@ -37,7 +37,7 @@ from .describe import (
 )
 from .heatmap_view import looked_view
 from .i18n import t
-from .image_buttons import ImageButton, image_buttons, thumbnail_address
+from .image_buttons import image_buttons, test_image_tiles
 from .picture import GALLERY_SIZE, UPLOAD, gallery, image_of, thumbnail
 from .widgets import column_heading
 
@@ -128,7 +128,7 @@ def grid_cell(filters: int, size: int) -> int:
     return 88 if filters <= 16 and size > 8 else 64 if size > 8 else 40
 
 
-def image_view(shown_model, image: torch.Tensor) -> tuple[list[float], dict[str, bytes], dict[str, list]]:
+def image_view(shown_model, image: torch.Tensor) -> tuple[tuple[float, ...], dict[str, bytes], dict[str, list]]:
     """Class probabilities of one 28×28 image, each feature layer's maps as one PNG grid, and each layer's
     strongest filters (what the grid's text alternative says)."""
     probabilities, maps = feature_maps(shown_model, as_input(image[None]))
@@ -136,12 +136,13 @@ def image_view(shown_model, image: torch.Tensor) -> tuple[list[float], dict[str,
                                                 cell=grid_cell(layer.output_shape[0], layer.output_shape[1])))
              for layer in shown_model.feature_layers}
     strongest = {layer.name: strongest_filters(maps[layer.name][0]) for layer in shown_model.feature_layers}
-    return probabilities[0].tolist(), grids, strongest
+    return tuple(probabilities[0].tolist()), grids, strongest
 
 
-@st.cache_data(show_spinner=False, max_entries=IMAGE_VIEW_ENTRIES)
-def test_image_view(run_key: str, run_epoch: int, index: int, switched_off: tuple) -> tuple[list, dict, dict]:
-    """`image_view` of a test image, shared by every session: a class clicking the same images pays once."""
+@st.cache_resource(show_spinner=False, max_entries=IMAGE_VIEW_ENTRIES)
+def test_image_view(run_key: str, run_epoch: int, index: int, switched_off: tuple) -> tuple[tuple, dict, dict]:
+    """`image_view` of a test image, shared by every session: a class clicking the same images pays once. The
+    same objects for every session (read, never changed), not a copy per click as st.cache_data would unpickle."""
     shown = state.checkpoint(run_key, run_epoch).model
     if switched_off:
         shown = with_filters_off(shown, dict(switched_off))
@@ -285,8 +286,8 @@ def errors_view(shown: ExploredRun, data: FashionMNIST, names: tuple[str, ...]) 
         with st.container(height=440, key="gallery_mistakes"):
             image_buttons(f"mistakes_{key}", t("cell_images", count=len(matches), true=names[true_class],
                                                predicted=names[predicted_class], more=more),
-                          [ImageButton(index, thumbnail_address(index), test_image_alt(index, names[true_class]))
-                           for index in shown], None, open_in_maps)
+                          test_image_tiles(shown, lambda index: test_image_alt(index, names[true_class])),
+                          None, open_in_maps)
 
 
 def where_it_looked(shown: ExploredRun, runs: list[RunRecord], names: tuple[str, ...]) -> None:

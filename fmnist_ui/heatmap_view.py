@@ -3,7 +3,7 @@
 alternative that says where the heat is. A view with explicit arguments: the page hands it what it shows."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 import torch
@@ -44,7 +44,7 @@ def show_heat(column, image_uint8: torch.Tensor, heat: torch.Tensor, title: str,
 
 
 def looked_view(run_key: str, epoch: int, model: BuiltModel, model_name: str, image_uint8: torch.Tensor,
-                probabilities: list[float], names: tuple[str, ...], others: dict[str, str],
+                probabilities: Sequence[float], names: tuple[str, ...], others: dict[str, str],
                 load: Callable[[str], tuple[int, BuiltModel]]) -> None:
     """The heat maps of run `run_key` (its `model` at `epoch`) for one image, beside those of a run the student
     picks from `others` (key → name; `load(key)` gives its epoch and model)."""

@@ -88,12 +88,21 @@ export default function (component) {
 _grid = st.components.v2.component(COMPONENT_NAME, html=HTML, css=CSS, js=JS)
 
 
-@st.cache_resource(show_spinner=False, max_entries=2000)
-def thumbnail_address(index: int) -> str:
-    """Test image `index` enlarged to 56 pixels as a PNG data address: it travels inside the grid's own message,
-    so no media file is stored, looked up or fetched per image and per click. Kept once for every session."""
-    png = png_bytes(digit_image(state.dataset().test_images[index], size=THUMBNAIL_PIXELS))
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+@st.cache_resource(show_spinner=False, max_entries=500)
+def thumbnail_addresses(indices: tuple[int, ...]) -> tuple[str, ...]:
+    """Test images enlarged to 56 pixels, as PNG data addresses: they travel inside the grid's own message, so no
+    media file is stored, looked up or fetched per image and per click. One entry per page of a grid (about 26 KB),
+    kept once for every session."""
+    images = state.dataset().test_images
+    return tuple("data:image/png;base64," + base64.b64encode(png_bytes(digit_image(images[index],
+                                                                                    size=THUMBNAIL_PIXELS))).decode()
+                 for index in indices)
+
+
+def test_image_tiles(indices: list[int], describe) -> list[ImageButton]:
+    """Tiles of these test images, each described by `describe(index)`."""
+    return [ImageButton(index, picture, describe(index))
+            for index, picture in zip(indices, thumbnail_addresses(tuple(indices)), strict=True)]
 
 
 def _picked(key: str, shown: frozenset[int], on_pick) -> None:

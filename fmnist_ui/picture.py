@@ -11,7 +11,7 @@ from . import keys, state
 from .describe import test_image_alt
 from .drawing import drawing_pad, drawn_png
 from .i18n import class_names, current_language, t
-from .image_buttons import ImageButton, image_buttons, thumbnail_address
+from .image_buttons import image_buttons, test_image_tiles
 from .widgets import column_heading
 
 GALLERY_SIZE = 100
@@ -104,5 +104,5 @@ def gallery() -> None:
     shown = pages[min(number, len(pages) - 1)] if pages else []
     with st.container(height=560, key="gallery_test_images"):  # scrolls on its own: the maps stay in view
         image_buttons("gallery_buttons", t("gallery"),
-                      [ImageButton(index, thumbnail_address(index), test_image_alt(index, names[labels[index]]))
-                       for index in shown], selected, select_image)
+                      test_image_tiles(shown, lambda index: test_image_alt(index, names[labels[index]])),
+                      selected, select_image)
