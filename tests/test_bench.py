@@ -16,3 +16,23 @@ def test_the_cold_command_section_times_every_step_of_a_real_train_command(capsy
     steps = dict(re.findall(r"^  (\S.*?)\s+(-?\d+\.\d+) s$", printed, re.M))
     assert set(steps) >= {label for label, _, _ in COLD_STEPS} | {"training (2 epochs)", "evaluating the test set"}
     assert float(steps["training (2 epochs)"]) > float(steps["evaluating the test set"]) > 0
+
+
+@pytest.mark.slow
+def test_the_class_benchmark_trains_different_runs_at_once_and_compares_them_with_the_cpu(tmp_path):
+    """benchmarks/class_runs.py, which gpu_check.sh runs on a lent GPU, on this machine's CPU with small sizes: it
+    must work the day a GPU is there."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "class_runs.py"), "--runs", "2", "--epochs",
+                           "1", "--compare-cpu", "1", "--home", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "all 2 runs done in" in done.stdout and "trained on cpu" in done.stdout
+    accuracies = [float(value) for value in re.findall(r"seed \d+: (\d+\.\d+)%", done.stdout)]
+    assert len(accuracies) == 2 and min(accuracies) > 70  # one epoch of a small CNN
+    [difference] = re.findall(r"\(difference (\d+\.\d+) points\)", done.stdout)
+    assert float(difference) < 0.5  # the same device here: the same run twice, so (near) the same accuracy
