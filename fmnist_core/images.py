@@ -1,6 +1,7 @@
 """Pictures for the explorer: feature maps and kernels tiled into one image, thumbnails. Pure functions."""
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -81,6 +82,14 @@ def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+PNG_DATA_PREFIX = "data:image/png;base64,"
+
+
+def png_data_address(png: bytes) -> str:
+    """PNG bytes as a data address (what an <img> shows without asking the server for a file)."""
+    return PNG_DATA_PREFIX + base64.b64encode(png).decode("ascii")
 
 
 REGIONS = ("top-left", "top", "top-right", "left", "centre", "right", "bottom-left", "bottom", "bottom-right")

@@ -6,7 +6,7 @@ import base64
 
 import streamlit as st
 
-PNG_PREFIX = "data:image/png;base64,"
+from fmnist_core.images import PNG_DATA_PREFIX
 
 HTML = """
 <div class="pad">
@@ -88,7 +88,7 @@ def drawing_pad(key: str, clear_label: str, on_change, pad_label: str = "drawing
 def drawn_png_url(key: str) -> str | None:
     state = st.session_state.get(key) or {}
     value = state.get("drawing") if hasattr(state, "get") else None
-    return value if isinstance(value, str) and value.startswith(PNG_PREFIX) else None
+    return value if isinstance(value, str) and value.startswith(PNG_DATA_PREFIX) else None
 
 
 def drawn_png(key: str) -> bytes | None:
@@ -97,6 +97,6 @@ def drawn_png(key: str) -> bytes | None:
     if url is None:
         return None
     try:
-        return base64.b64decode(url[len(PNG_PREFIX):], validate=True)
+        return base64.b64decode(url[len(PNG_DATA_PREFIX):], validate=True)
     except ValueError:
         return None

@@ -20,7 +20,15 @@ from fmnist_core.analysis import (
     worst_confusion,
 )
 from fmnist_core.data import FashionMNIST, as_input
-from fmnist_core.images import digit_image, feature_grid, kernel_grid, png_bytes, strongest_filters, tile_grid
+from fmnist_core.images import (
+    digit_image,
+    feature_grid,
+    kernel_grid,
+    png_bytes,
+    png_data_address,
+    strongest_filters,
+    tile_grid,
+)
 from fmnist_core.models import BuiltModel, conv_kernels, with_filters_off
 from fmnist_core.runstore import RunRecord
 from fmnist_core.storage import app_home, saved_epochs
@@ -128,13 +136,14 @@ def grid_cell(filters: int, size: int) -> int:
     return 88 if filters <= 16 and size > 8 else 64 if size > 8 else 40
 
 
-def image_view(shown_model, image: torch.Tensor) -> tuple[tuple[float, ...], dict[str, bytes], dict[str, list]]:
-    """Class probabilities of one 28×28 image, each feature layer's maps as one PNG grid, and each layer's
-    strongest filters (what the grid's text alternative says)."""
+def image_view(shown_model, image: torch.Tensor) -> tuple[tuple[float, ...], dict[str, str], dict[str, list]]:
+    """Class probabilities of one 28×28 image, each feature layer's maps as one PNG grid (a data address), and
+    each layer's strongest filters (what the grid's text alternative says)."""
     probabilities, maps = feature_maps(shown_model, as_input(image[None]))
-    grids = {layer.name: png_bytes(feature_grid(maps[layer.name][0], columns=16,
-                                                cell=grid_cell(layer.output_shape[0], layer.output_shape[1])))
-             for layer in shown_model.feature_layers}
+    # data addresses: the page's message carries them, no media file per grid and click (BENCHMARKS.md)
+    grids = {layer.name: png_data_address(png_bytes(feature_grid(
+        maps[layer.name][0], columns=16, cell=grid_cell(layer.output_shape[0], layer.output_shape[1]))))
+        for layer in shown_model.feature_layers}
     strongest = {layer.name: strongest_filters(maps[layer.name][0]) for layer in shown_model.feature_layers}
     return tuple(probabilities[0].tolist()), grids, strongest
 

@@ -4,13 +4,12 @@ one is pressed. A page of 20 thumbnails is one element for the server to send in
 7 rows of columns, which were most of what a click cost it under a class's load (BENCHMARKS.md, #26)."""
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from functools import partial
 
 import streamlit as st
 
-from fmnist_core.images import digit_image, png_bytes
+from fmnist_core.images import digit_image, png_bytes, png_data_address
 
 from . import state
 from .shell import FOCUS_COLOR, TOUCH_TARGET
@@ -88,15 +87,16 @@ export default function (component) {
 _grid = st.components.v2.component(COMPONENT_NAME, html=HTML, css=CSS, js=JS)
 
 
+def test_image_address(index: int, size: int) -> str:
+    """Test image `index` enlarged to `size` pixels, as a PNG data address: it travels inside the page's own
+    message, so no media file is stored, looked up or fetched per image and per click."""
+    return png_data_address(png_bytes(digit_image(state.dataset().test_images[index], size=size)))
+
+
 @st.cache_resource(show_spinner=False, max_entries=500)
 def thumbnail_addresses(indices: tuple[int, ...]) -> tuple[str, ...]:
-    """Test images enlarged to 56 pixels, as PNG data addresses: they travel inside the grid's own message, so no
-    media file is stored, looked up or fetched per image and per click. One entry per page of a grid (about 26 KB),
-    kept once for every session."""
-    images = state.dataset().test_images
-    return tuple("data:image/png;base64," + base64.b64encode(png_bytes(digit_image(images[index],
-                                                                                    size=THUMBNAIL_PIXELS))).decode()
-                 for index in indices)
+    """The grid's pictures: one entry per page of a grid (about 26 KB), kept once for every session."""
+    return tuple(test_image_address(index, THUMBNAIL_PIXELS) for index in indices)
 
 
 def test_image_tiles(indices: list[int], describe) -> list[ImageButton]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fmnist_core.images import digit_image, png_bytes
 from fmnist_core.uploads import MAX_UPLOAD_BYTES, ImageInputError, prepare_upload
 
 from . import keys, state
 from .describe import test_image_alt
 from .drawing import drawing_pad, drawn_png
 from .i18n import class_names, current_language, t
-from .image_buttons import image_buttons, test_image_tiles
+from .image_buttons import image_buttons, test_image_address, test_image_tiles
 from .widgets import column_heading
 
 GALLERY_SIZE = 100
@@ -19,10 +18,10 @@ GALLERY_PAGE = 20
 UPLOAD = -1  # the selection value of "your picture"
 
 
-@st.cache_data(show_spinner=False, max_entries=2000)
-def thumbnail(index: int, size: int) -> bytes:
-    """Test image `index` enlarged to `size` pixels, as PNG bytes (shown as they are, never re-encoded)."""
-    return png_bytes(digit_image(state.dataset().test_images[index], size=size))
+@st.cache_resource(show_spinner=False, max_entries=2000)
+def thumbnail(index: int, size: int) -> str:
+    """Test image `index` enlarged to `size` pixels (a data address, shown as it is, never re-encoded)."""
+    return test_image_address(index, size)
 
 
 def select_image(index: int) -> None:
