@@ -83,6 +83,7 @@ except HomeError as error:
 except RunStoreError as error:
     store_trouble(error)
     st.stop()
+state.settled_heap()
 
 try:
     navigation.run()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import atexit
+import gc
 import uuid
 
 import streamlit as st
@@ -25,6 +26,17 @@ def test_labels() -> tuple[int, ...]:
     """The test set's labels as Python numbers: a page reads dozens per click, and every tensor read releases and
     re-takes the interpreter lock, which waits behind the other sessions' threads on a busy server."""
     return tuple(dataset().test_labels.tolist())
+
+
+@st.cache_resource(show_spinner=False)
+def settled_heap() -> int:
+    """Once per server process, when PyTorch, the data set, the job manager and the app's modules are loaded: what
+    is alive then leaves the garbage collector's view (gc.freeze). A full collection walks every object it sees
+    while every session waits (a few hundred thousand objects, about a seventh of a second here), and under a
+    class's clicks one came every few seconds (BENCHMARKS.md). Returns how many objects were set aside."""
+    gc.collect()  # once, so that garbage of the start is not kept for good
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 @st.cache_resource(show_spinner=False)

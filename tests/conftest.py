@@ -1,4 +1,5 @@
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -104,6 +105,7 @@ def fresh_app_resources():
         state.job_manager().shutdown()
     finally:
         st.cache_resource.clear()
+        gc.unfreeze()  # what the app set aside (state.settled_heap) is the next test's garbage, not kept for good
 
 
 def app(lang: str = "en", query: dict | None = None, **widgets):
