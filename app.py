@@ -83,7 +83,7 @@ except HomeError as error:
 except RunStoreError as error:
     store_trouble(error)
     st.stop()
-state.settled_heap()
+state.settle_heap()
 
 try:
     navigation.run()

@@ -5,7 +5,9 @@ set's predictions) is cached once for every session."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import pandas as pd
 import streamlit as st
@@ -51,8 +53,8 @@ from .widgets import column_heading
 
 COMPARE_DEFAULT = [0, 7, 26]
 ERROR_LIST_SIZE = 24
-# What one test image shows (probabilities and every layer's grid as PNG) is kept for the whole class: the
-# seed CNN's entry is about 100 KB, so 256 entries stay under 30 MB.
+# What one test image shows (probabilities and every layer's grid as a PNG data address) is kept for the whole
+# class: the seed CNN's entry is about 135 KB, so 256 entries stay under 35 MB.
 IMAGE_VIEW_ENTRIES = 256
 VIEWS = ("maps", "compare", "errors", "looked")
 
@@ -136,7 +138,7 @@ def grid_cell(filters: int, size: int) -> int:
     return 88 if filters <= 16 and size > 8 else 64 if size > 8 else 40
 
 
-def image_view(shown_model, image: torch.Tensor) -> tuple[tuple[float, ...], dict[str, str], dict[str, list]]:
+def image_view(shown_model, image: torch.Tensor) -> tuple[tuple[float, ...], Mapping[str, str], Mapping[str, tuple]]:
     """Class probabilities of one 28×28 image, each feature layer's maps as one PNG grid (a data address), and
     each layer's strongest filters (what the grid's text alternative says)."""
     probabilities, maps = feature_maps(shown_model, as_input(image[None]))
@@ -144,14 +146,15 @@ def image_view(shown_model, image: torch.Tensor) -> tuple[tuple[float, ...], dic
     grids = {layer.name: png_data_address(png_bytes(feature_grid(
         maps[layer.name][0], columns=16, cell=grid_cell(layer.output_shape[0], layer.output_shape[1]))))
         for layer in shown_model.feature_layers}
-    strongest = {layer.name: strongest_filters(maps[layer.name][0]) for layer in shown_model.feature_layers}
-    return tuple(probabilities[0].tolist()), grids, strongest
+    strongest = {layer.name: tuple(strongest_filters(maps[layer.name][0])) for layer in shown_model.feature_layers}
+    # read-only: a cached view is the same object for every session
+    return tuple(probabilities[0].tolist()), MappingProxyType(grids), MappingProxyType(strongest)
 
 
 @st.cache_resource(show_spinner=False, max_entries=IMAGE_VIEW_ENTRIES)
-def test_image_view(run_key: str, run_epoch: int, index: int, switched_off: tuple) -> tuple[tuple, dict, dict]:
+def test_image_view(run_key: str, run_epoch: int, index: int, switched_off: tuple) -> tuple[tuple, Mapping, Mapping]:
     """`image_view` of a test image, shared by every session: a class clicking the same images pays once. The
-    same objects for every session (read, never changed), not a copy per click as st.cache_data would unpickle."""
+    same read-only objects for every session, not a copy per click as st.cache_data would unpickle."""
     shown = state.checkpoint(run_key, run_epoch).model
     if switched_off:
         shown = with_filters_off(shown, dict(switched_off))
@@ -290,11 +293,11 @@ def errors_view(shown: ExploredRun, data: FashionMNIST, names: tuple[str, ...]) 
         matches = ((data.test_labels == true_class) & (predicted == predicted_class)).nonzero().flatten().tolist()
         shown = matches[:ERROR_LIST_SIZE]
         more = t("first_shown", shown=len(shown)) if len(matches) > len(shown) else ""
-        st.markdown(t("cell_images", count=len(matches), true=names[true_class], predicted=names[predicted_class],
-                      more=more))
+        heading = t("cell_images", count=len(matches), true=names[true_class], predicted=names[predicted_class],
+                    more=more)
+        st.markdown(heading)
         with st.container(height=440, key="gallery_mistakes"):
-            image_buttons(f"mistakes_{key}", t("cell_images", count=len(matches), true=names[true_class],
-                                               predicted=names[predicted_class], more=more),
+            image_buttons(f"mistakes_{key}", heading,  # the group is named by the line above it
                           test_image_tiles(shown, lambda index: test_image_alt(index, names[true_class])),
                           None, open_in_maps)
 

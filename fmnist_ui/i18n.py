@@ -96,11 +96,16 @@ def class_names(language: str | None = None) -> tuple[str, ...]:
 NUMBER_SPEC = re.compile(r"^(?P<sign>[+]?)(?P<group>,?)(?:\.(?P<precision>\d+))?(?P<kind>[fdg%]?)$")
 
 
-@functools.lru_cache(maxsize=8192, typed=True)  # typed: 1 and 1.0 are written differently
 def format_number(value: float, spec: str, language: str) -> str:
     """`format(value, spec)` in `language`'s CLDR number format: "91.23%" / "91,23 %" / "91,23%", "113,386" /
-    "113.386" / "113 386". Cached: Babel takes about as long as a small element of the page, and a page writes
-    the same image numbers and epochs on every click."""
+    "113.386" / "113 386". A zero is written without a sign (-0.0, a sum of negative products of zeros, is 0)."""
+    return _format_number(value if value else abs(value), spec, language)
+
+
+# Cached: Babel takes about as long as a small element of the page, and a page writes the same image numbers and
+# epochs on every click. typed: 1 and 1.0 are written differently. 8,192 entries of a few dozen bytes each.
+@functools.lru_cache(maxsize=8192, typed=True)
+def _format_number(value: float, spec: str, language: str) -> str:
     match = NUMBER_SPEC.match(spec)
     if match is None:
         return format(value, spec)

@@ -78,8 +78,9 @@ export default function (component) {
       return button;
     }));
   }
-  for (const button of grid.children) {
-    button.setAttribute("aria-pressed", String(Number(button.dataset.index) === data.selected));
+  for (const button of grid.children) {  // a grid without a choice (the mistakes list) has plain buttons
+    if (data.selected === null) button.removeAttribute("aria-pressed");
+    else button.setAttribute("aria-pressed", String(Number(button.dataset.index) === data.selected));
   }
 }
 """
@@ -93,9 +94,14 @@ def test_image_address(index: int, size: int) -> str:
     return png_data_address(png_bytes(digit_image(state.dataset().test_images[index], size=size)))
 
 
-@st.cache_resource(show_spinner=False, max_entries=500)
+# 11 gallery filters × 5 pages, and the mistakes lists of a few runs: 500 entries of 20–24 pictures (about 30 KB)
+# stay under 16 MB.
+GRID_PAGE_ENTRIES = 500
+
+
+@st.cache_resource(show_spinner=False, max_entries=GRID_PAGE_ENTRIES)
 def thumbnail_addresses(indices: tuple[int, ...]) -> tuple[str, ...]:
-    """The grid's pictures: one entry per page of a grid (about 26 KB), kept once for every session."""
+    """The grid's pictures: one entry per page of a grid, kept once for every session."""
     return tuple(test_image_address(index, THUMBNAIL_PIXELS) for index in indices)
 
 
@@ -109,7 +115,8 @@ def _picked(key: str, shown: frozenset[int], on_pick) -> None:
     """A click on the grid, before the script runs. The value comes from the browser: only an image that was shown
     counts."""
     value = (st.session_state.get(key) or {}).get(EVENT)
-    if isinstance(value, list) and len(value) == 2 and type(value[0]) is int and value[0] in shown:
+    if (isinstance(value, list) and len(value) == 2 and type(value[0]) is int and value[0] in shown
+            and type(value[1]) in (int, float)):
         on_pick(value[0])
 
 

@@ -46,13 +46,7 @@ a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visib
 [class*='st-key-nowrap_'] [data-testid='stHorizontalBlock'] {{ flex-wrap: nowrap !important; gap: 0.4rem !important; }}
 [class*='st-key-nowrap_'] [data-testid='stColumn'] {{ min-width: 0 !important; flex: 1 1 0 !important;
   width: auto !important; }}
-/* Galleries keep three columns on a phone (Streamlit stacks columns under 640 px: one 310-px thumbnail a row). */
-[class*='st-key-gallery'] [data-testid='stHorizontalBlock'] {{ flex-wrap: nowrap !important; gap: 0.4rem !important; }}
-[class*='st-key-gallery'] [data-testid='stColumn'] {{ min-width: 0 !important; flex: 1 1 0 !important;
-  width: auto !important; }}
 [data-testid='stColumn'] {{ scroll-margin-top: 4.5rem; }}  /* below Streamlit's sticky top bar */
-/* A thumbnail's full-screen button: a Tab stop per thumbnail before its own button; the chosen image is enlarged. */
-[class*='st-key-gallery'] [data-testid='stElementToolbar'] {{ display: none !important; }}
 #prediction:focus {{ outline: 3px solid {FOCUS_COLOR}; outline-offset: 2px; }}
 </style>"""
 

@@ -28,15 +28,21 @@ def test_labels() -> tuple[int, ...]:
     return tuple(dataset().test_labels.tolist())
 
 
-@st.cache_resource(show_spinner=False)
-def settled_heap() -> int:
+_heap_settled = False  # a module flag, not st.cache_resource: a browser's "clear cache" must not freeze again
+
+
+def settle_heap() -> None:
     """Once per server process, when PyTorch, the data set, the job manager and the app's modules are loaded: what
     is alive then leaves the garbage collector's view (gc.freeze). A full collection walks every object it sees
     while every session waits (a few hundred thousand objects, about a seventh of a second here), and under a
-    class's clicks one came every few seconds (BENCHMARKS.md). Returns how many objects were set aside."""
-    gc.collect()  # once, so that garbage of the start is not kept for good
+    class's clicks one came every few seconds (BENCHMARKS.md). Frozen objects are never collected: this happens
+    once, so what it keeps is the start's, not a class's."""
+    global _heap_settled
+    if _heap_settled:
+        return
+    _heap_settled = True
+    gc.collect()  # so that garbage of the start is not kept for good
     gc.freeze()
-    return gc.get_freeze_count()
 
 
 @st.cache_resource(show_spinner=False)

@@ -105,7 +105,6 @@ def fresh_app_resources():
         state.job_manager().shutdown()
     finally:
         st.cache_resource.clear()
-        gc.unfreeze()  # what the app set aside (state.settled_heap) is the next test's garbage, not kept for good
 
 
 def app(lang: str = "en", query: dict | None = None, **widgets):
@@ -185,6 +184,7 @@ def leaves_the_process_as_it_found_it(request):
     handlers = {number: signal.getsignal(number) for number in WATCHED_SIGNALS}
     children = living_children()
     yield
+    gc.unfreeze()  # what an app run set aside (state.settle_heap) is a later test's garbage, not kept for good
     changed = [number.name for number, handler in handlers.items() if signal.getsignal(number) is not handler]
     for number, handler in handlers.items():
         signal.signal(number, handler)

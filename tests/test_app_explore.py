@@ -139,7 +139,7 @@ def test_a_forged_pick_changes_nothing_and_a_real_one_still_works(isolated_home,
     at = app()
     at.switch_page("app_pages/explore.py").run()
     for forged in ([500, 1.0], [25, 1.0], ["7", 1.0], [True, 1.0], [7.0, 1.0], 7, [[7], 1.0], None, {"index": 7},
-                   [7], [-1, 1.0], "x" * 100_000):
+                   [7], [-1, 1.0], [7, "x"], [7, None], "x" * 100_000):
         press_tile(at, "gallery_buttons", forged)
         assert not at.exception, forged
         assert "Test image #0" in image_headings(at), forged

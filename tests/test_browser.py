@@ -239,6 +239,7 @@ def test_classroom_walkthrough_teacher_lesson_pair_board_knockout_mistakes_model
         expect(student.get_by_text("test images of")).to_be_visible(timeout=30_000)
         student.screenshot(path=str(ARTIFACTS / "10-mistakes.png"), full_page=True)
         first_error = student.get_by_role("group", name=re.compile("test images of")).get_by_role("button").first
+        expect(first_error).not_to_have_attribute("aria-pressed", re.compile(".*"))  # opens an image: no toggle
         number = first_error.inner_text().strip()
         first_error.click()
         expect(student.get_by_role("heading", name=f"Test image {number}")).to_be_visible(timeout=30_000)

@@ -127,3 +127,10 @@ def test_tables_show_numbers_in_the_language_and_keep_them_numbers_for_sorting()
         del st.session_state["lang"]
     assert f"91,23{NBSP}%" in shown and "113.386" in shown and "27,0" in shown and "nan" not in shown
     assert styled.data["acc"].tolist() == [91.234, 88.5]  # sorting goes by the numbers
+
+
+def test_cached_number_formatting_keeps_zero_unsigned_and_ints_apart_from_floats():
+    """format_number is cached; -0.0 == 0.0 and 1 == 1.0 hash alike, and must not answer for each other."""
+    assert format_number(-0.0, ".1f", "en") == "0.0"
+    assert format_number(0.0, ".1f", "en") == "0.0"
+    assert format_number(1.0, "", "en") != format_number(1, "", "en") == "1"
