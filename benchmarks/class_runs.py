@@ -27,9 +27,10 @@ sys.path.insert(0, str(ROOT))
 def class_of_runs(count: int, epochs: int) -> list:
     """`count` different runs: the grid's CNNs (16/32/64 filters, 1–3 layers, both paddings), each student with
     their own seed, `epochs` epochs on the default recipe."""
+    from fmnist_core.models import has_conv_layers
     from fmnist_core.presets import DEFAULT_PRESET, exercise_grid
 
-    cnns = [run for run in exercise_grid(DEFAULT_PRESET) if hasattr(run.model, "conv_channels")]
+    cnns = [run for run in exercise_grid(DEFAULT_PRESET) if has_conv_layers(run.model)]
     return [dataclasses.replace(run, train=dataclasses.replace(run.train, epochs=epochs, seed=student))
             for student, run in ((student, cnns[student % len(cnns)]) for student in range(count))]
 

@@ -43,7 +43,6 @@ from .describe import (
     layer_label,
     markdown_bold,
     record_label,
-    test_image_alt,
 )
 from .heatmap_view import looked_view
 from .i18n import t
@@ -298,7 +297,7 @@ def errors_view(shown: ExploredRun, data: FashionMNIST, names: tuple[str, ...]) 
         st.markdown(heading)
         with st.container(height=440, key="gallery_mistakes"):
             image_buttons(f"mistakes_{key}", heading,  # the group is named by the line above it
-                          test_image_tiles(shown, lambda index: test_image_alt(index, names[true_class])),
+                          test_image_tiles(shown, names),
                           None, open_in_maps)
 
 

@@ -4,7 +4,7 @@ one is pressed. A page of 20 thumbnails is one element for the server to send in
 7 rows of columns, which were most of what a click cost it under a class's load (BENCHMARKS.md, #26)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import partial
 
 import streamlit as st
@@ -12,6 +12,7 @@ import streamlit as st
 from fmnist_core.images import digit_image, png_bytes, png_data_address
 
 from . import state
+from .describe import test_image_alt
 from .shell import FOCUS_COLOR, TOUCH_TARGET
 
 THUMBNAIL_PIXELS = 56
@@ -105,9 +106,10 @@ def thumbnail_addresses(indices: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(test_image_address(index, THUMBNAIL_PIXELS) for index in indices)
 
 
-def test_image_tiles(indices: list[int], describe) -> list[ImageButton]:
-    """Tiles of these test images, each described by `describe(index)`."""
-    return [ImageButton(index, picture, describe(index))
+def test_image_tiles(indices: list[int], names: tuple[str, ...]) -> list[ImageButton]:
+    """Tiles of these test images, each described by its number and true class (`names`: the session's)."""
+    labels = state.test_labels()
+    return [ImageButton(index, picture, test_image_alt(index, names[labels[index]]))
             for index, picture in zip(indices, thumbnail_addresses(tuple(indices)), strict=True)]
 
 
@@ -124,6 +126,5 @@ def image_buttons(key: str, label: str, tiles: list[ImageButton], selected: int 
     """Show `tiles` as buttons in COLUMNS columns, `selected` pressed; a click calls `on_pick(index)` before the
     script reruns. `label` names the group for a screen reader."""
     _grid(key=key, data={"label": label, "selected": selected, "event": EVENT,
-                         "tiles": [{"index": tile.index, "picture": tile.picture, "description": tile.description}
-                                   for tile in tiles]},
+                         "tiles": [asdict(tile) for tile in tiles]},
           **{f"on_{EVENT}_change": partial(_picked, key, frozenset(tile.index for tile in tiles), on_pick)})

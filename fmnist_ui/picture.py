@@ -7,7 +7,6 @@ import streamlit as st
 from fmnist_core.uploads import MAX_UPLOAD_BYTES, ImageInputError, prepare_upload
 
 from . import keys, state
-from .describe import test_image_alt
 from .drawing import drawing_pad, drawn_png
 from .i18n import class_names, current_language, t
 from .image_buttons import image_buttons, test_image_address, test_image_tiles
@@ -103,5 +102,5 @@ def gallery() -> None:
     shown = pages[min(number, len(pages) - 1)] if pages else []
     with st.container(height=560, key="gallery_test_images"):  # scrolls on its own: the maps stay in view
         image_buttons("gallery_buttons", t("gallery"),
-                      test_image_tiles(shown, lambda index: test_image_alt(index, names[labels[index]])),
+                      test_image_tiles(shown, names),
                       selected, select_image)
