@@ -31,6 +31,11 @@ def wait_for_app_idle(page, timeout=30_000):
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
 
 
+def wait_for_animations(page):
+    """Wait until nothing animates: an expander's 0.5 s opening scrolls its box, and that closes an open list."""
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
+
+
 def slider(page, label):
     return page.locator("[data-testid='stSlider']", has_text=label).get_by_role("slider")
 
@@ -170,7 +175,7 @@ def choose(page, label, option, attempts=4):
                 return
             # a scroll of any box around the list closes it: an expander still opening (a 0.5 s animation) or
             # a page scroll to reach an option
-            page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
+            wait_for_animations(page)
             box.evaluate("element => element.scrollIntoView({block: 'center'})")
             box.locator("input").click()
             page.keyboard.type(option)
@@ -313,7 +318,8 @@ def test_typing_a_filter_number_and_enter_switches_off_that_filter_only(server, 
         page.get_by_text("Switch filters off").click()
         box = page.locator("[data-testid='stMultiSelect']", has_text="Filters off in Conv 1")
         wait_for_app_idle(page)
-        for attempt in range(4):  # the expander's rerun may replace the list while it opens: type again
+        wait_for_animations(page)
+        for attempt in range(4):  # a scroll of the page may still close the list while it opens: type again
             box.locator("input").click()
             page.keyboard.type("#5")
             try:  # the list is open and filtered ("#5", "#15", "#25") before Enter
