@@ -398,3 +398,59 @@ def test_the_training_loop_knows_no_kernel():
                    for function in (training.train_one_epoch, training.train_batch))
     assert "kernel" not in loop
     assert set(re.findall(r"kernels\.(\w+)\(", inspect.getsource(training))) == {"accelerate"}
+
+
+def _winograd_library(*defines):
+    import ctypes
+
+    library = ctypes.CDLL(str(build._build("winograd", build._compiler(), defines)))
+    for name, (arguments, result) in bindings.SIGNATURES["winograd"].items():
+        getattr(library, name).argtypes, getattr(library, name).restype = arguments, result
+    return library
+
+
+@pytest.mark.parametrize(("in_channels", "out_channels", "padding", "size"), [
+    (32, 32, 0, 13), (16, 64, 1, 14), (64, 16, 2, 5), (16, 16, 0, 4),
+])
+def test_winograd_gives_the_same_numbers_with_and_without_avx512(small_data, in_channels, out_channels, padding,
+                                                                  size):
+    """Where -march=native has AVX-512 the Winograd kernel works 16 floats at a time, elsewhere 8: the 8-wide
+    build (FMNIST_NO_AVX512) that other CPUs run must give the same numbers as the one this CPU runs (on a CPU
+    without AVX-512 both are the 8-wide code)."""
+    def address(tensor):
+        return tensor.data_ptr()
+
+    torch.manual_seed(size)
+    pictures = as_input(small_data.train_images[:8 * in_channels])
+    x = nn.functional.adaptive_avg_pool2d(pictures, size).reshape(8, in_channels, size, size)
+    x = x.permute(0, 2, 3, 1).contiguous()  # channels last, as the kernel takes it
+    weight = torch.randn(out_channels, in_channels, 3, 3)
+    bias = torch.randn(out_channels)
+    out_size = size + 2 * padding - 2
+    upstream = torch.randn(8, out_size, out_size, out_channels)
+    results = []
+    for library in (_winograd_library(), _winograd_library("-DFMNIST_NO_AVX512")):
+        points = library.winograd_points()
+        forward_filters = torch.empty(points, in_channels, out_channels)
+        library.winograd_filter(address(weight), address(forward_filters), in_channels, out_channels, 0)
+        backward_filters = torch.empty(points, out_channels, in_channels)
+        library.winograd_filter(address(weight), address(backward_filters), in_channels, out_channels, 1)
+        y = torch.empty(8, out_size, out_size, out_channels)
+        pooled = torch.empty(8, out_size // 2, out_size // 2, out_channels)
+        choice = torch.empty(pooled.shape, dtype=torch.int32)
+        grad_input = torch.empty(8, size, size, in_channels)
+        grad_weight, grad_bias = torch.empty_like(weight), torch.zeros_like(bias)
+        shape = (8, size, size, in_channels, out_channels, padding, 2)
+        assert library.winograd_forward(address(x), address(forward_filters), address(bias), address(y),
+                                        *shape) == 0
+        assert library.winograd_forward_pool_relu(address(x), address(forward_filters), address(bias),
+                                                  address(pooled), address(choice), *shape) == 0
+        assert library.winograd_forward(address(upstream), address(backward_filters), None, address(grad_input),
+                                        8, out_size, out_size, out_channels, in_channels, 2 - padding, 2) == 0
+        assert library.winograd_weight_grad(address(x), address(upstream), address(grad_weight),
+                                            address(grad_bias), *shape) == 0
+        results.append((y, pooled, choice, grad_input, grad_weight, grad_bias))
+    expected = nn.functional.conv2d(x.permute(0, 3, 1, 2), weight, bias, padding=padding).permute(0, 2, 3, 1)
+    assert torch.allclose(results[0][0], expected, atol=1e-4 * expected.abs().max().item())
+    for wide, narrow in zip(*results, strict=True):
+        assert torch.equal(wide, narrow), (wide.float() - narrow.float()).abs().max()

@@ -52,12 +52,14 @@ def _compiler() -> str | None:
     return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 
 
-def _build(name: str, compiler: str) -> Path:
+def _build(name: str, compiler: str, defines: tuple[str, ...] = ()) -> Path:
+    """The library built from `name`.c; `defines` (-DNAME) build a variant of it, as the tests do to check the
+    code paths this CPU would not take."""
     source = SOURCE_DIR / f"{name}.c"
     # the shared header is part of what is built: a change there must rebuild every library
     text = source.read_bytes() + b"".join(header.read_bytes() for header in sorted(SOURCE_DIR.glob("*.h")))
     errors = []
-    for flags in FLAG_SETS:
+    for flags in (flag_set + defines for flag_set in FLAG_SETS):
         digest = hashlib.sha256(text + repr(flags).encode() + _cpu_identity().encode()).hexdigest()[:16]
         target = cache_dir() / f"{name}-{digest}.so"
         if target.exists():

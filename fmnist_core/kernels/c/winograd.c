@@ -12,7 +12,7 @@
  *                                                   winograd_weight_grad
  * x (N, H, W, Ci), y (N, Ho, Wo, Co) with Ho = H + 2P - 2; w (Co, Ci, 3, 3) as PyTorch holds it; U (36, Ci, Co).
  * Work goes in blocks of BT tiles that stay in L2: transform the block's inputs, 36 products against U, transform
- * back. Channel counts are multiples of 16 (one product tile is 6 rows x 2 vectors of 8). Every output is
+ * back. Channel counts are multiples of 16 (a product tile is 16 columns wide). Every output is
  * written by one block, and the weight gradient sums fixed blocks per thread in thread order, so the same
  * thread count gives the same result. Built and loaded by kernels/build.py, like first_stage.c. */
 #include <stddef.h>
@@ -24,7 +24,35 @@
 #define MT 4           /* outputs per tile side */
 #define AL 6           /* input tile side: MT + 3 - 1 */
 #define NP (AL * AL)   /* transformed points per tile */
-#define BT 24          /* tiles per block: a multiple of the product tile's 6 rows */
+#define BT 24          /* tiles per block: a multiple of the product tile's rows (6 or 12) */
+
+/* The kernel's vectors: 16 floats where -march=native gives AVX-512 (twice the multiply-adds per instruction,
+ * and 32 registers for the accumulators), else 8. A product tile is 16 columns wide either way. */
+#if defined(__AVX512F__) && !defined(FMNIST_NO_AVX512)
+typedef float vpf __attribute__((vector_size(64)));
+typedef int32_t vpi __attribute__((vector_size(64)));
+#define PW 16
+#define PROWS 12       /* product tile: 12 rows x 1 vector */
+#define SROWS 8        /* weight-sum tile: 8 rows x 1 vector */
+#else
+typedef v8f vpf;
+typedef v8i vpi;
+#define PW 8
+#define PROWS 6        /* product tile: 6 rows x 2 vectors */
+#define SROWS 4        /* weight-sum tile: 4 rows x 2 vectors */
+#endif
+#define PV (16 / PW)   /* vectors per 16 columns */
+INLINE vpf loadp(const float *p) { vpf v; memcpy(&v, p, sizeof v); return v; }
+INLINE void storep(float *p, vpf v) { memcpy(p, &v, sizeof v); }
+#if PW == 16
+INLINE vpf splatp(float f) { return (vpf){f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, f}; }
+INLINE vpi splatpi(int32_t i) { return (vpi){i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i}; }
+#else
+INLINE vpf splatp(float f) { return splat(f); }
+INLINE vpi splatpi(int32_t i) { return splati(i); }
+#endif
+/* mask ? a : b lane by lane; mask lanes are all ones or all zeros */
+INLINE vpf selectp(vpi mask, vpf a, vpf b) { return (vpf)(((vpi)a & mask) | ((vpi)b & ~mask)); }
 
 /* One transformed point's BT x C block, padded by a cache line: blocks a multiple of 4 KiB apart would make the
  * NP streams a transform writes share a few L1 sets and evict each other. */
@@ -52,9 +80,9 @@ INLINE void tile_origin(const Shape *s, long t, int *n, int *ty, int *tx) {
 }
 
 /* The 1-D transforms, on 6 (or 4) vectors. B^T d (input), A^T m (output), A g (output gradient). */
-INLINE void input_1d(const v8f d[6], v8f t[6]) {
-    const v8f four = splat(4.f), five = splat(5.f), two = splat(2.f);
-    const v8f a = d[4] - four * d[2], b = d[3] - four * d[1], c = d[4] - d[2], e = two * (d[3] - d[1]);
+INLINE void input_1d(const vpf d[6], vpf t[6]) {
+    const vpf four = splatp(4.f), five = splatp(5.f), two = splatp(2.f);
+    const vpf a = d[4] - four * d[2], b = d[3] - four * d[1], c = d[4] - d[2], e = two * (d[3] - d[1]);
     t[0] = four * d[0] - five * d[2] + d[4];
     t[1] = a + b;
     t[2] = a - b;
@@ -63,16 +91,16 @@ INLINE void input_1d(const v8f d[6], v8f t[6]) {
     t[5] = four * d[1] - five * d[3] + d[5];
 }
 
-INLINE void output_1d(const v8f m[6], v8f y[4]) {
-    const v8f a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], e = m[3] - m[4];
+INLINE void output_1d(const vpf m[6], vpf y[4]) {
+    const vpf a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], e = m[3] - m[4];
     y[0] = m[0] + a + c;
-    y[1] = b + splat(2.f) * e;
-    y[2] = a + splat(4.f) * c;
-    y[3] = b + splat(8.f) * e + m[5];
+    y[1] = b + splatp(2.f) * e;
+    y[2] = a + splatp(4.f) * c;
+    y[3] = b + splatp(8.f) * e + m[5];
 }
 
-INLINE void grad_1d(const v8f g[4], v8f r[6]) {
-    const v8f p = g[0] + g[2], q = g[1] + g[3], p4 = g[0] + splat(4.f) * g[2], q8 = splat(2.f) * g[1] + splat(8.f) * g[3];
+INLINE void grad_1d(const vpf g[4], vpf r[6]) {
+    const vpf p = g[0] + g[2], q = g[1] + g[3], p4 = g[0] + splatp(4.f) * g[2], q8 = splatp(2.f) * g[1] + splatp(8.f) * g[3];
     r[0] = g[0];
     r[1] = p + q;
     r[2] = p - q;
@@ -81,7 +109,7 @@ INLINE void grad_1d(const v8f g[4], v8f r[6]) {
     r[5] = g[3];
 }
 
-/* V[xi][b][c] = (B^T d B)[xi] for the 6x6 input tile d of each tile b of the block, 8 channels at a time;
+/* V[xi][b][c] = (B^T d B)[xi] for the 6x6 input tile d of each tile b of the block, PW channels at a time;
  * rows past `count` are zeros (they feed product rows nobody reads, and must not be NaN). Tiles wholly inside
  * the input load without a bounds check per pixel. */
 static void input_transform(const float *x, const Shape *s, int C, int H, int W, long t0, int count, float *V) {
@@ -97,24 +125,24 @@ static void input_transform(const float *x, const Shape *s, int C, int H, int W,
             col_ok[i] = x0 + i >= 0 && x0 + i < W;
         }
         const float *image = x + (size_t)n * H * W * C;
-        for (int c = 0; c < C; c += 8) {
-            v8f t[AL][AL]; /* t[j][i]: column combination j of input row i */
+        for (int c = 0; c < C; c += PW) {
+            vpf t[AL][AL]; /* t[j][i]: column combination j of input row i */
             for (int i = 0; i < AL; i++) {
-                v8f d[AL], r[AL];
+                vpf d[AL], r[AL];
                 const float *row = image + ((ptrdiff_t)(y0 + i) * W + x0) * C + c;
                 if (inside)
-                    for (int j = 0; j < AL; j++) d[j] = load8(row + (size_t)j * C);
+                    for (int j = 0; j < AL; j++) d[j] = loadp(row + (size_t)j * C);
                 else
                     for (int j = 0; j < AL; j++)
-                        d[j] = row_ok[i] && col_ok[j] ? load8(row + (ptrdiff_t)j * C) : splat(0.f);
+                        d[j] = row_ok[i] && col_ok[j] ? loadp(row + (ptrdiff_t)j * C) : splatp(0.f);
                 input_1d(d, r);
                 for (int j = 0; j < AL; j++) t[j][i] = r[j];
             }
             float *out = V + (size_t)b * C + c;
             for (int j = 0; j < AL; j++) {
-                v8f r[AL];
+                vpf r[AL];
                 input_1d(t[j], r);
-                for (int i = 0; i < AL; i++) store8(out + (size_t)(AL * i + j) * plane, r[i]);
+                for (int i = 0; i < AL; i++) storep(out + (size_t)(AL * i + j) * plane, r[i]);
             }
         }
     }
@@ -130,21 +158,21 @@ static void output_transform(const float *M, const float *bias, const Shape *s, 
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
         const int rows = Ho - oy < MT ? Ho - oy : MT, cols = Wo - ox < MT ? Wo - ox : MT;
-        for (int c = 0; c < C; c += 8) {
+        for (int c = 0; c < C; c += PW) {
             const float *in = M + (size_t)b * C + c;
-            v8f r[MT][AL]; /* r[i][j]: row combination i of column j */
+            vpf r[MT][AL]; /* r[i][j]: row combination i of column j */
             for (int j = 0; j < AL; j++) {
-                v8f m[AL], o[MT];
-                for (int i = 0; i < AL; i++) m[i] = load8(in + (size_t)(AL * i + j) * plane);
+                vpf m[AL], o[MT];
+                for (int i = 0; i < AL; i++) m[i] = loadp(in + (size_t)(AL * i + j) * plane);
                 output_1d(m, o);
                 for (int i = 0; i < MT; i++) r[i][j] = o[i];
             }
-            const v8f b8 = bias ? load8(bias + c) : splat(0.f);
+            const vpf bias_v = bias ? loadp(bias + c) : splatp(0.f);
             for (int i = 0; i < rows; i++) {
-                v8f o[MT];
+                vpf o[MT];
                 output_1d(r[i], o);
                 float *row = y + (((size_t)n * Ho + oy + i) * Wo + ox) * C + c;
-                for (int j = 0; j < cols; j++) store8(row + (size_t)j * C, o[j] + b8);
+                for (int j = 0; j < cols; j++) storep(row + (size_t)j * C, o[j] + bias_v);
             }
         }
     }
@@ -161,61 +189,60 @@ static void output_transform_pool_relu(const float *M, const float *bias, const 
     for (int b = 0; b < count; b++) {
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
-        for (int c = 0; c < C; c += 8) {
+        for (int c = 0; c < C; c += PW) {
             const float *in = M + (size_t)b * C + c;
-            v8f r[MT][AL], o[MT][MT];
+            vpf r[MT][AL], o[MT][MT];
             for (int j = 0; j < AL; j++) {
-                v8f m[AL], col[MT];
-                for (int i = 0; i < AL; i++) m[i] = load8(in + (size_t)(AL * i + j) * plane);
+                vpf m[AL], col[MT];
+                for (int i = 0; i < AL; i++) m[i] = loadp(in + (size_t)(AL * i + j) * plane);
                 output_1d(m, col);
                 for (int i = 0; i < MT; i++) r[i][j] = col[i];
             }
-            const v8f b8 = bias ? load8(bias + c) : splat(0.f);
+            const vpf bias_v = bias ? loadp(bias + c) : splatp(0.f);
             for (int i = 0; i < MT; i++) {
                 output_1d(r[i], o[i]);
-                for (int j = 0; j < MT; j++) o[i][j] += b8;
+                for (int j = 0; j < MT; j++) o[i][j] += bias_v;
             }
             for (int wy = 0; wy < MT / 2; wy++)
                 for (int wx = 0; wx < MT / 2; wx++) {
                     const int py = oy / 2 + wy, px = ox / 2 + wx;
                     if (py >= Hp || px >= Wp) continue;
-                    v8f best = o[2 * wy][2 * wx];
-                    v8i code = splati(0);
+                    vpf best = o[2 * wy][2 * wx];
+                    vpi code = splatpi(0);
                     for (int k = 1; k < 4; k++) {
-                        const v8f v = o[2 * wy + k / 2][2 * wx + k % 2];
-                        const v8i greater = v > best;
-                        best = select8(greater, v, best);
-                        code = (splati(k) & greater) | (code & ~greater);
+                        const vpf v = o[2 * wy + k / 2][2 * wx + k % 2];
+                        const vpi greater = v > best;
+                        best = selectp(greater, v, best);
+                        code = (splatpi(k) & greater) | (code & ~greater);
                     }
                     const size_t at = (((size_t)n * Hp + py) * Wp + px) * C + c;
-                    store8(y + at, select8(best > splat(0.f), best, splat(0.f)));
+                    storep(y + at, selectp(best > splatp(0.f), best, splatp(0.f)));
                     memcpy(choice + at, &code, sizeof code);
                 }
         }
     }
 }
 
-/* M[xi] (BT x Co) = V[xi] (BT x Ci) . U[xi] (Ci x Co): 6 rows x 16 columns in registers at a time. */
+/* M[xi] (BT x Co) = V[xi] (BT x Ci) . U[xi] (Ci x Co): PROWS rows x 16 columns in registers at a time. */
 static void block_products(const float *V, const float *U, float *M, int Ci, int Co) {
     for (int xi = 0; xi < NP; xi++) {
         const float *v = V + (size_t)xi * plane_size(Ci), *u = U + (size_t)xi * Ci * Co;
         float *m = M + (size_t)xi * plane_size(Co);
         for (int co = 0; co < Co; co += 16)
-            for (int b = 0; b < BT; b += 6) {
-                v8f acc[6][2];
-                for (int r = 0; r < 6; r++) acc[r][0] = acc[r][1] = splat(0.f);
+            for (int b = 0; b < BT; b += PROWS) {
+                vpf acc[PROWS][PV];
+                for (int r = 0; r < PROWS; r++)
+                    for (int j = 0; j < PV; j++) acc[r][j] = splatp(0.f);
                 for (int ci = 0; ci < Ci; ci++) {
-                    const v8f u0 = load8(u + (size_t)ci * Co + co), u1 = load8(u + (size_t)ci * Co + co + 8);
-                    for (int r = 0; r < 6; r++) {
-                        const v8f a = splat(v[(size_t)(b + r) * Ci + ci]);
-                        acc[r][0] += a * u0;
-                        acc[r][1] += a * u1;
+                    vpf w[PV];
+                    for (int j = 0; j < PV; j++) w[j] = loadp(u + (size_t)ci * Co + co + j * PW);
+                    for (int r = 0; r < PROWS; r++) {
+                        const vpf a = splatp(v[(size_t)(b + r) * Ci + ci]);
+                        for (int j = 0; j < PV; j++) acc[r][j] += a * w[j];
                     }
                 }
-                for (int r = 0; r < 6; r++) {
-                    store8(m + (size_t)(b + r) * Co + co, acc[r][0]);
-                    store8(m + (size_t)(b + r) * Co + co + 8, acc[r][1]);
-                }
+                for (int r = 0; r < PROWS; r++)
+                    for (int j = 0; j < PV; j++) storep(m + (size_t)(b + r) * Co + co + j * PW, acc[r][j]);
             }
     }
 }
@@ -341,24 +368,24 @@ static void grad_transform(const float *g, const Shape *s, int C, long t0, int c
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
         const int rows = s->Ho - oy < MT ? s->Ho - oy : MT, cols = s->Wo - ox < MT ? s->Wo - ox : MT;
-        for (int c = 0; c < C; c += 8) {
-            v8f t[AL][MT], sum = load8(db + c); /* t[j][i]: combination j of output-gradient row i */
+        for (int c = 0; c < C; c += PW) {
+            vpf t[AL][MT], sum = loadp(db + c); /* t[j][i]: combination j of output-gradient row i */
             for (int i = 0; i < MT; i++) {
-                v8f d[MT], r[AL];
+                vpf d[MT], r[AL];
                 const float *row = g + (((size_t)n * s->Ho + oy + i) * s->Wo + ox) * C + c;
                 for (int j = 0; j < MT; j++) {
-                    d[j] = i < rows && j < cols ? load8(row + (size_t)j * C) : splat(0.f);
+                    d[j] = i < rows && j < cols ? loadp(row + (size_t)j * C) : splatp(0.f);
                     sum += d[j];
                 }
                 grad_1d(d, r);
                 for (int j = 0; j < AL; j++) t[j][i] = r[j];
             }
-            store8(db + c, sum);
+            storep(db + c, sum);
             float *out = Gt + (size_t)b * C + c;
             for (int j = 0; j < AL; j++) {
-                v8f r[AL];
+                vpf r[AL];
                 grad_1d(t[j], r);
-                for (int i = 0; i < AL; i++) store8(out + (size_t)(AL * i + j) * plane, r[i]);
+                for (int i = 0; i < AL; i++) storep(out + (size_t)(AL * i + j) * plane, r[i]);
             }
         }
     }
@@ -366,30 +393,26 @@ static void grad_transform(const float *g, const Shape *s, int C, long t0, int c
         memset(Gt + xi * plane + (size_t)count * C, 0, sizeof(float) * (size_t)(BT - count) * C);
 }
 
-/* S[xi] (Ci x Co) += V[xi]^T (Ci x BT) . Gt[xi] (BT x Co): 4 rows x 16 columns of S in registers at a time. */
+/* S[xi] (Ci x Co) += V[xi]^T (Ci x BT) . Gt[xi] (BT x Co): SROWS rows x 16 columns of S in registers at a time. */
 static void block_weight_sums(const float *V, const float *Gt, float *S, int Ci, int Co) {
     for (int xi = 0; xi < NP; xi++) {
         const float *v = V + (size_t)xi * plane_size(Ci), *gt = Gt + (size_t)xi * plane_size(Co);
         float *sum = S + (size_t)xi * Ci * Co;
-        for (int ci = 0; ci < Ci; ci += 4)
+        for (int ci = 0; ci < Ci; ci += SROWS)
             for (int co = 0; co < Co; co += 16) {
-                v8f acc[4][2];
-                for (int r = 0; r < 4; r++) {
-                    acc[r][0] = load8(sum + (size_t)(ci + r) * Co + co);
-                    acc[r][1] = load8(sum + (size_t)(ci + r) * Co + co + 8);
-                }
+                vpf acc[SROWS][PV];
+                for (int r = 0; r < SROWS; r++)
+                    for (int j = 0; j < PV; j++) acc[r][j] = loadp(sum + (size_t)(ci + r) * Co + co + j * PW);
                 for (int b = 0; b < BT; b++) {
-                    const v8f g0 = load8(gt + (size_t)b * Co + co), g1 = load8(gt + (size_t)b * Co + co + 8);
-                    for (int r = 0; r < 4; r++) {
-                        const v8f a = splat(v[(size_t)b * Ci + ci + r]);
-                        acc[r][0] += a * g0;
-                        acc[r][1] += a * g1;
+                    vpf g[PV];
+                    for (int j = 0; j < PV; j++) g[j] = loadp(gt + (size_t)b * Co + co + j * PW);
+                    for (int r = 0; r < SROWS; r++) {
+                        const vpf a = splatp(v[(size_t)b * Ci + ci + r]);
+                        for (int j = 0; j < PV; j++) acc[r][j] += a * g[j];
                     }
                 }
-                for (int r = 0; r < 4; r++) {
-                    store8(sum + (size_t)(ci + r) * Co + co, acc[r][0]);
-                    store8(sum + (size_t)(ci + r) * Co + co + 8, acc[r][1]);
-                }
+                for (int r = 0; r < SROWS; r++)
+                    for (int j = 0; j < PV; j++) storep(sum + (size_t)(ci + r) * Co + co + j * PW, acc[r][j]);
             }
     }
 }
