@@ -400,13 +400,18 @@ def test_the_training_loop_knows_no_kernel():
     assert set(re.findall(r"kernels\.(\w+)\(", inspect.getsource(training))) == {"accelerate"}
 
 
-def _winograd_library(*defines):
+def _kernel_library(name, *defines):
+    """The kernel library `name` built with `defines`, loaded on its own (not the one the trainer uses)."""
     import ctypes
 
-    library = ctypes.CDLL(str(build._build("winograd", build._compiler(), defines)))
-    for name, (arguments, result) in bindings.SIGNATURES["winograd"].items():
-        getattr(library, name).argtypes, getattr(library, name).restype = arguments, result
+    library = ctypes.CDLL(str(build._build(name, build._compiler(), defines)))
+    for function, (arguments, result) in bindings.SIGNATURES[name].items():
+        getattr(library, function).argtypes, getattr(library, function).restype = arguments, result
     return library
+
+
+def _address(tensor):
+    return tensor.data_ptr()
 
 
 @pytest.mark.parametrize(("in_channels", "out_channels", "padding", "size"), [
@@ -417,9 +422,7 @@ def test_winograd_gives_the_same_numbers_with_and_without_avx512(small_data, in_
     """Where -march=native has AVX-512 the Winograd kernel works 16 floats at a time, elsewhere 8: the 8-wide
     build (FMNIST_NO_AVX512) that other CPUs run must give the same numbers as the one this CPU runs (on a CPU
     without AVX-512 both are the 8-wide code)."""
-    def address(tensor):
-        return tensor.data_ptr()
-
+    address = _address
     torch.manual_seed(size)
     pictures = as_input(small_data.train_images[:8 * in_channels])
     x = nn.functional.adaptive_avg_pool2d(pictures, size).reshape(8, in_channels, size, size)
@@ -429,7 +432,7 @@ def test_winograd_gives_the_same_numbers_with_and_without_avx512(small_data, in_
     out_size = size + 2 * padding - 2
     upstream = torch.randn(8, out_size, out_size, out_channels)
     results = []
-    for library in (_winograd_library(), _winograd_library("-DFMNIST_NO_AVX512")):
+    for library in (_kernel_library("winograd"), _kernel_library("winograd", "-DFMNIST_NO_AVX512")):
         points = library.winograd_points()
         forward_filters = torch.empty(points, in_channels, out_channels)
         library.winograd_filter(address(weight), address(forward_filters), in_channels, out_channels, 0)
@@ -452,5 +455,33 @@ def test_winograd_gives_the_same_numbers_with_and_without_avx512(small_data, in_
         results.append((y, pooled, choice, grad_input, grad_weight, grad_bias))
     expected = nn.functional.conv2d(x.permute(0, 3, 1, 2), weight, bias, padding=padding).permute(0, 2, 3, 1)
     assert torch.allclose(results[0][0], expected, atol=1e-4 * expected.abs().max().item())
+    for wide, narrow in zip(*results, strict=True):
+        assert torch.equal(wide, narrow), (wide.float() - narrow.float()).abs().max()
+
+
+@pytest.mark.parametrize(("channels", "kernel", "padding", "pool"), [
+    (32, 3, 0, 2), (8, 3, 0, 2), (16, 5, 2, 2), (24, 7, 0, 2), (64, 3, 1, 3),
+])
+def test_first_stage_gives_the_same_numbers_with_and_without_avx512(small_data, channels, kernel, padding, pool):
+    """The first stage takes 16 channels at a time where AVX-512 is there and the count allows it (8 and 24
+    filters stay 8 at a time): the same numbers as the 8-wide build."""
+    torch.manual_seed(channels + kernel)
+    images = as_input(small_data.train_images[:40])[:, 0].contiguous()
+    taps = torch.randn(kernel * kernel, channels)
+    bias = torch.randn(channels)
+    size = (28 + 2 * padding - kernel + 1) // pool
+    upstream = torch.randn(40, size, size, channels)
+    shape = (40, 28, 28, channels, kernel, padding, pool, 2)
+    results = []
+    for library in (_kernel_library("first_stage"), _kernel_library("first_stage", "-DFMNIST_NO_AVX512")):
+        output = torch.empty(40, size, size, channels)
+        choice = torch.empty(output.shape, dtype=torch.int32)
+        sums = torch.empty((kernel * kernel + 1) * channels)
+        assert library.first_stage_forward(_address(images), _address(taps), _address(bias), _address(output),
+                                           _address(choice), *shape) == 0
+        assert library.first_stage_backward(_address(images), _address(output), _address(choice),
+                                            _address(upstream), _address(sums), *shape) == 0
+        results.append((output, choice, sums))
+    assert results[0][0].abs().sum() > 0
     for wide, narrow in zip(*results, strict=True):
         assert torch.equal(wide, narrow), (wide.float() - narrow.float()).abs().max()

@@ -1,7 +1,7 @@
 /* The first stage of a CNN, fused: conv over one input channel -> max-pool -> ReLU, forward and weight
  * gradient, without ever writing the full-resolution conv output (that traffic is what the stage costs
  * in PyTorch on a CPU). Layouts: image (N, H, W); weights transposed (K*K, C); output, pool choice and
- * gradient channels-last (N, Hp, Wq, C). C is a multiple of 8: one vector of 8 floats per channel block.
+ * gradient channels-last (N, Hp, Wq, C). C is a multiple of 8: one vector of 8 (or 16) floats per channel block.
  * Built and loaded by kernels/build.py; GCC or Clang (vector extensions), OpenMP where the compiler has it. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,63 +28,61 @@ static void pad_image(const float *x, float *xp, int H, int W, int P) {
     for (int r = 0; r < H; r++) memcpy(xp + (size_t)(r + P) * Wpad + P, x + (size_t)r * W, sizeof(float) * W);
 }
 
-/* The bodies take K and pool as arguments so that the compiler, given constants, unrolls the taps and keeps
- * the pool window's accumulators (forward) or the K*K weight-gradient sums (backward) in registers. */
+/* 8 channels at a time, and 16 where simd.h has 16-wide vectors and the channel count is a multiple of 16. */
+#define VF v8f
+#define VI v8i
+#define LANES 8
+#define LD load8
+#define ST store8
+#define LDI load8i
+#define STI store8i
+#define SPL splat
+#define SPLI splati
+#define SEL select8
+#define SELI select8i
+#define BODY(name) name##_body8
+#include "first_stage_body.h"
+#undef VF
+#undef VI
+#undef LANES
+#undef LD
+#undef ST
+#undef LDI
+#undef STI
+#undef SPL
+#undef SPLI
+#undef SEL
+#undef SELI
+#undef BODY
+#ifdef FMNIST_WIDE
+#define VF v16f
+#define VI v16i
+#define LANES 16
+#define LD load16
+#define ST store16
+#define LDI load16i
+#define STI store16i
+#define SPL splat16
+#define SPLI splat16i
+#define SEL select16
+#define SELI select16i
+#define BODY(name) name##_body16
+#include "first_stage_body.h"
+#define WIDE(w) ((w)->C % 16 == 0)
+#else
+#define forward_body16 forward_body8
+#define backward_body16 backward_body8
+#define WIDE(w) 0
+#endif
+
 INLINE void forward_body(const Work *w, float *xp, const int K, const int pool) {
-    const int H = w->H, W = w->W, C = w->C, P = w->P, S = pool * pool;
-    const int Wpad = W + 2 * P, Hp = (H + 2 * P - K + 1) / pool, Wq = (W + 2 * P - K + 1) / pool;
-    for (int n = w->n0; n < w->n1; n++) {
-        pad_image(w->x + (size_t)n * H * W, xp, H, W, P);
-        for (int cb = 0; cb < C; cb += 8) {
-            const v8f bias = load8(w->b + cb);
-            for (int py = 0; py < Hp; py++) for (int px = 0; px < Wq; px++) {
-                const float *corner = xp + (size_t)py * pool * Wpad + px * pool;
-                v8f acc[MAX_POOL * MAX_POOL] = {0}; /* S >= 1; zeroed only to say so to the compiler */
-                for (int s = 0; s < S; s++) acc[s] = bias;
-                for (int ky = 0; ky < K; ky++) for (int kx = 0; kx < K; kx++) {
-                    const v8f wk = load8(w->wt + (size_t)(ky * K + kx) * C + cb);
-                    for (int s = 0; s < S; s++) acc[s] += splat(corner[(s / pool + ky) * Wpad + s % pool + kx]) * wk;
-                }
-                v8f best = acc[0];
-                v8i which = splati(0);
-                for (int s = 1; s < S; s++) {  /* strictly greater: the first maximum wins, as in PyTorch */
-                    const v8i better = acc[s] > best;
-                    best = select8(better, acc[s], best);
-                    which = select8i(better, splati(s), which);
-                }
-                const size_t at = (((size_t)n * Hp + py) * Wq + px) * C + cb;
-                store8(w->y + at, select8(best > splat(0.f), best, splat(0.f)));
-                store8i(w->arg + at, which);
-            }
-        }
-    }
+    if (WIDE(w)) forward_body16(w, xp, K, pool);
+    else forward_body8(w, xp, K, pool);
 }
 
 INLINE void backward_body(const Work *w, float *xp, const int K, const int pool) {
-    const int H = w->H, W = w->W, C = w->C, P = w->P, S = pool * pool, KK = K * K;
-    const int Wpad = W + 2 * P, Hp = (H + 2 * P - K + 1) / pool, Wq = (W + 2 * P - K + 1) / pool;
-    for (int n = w->n0; n < w->n1; n++) {
-        pad_image(w->x + (size_t)n * H * W, xp, H, W, P);
-        for (int cb = 0; cb < C; cb += 8) {
-            v8f dw[MAX_K * MAX_K];
-            for (int k = 0; k < KK; k++) dw[k] = load8(w->acc + (size_t)k * C + cb);
-            v8f db = load8(w->acc + (size_t)KK * C + cb);
-            for (int py = 0; py < Hp; py++) for (int px = 0; px < Wq; px++) {
-                const size_t at = (((size_t)n * Hp + py) * Wq + px) * C + cb;
-                const v8f g = select8(load8(w->y_in + at) > splat(0.f), load8(w->g + at), splat(0.f)); /* ReLU */
-                const v8i which = load8i(w->arg_in + at);
-                const float *corner = xp + (size_t)py * pool * Wpad + px * pool;
-                db += g;
-                for (int s = 0; s < S; s++) {
-                    const v8f m = select8(which == splati(s), g, splat(0.f)); /* max-pool routes to one tap */
-                    for (int ky = 0; ky < K; ky++) for (int kx = 0; kx < K; kx++)
-                        dw[ky * K + kx] += splat(corner[(s / pool + ky) * Wpad + s % pool + kx]) * m;
-                }
-            }
-            for (int k = 0; k < KK; k++) store8(w->acc + (size_t)k * C + cb, dw[k]);
-            store8(w->acc + (size_t)KK * C + cb, db);
-        }
-    }
+    if (WIDE(w)) backward_body16(w, xp, K, pool);
+    else backward_body8(w, xp, K, pool);
 }
 
 static void *forward_range(void *p) {

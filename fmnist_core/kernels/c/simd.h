@@ -21,4 +21,22 @@ INLINE v8i splati(int32_t i) { return (v8i){i, i, i, i, i, i, i, i}; }
 INLINE v8f select8(v8i mask, v8f a, v8f b) { return (v8f)(((v8i)a & mask) | ((v8i)b & ~mask)); }
 INLINE v8i select8i(v8i mask, v8i a, v8i b) { return (a & mask) | (b & ~mask); }
 
+
+/* 16 floats (or 16 int32) in one 512-bit value where -march=native gives AVX-512: twice the work per
+ * instruction and 32 registers. Kernels whose channel count allows it take these; FMNIST_NO_AVX512 builds the
+ * 8-wide code that other CPUs run (the tests build it here to compare). */
+#if defined(__AVX512F__) && !defined(FMNIST_NO_AVX512)
+#define FMNIST_WIDE 1
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+INLINE v16f load16(const float *p) { v16f v; memcpy(&v, p, sizeof v); return v; }
+INLINE void store16(float *p, v16f v) { memcpy(p, &v, sizeof v); }
+INLINE v16i load16i(const int32_t *p) { v16i v; memcpy(&v, p, sizeof v); return v; }
+INLINE void store16i(int32_t *p, v16i v) { memcpy(p, &v, sizeof v); }
+INLINE v16f splat16(float f) { return (v16f){f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, f}; }
+INLINE v16i splat16i(int32_t i) { return (v16i){i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i}; }
+INLINE v16f select16(v16i mask, v16f a, v16f b) { return (v16f)(((v16i)a & mask) | ((v16i)b & ~mask)); }
+INLINE v16i select16i(v16i mask, v16i a, v16i b) { return (a & mask) | (b & ~mask); }
+#endif
+
 #endif

@@ -26,33 +26,32 @@
 #define NP (AL * AL)   /* transformed points per tile */
 #define BT 24          /* tiles per block: a multiple of the product tile's rows (6 or 12) */
 
-/* The kernel's vectors: 16 floats where -march=native gives AVX-512 (twice the multiply-adds per instruction,
- * and 32 registers for the accumulators), else 8. A product tile is 16 columns wide either way. */
-#if defined(__AVX512F__) && !defined(FMNIST_NO_AVX512)
-typedef float vpf __attribute__((vector_size(64)));
-typedef int32_t vpi __attribute__((vector_size(64)));
+/* The kernel's vectors: 16 floats where simd.h has them (AVX-512), else 8. A product tile is 16 columns wide
+ * either way. */
+#ifdef FMNIST_WIDE
+typedef v16f vpf;
+typedef v16i vpi;
 #define PW 16
 #define PROWS 12       /* product tile: 12 rows x 1 vector */
 #define SROWS 8        /* weight-sum tile: 8 rows x 1 vector */
+#define loadp load16
+#define storep store16
+#define splatp splat16
+#define splatpi splat16i
+#define selectp select16
 #else
 typedef v8f vpf;
 typedef v8i vpi;
 #define PW 8
 #define PROWS 6        /* product tile: 6 rows x 2 vectors */
 #define SROWS 4        /* weight-sum tile: 4 rows x 2 vectors */
+#define loadp load8
+#define storep store8
+#define splatp splat
+#define splatpi splati
+#define selectp select8
 #endif
 #define PV (16 / PW)   /* vectors per 16 columns */
-INLINE vpf loadp(const float *p) { vpf v; memcpy(&v, p, sizeof v); return v; }
-INLINE void storep(float *p, vpf v) { memcpy(p, &v, sizeof v); }
-#if PW == 16
-INLINE vpf splatp(float f) { return (vpf){f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, f}; }
-INLINE vpi splatpi(int32_t i) { return (vpi){i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i}; }
-#else
-INLINE vpf splatp(float f) { return splat(f); }
-INLINE vpi splatpi(int32_t i) { return splati(i); }
-#endif
-/* mask ? a : b lane by lane; mask lanes are all ones or all zeros */
-INLINE vpf selectp(vpi mask, vpf a, vpf b) { return (vpf)(((vpi)a & mask) | ((vpi)b & ~mask)); }
 
 /* One transformed point's BT x C block, padded by a cache line: blocks a multiple of 4 KiB apart would make the
  * NP streams a transform writes share a few L1 sets and evict each other. */
