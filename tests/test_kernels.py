@@ -445,11 +445,12 @@ def test_winograd_gives_the_same_numbers_with_and_without_avx512(small_data, in_
         grad_weight, grad_bias = torch.empty_like(weight), torch.zeros_like(bias)
         shape = (8, size, size, in_channels, out_channels, padding, 2)
         assert library.winograd_forward(address(x), address(forward_filters), address(bias), address(y),
-                                        *shape) == 0
+                                        *shape[:-1], out_size, out_size, 2) == 0
         assert library.winograd_forward_pool_relu(address(x), address(forward_filters), address(bias),
                                                   address(pooled), address(choice), *shape) == 0
         assert library.winograd_forward(address(upstream), address(backward_filters), None, address(grad_input),
-                                        8, out_size, out_size, out_channels, in_channels, 2 - padding, 2) == 0
+                                        8, out_size, out_size, out_channels, in_channels, 2 - padding, size, size,
+                                        2) == 0
         assert library.winograd_weight_grad(address(x), address(upstream), address(grad_weight),
                                             address(grad_bias), *shape) == 0
         results.append((y, pooled, choice, grad_input, grad_weight, grad_bias))

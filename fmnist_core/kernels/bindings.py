@@ -31,7 +31,7 @@ SIGNATURES: dict[str, dict[str, tuple[list, object]]] = {
     "winograd": {
         "winograd_filter": ([POINTER] * 2 + [INT] * 3, None),
         "winograd_points": ([], INT),
-        "winograd_forward": ([POINTER] * 4 + [INT] * 7, INT),
+        "winograd_forward": ([POINTER] * 4 + [INT] * 9, INT),
         "winograd_weight_grad": ([POINTER] * 4 + [INT] * 7, INT),
         "winograd_forward_pool_relu": ([POINTER] * 5 + [INT] * 7, INT),
         "pool_relu_backward": ([POINTER] * 4 + [INT] * 5, None),

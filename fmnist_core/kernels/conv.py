@@ -90,10 +90,11 @@ def _transformed_filter(weight: torch.Tensor, for_input_grad: bool) -> torch.Ten
 
 
 def _winograd_conv(x_last: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int,
-                   for_input_grad: bool, pool_relu: bool = False):
+                   for_input_grad: bool, pool_relu: bool = False, live: tuple[int, int] | None = None):
     """conv2d of x_last (N, H, W, C) by the 3×3 `weight` in channels-last memory; with `for_input_grad`, the
     convolution that takes an output gradient back to the layer's input. With `pool_relu`, relu(max_pool_2x2)
-    of it and the pool's choices."""
+    of it and the pool's choices. `live` (rows, columns): only those first outputs can be other than zero, and
+    only they are computed."""
     transformed = _transformed_filter(weight, for_input_grad)
     _, in_channels, out_channels = transformed.shape
     bias = None if bias is None else bias.detach().contiguous()
@@ -108,17 +109,20 @@ def _winograd_conv(x_last: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
                                                     address(output), address(choice), *dims)
     else:
         output, choice = x_last.new_empty((n, out_h, out_w, out_channels)), None
+        rows, columns = live or (out_h, out_w)
         call("winograd", "winograd_forward", address(x_last), address(transformed), bias_address, address(output),
-                                          *dims)
+             *dims[:-1], rows, columns, dims[-1])
     return (output, choice) if pool_relu else output
 
 
 def _winograd_backward(x_last: torch.Tensor, weight: torch.Tensor, padding: int, grad_last: torch.Tensor,
-                       needs_input_grad: bool):
-    """Input (or None), weight and bias gradients of a Winograd convolution from its output gradient."""
+                       needs_input_grad: bool, live: tuple[int, int] | None = None):
+    """Input (or None), weight and bias gradients of a Winograd convolution from its output gradient; `live`: the
+    rows and columns of the input gradient that can be other than zero."""
     grad_input = None
     if needs_input_grad:
-        grad_input = _winograd_conv(grad_last, weight, None, 2 - padding, for_input_grad=True).permute(0, 3, 1, 2)
+        grad_input = _winograd_conv(grad_last, weight, None, 2 - padding, for_input_grad=True,
+                                    live=live).permute(0, 3, 1, 2)
     out_channels, in_channels = weight.shape[:2]
     grad_weight = weight.new_empty(weight.shape)  # (Co, Ci, 3, 3) contiguous, whatever the weight's layout
     grad_bias = weight.new_empty((out_channels,))
@@ -169,7 +173,10 @@ class WinogradConvPoolReLU(torch.autograd.Function):
         call("winograd", "pool_relu_backward", address(pooled_grad), address(output), address(choice),
                                                address(grad_last), n, out_h, out_w, weight.shape[0],
                                                torch.get_num_threads())
-        return *_winograd_backward(x_last, weight, ctx.padding, grad_last, ctx.needs_input_grad[0]), None
+        # An odd output loses its last row and column to the pool: their gradient is zero, and so is the input
+        # gradient's from row 2·(out_h // 2) + 2 − padding on (a 12×12 of 13×13 in the seed CNN: 9 tiles, not 16).
+        live = (min(height, 2 * (out_h // 2) + 2 - ctx.padding), min(width, 2 * (out_w // 2) + 2 - ctx.padding))
+        return *_winograd_backward(x_last, weight, ctx.padding, grad_last, ctx.needs_input_grad[0], live), None
 
 
 class KernelConv(nn.Module):

@@ -60,12 +60,13 @@ INLINE size_t plane_size(int C) { return (size_t)BT * C + 16; }
 
 int winograd_points(void) { return NP; }
 
-typedef struct { int N, H, W, Ci, Co, P, Ho, Wo, TH, TW; long T; } Shape;
+/* Hc x Wc: the outputs computed (top left), Ho x Wo: the output's size; tiles cover the first. */
+typedef struct { int N, H, W, Ci, Co, P, Ho, Wo, Hc, Wc, TH, TW; long T; } Shape;
 
-static Shape shape_of(int N, int H, int W, int Ci, int Co, int P) {
-    Shape s = {N, H, W, Ci, Co, P, H + 2 * P - 2, W + 2 * P - 2, 0, 0, 0};
-    s.TH = (s.Ho + MT - 1) / MT;
-    s.TW = (s.Wo + MT - 1) / MT;
+static Shape shape_of(int N, int H, int W, int Ci, int Co, int P, int Hc, int Wc) {
+    Shape s = {N, H, W, Ci, Co, P, H + 2 * P - 2, W + 2 * P - 2, Hc, Wc, 0, 0, 0};
+    s.TH = (Hc + MT - 1) / MT;
+    s.TW = (Wc + MT - 1) / MT;
     s.T = (long)N * s.TH * s.TW;
     return s;
 }
@@ -156,7 +157,7 @@ static void output_transform(const float *M, const float *bias, const Shape *s, 
     for (int b = 0; b < count; b++) {
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
-        const int rows = Ho - oy < MT ? Ho - oy : MT, cols = Wo - ox < MT ? Wo - ox : MT;
+        const int rows = s->Hc - oy < MT ? s->Hc - oy : MT, cols = s->Wc - ox < MT ? s->Wc - ox : MT;
         for (int c = 0; c < C; c += PW) {
             const float *in = M + (size_t)b * C + c;
             vpf r[MT][AL]; /* r[i][j]: row combination i of column j */
@@ -294,9 +295,17 @@ void winograd_filter(const float *w, float *U, int Ci, int Co, int transposed) {
 static float *scratch(size_t floats) { return aligned_alloc(64, ((floats * sizeof(float) + 63) / 64) * 64); }
 
 static int forward_driver(const float *x, const float *U, const float *bias, float *y, int *choice, int N, int H,
-                          int W, int Ci, int Co, int P, int threads) {
+                          int W, int Ci, int Co, int P, int rows, int cols, int threads) {
     if (Ci % 16 || Co % 16 || N < 0 || P < 0 || P > 2 || H + 2 * P < 3 || W + 2 * P < 3) return -1;
-    const Shape s = shape_of(N, H, W, Ci, Co, P);
+    const int Ho = H + 2 * P - 2, Wo = W + 2 * P - 2;
+    if (rows < 1 || rows > Ho || cols < 1 || cols > Wo || (choice && (rows != Ho || cols != Wo))) return -1;
+    const Shape s = shape_of(N, H, W, Ci, Co, P, rows, cols);
+    if (rows < Ho || cols < Wo)  /* outputs past the computed ones are zeros */
+        for (int n = 0; n < N; n++)
+            for (int r = 0; r < Ho; r++) {
+                const int from = r < rows ? cols : 0;
+                memset(y + (((size_t)n * Ho + r) * Wo + from) * Co, 0, sizeof(float) * (size_t)(Wo - from) * Co);
+            }
     const long blocks = (s.T + BT - 1) / BT;
     int failed = 0;
 #pragma omp parallel num_threads(threads > 0 ? threads : 1)
@@ -325,17 +334,19 @@ static int forward_driver(const float *x, const float *U, const float *bias, flo
     return failed ? -2 : 0;
 }
 
-/* y = conv(x, w) + bias (bias may be NULL) with U from winograd_filter. Returns 0, or < 0 when refused. */
+/* y = conv(x, w) + bias (bias may be NULL) with U from winograd_filter, computed for the first `rows` x `cols`
+ * outputs and zeros past them (the caller knows they are: an input gradient where the pool dropped the output
+ * gradient's last row and column). Returns 0, or < 0 when refused. */
 int winograd_forward(const float *x, const float *U, const float *bias, float *y, int N, int H, int W, int Ci,
-                     int Co, int P, int threads) {
-    return forward_driver(x, U, bias, y, NULL, N, H, W, Ci, Co, P, threads);
+                     int Co, int P, int rows, int cols, int threads) {
+    return forward_driver(x, U, bias, y, NULL, N, H, W, Ci, Co, P, rows, cols, threads);
 }
 
 /* y = relu(max_pool_2x2(conv(x, w) + bias)), (N, Ho/2, Wo/2, Co), and each pooled value's choice (see
  * output_transform_pool_relu), without writing the convolution's own output. */
 int winograd_forward_pool_relu(const float *x, const float *U, const float *bias, float *y, int *choice, int N,
                                int H, int W, int Ci, int Co, int P, int threads) {
-    return forward_driver(x, U, bias, y, choice, N, H, W, Ci, Co, P, threads);
+    return forward_driver(x, U, bias, y, choice, N, H, W, Ci, Co, P, H + 2 * P - 2, W + 2 * P - 2, threads);
 }
 
 /* The convolution's output gradient g (N, Ho, Wo, C) from the pooled output's gradient gp (N, Ho/2, Wo/2, C):
@@ -420,7 +431,7 @@ static void block_weight_sums(const float *V, const float *Gt, float *S, int Ci,
 int winograd_weight_grad(const float *x, const float *g, float *dw, float *db, int N, int H, int W, int Ci, int Co,
                          int P, int threads) {
     if (Ci % 16 || Co % 16 || N < 0 || P < 0 || P > 2 || H + 2 * P < 3 || W + 2 * P < 3) return -1;
-    const Shape s = shape_of(N, H, W, Ci, Co, P);
+    const Shape s = shape_of(N, H, W, Ci, Co, P, H + 2 * P - 2, W + 2 * P - 2);
     const long blocks = (s.T + BT - 1) / BT;
     if (threads > 64) threads = 64;
     if (threads < 1) threads = 1;
