@@ -36,3 +36,24 @@ def test_the_class_benchmark_trains_different_runs_at_once_and_compares_them_wit
     assert len(accuracies) == 2 and min(accuracies) > 70  # one epoch of a small CNN
     [difference] = re.findall(r"\(difference (\d+\.\d+) points\)", done.stdout)
     assert float(difference) < 0.5  # the same device here: the same run twice, so (near) the same accuracy
+
+
+@pytest.mark.slow
+def test_the_one_epoch_recipe_benchmark_trains_a_recipe_and_says_whether_it_reaches_90():
+    """benchmarks/one_epoch_recipes.py on one recipe (a whole epoch: it never skips images), and a refusal of a
+    value outside the core's choices."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    script = str(ROOT / "benchmarks" / "one_epoch_recipes.py")
+    done = subprocess.run([sys.executable, script, "--batches", "128", "--lrs", "8e-3", "--smoothing", "0.1"],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [accuracy] = re.findall(r"test accuracy (\d+\.\d+)%", done.stdout)
+    assert 80 < float(accuracy) < 95
+    assert re.search(r"reach 90 % in one epoch: [01] of 1", done.stdout)
+    refused = subprocess.run([sys.executable, script, "--batches", "100"], capture_output=True, text=True,
+                             timeout=120, cwd=ROOT)
+    assert refused.returncode == 2 and "batch must be among" in refused.stderr
