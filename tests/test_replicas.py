@@ -34,6 +34,19 @@ def school():
         shutil.rmtree(topology.folder, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def what_the_servers_said(school):
+    """Print what the replicas and nginx logged during the test: pytest shows it for a failing test only, and the
+    folder with the logs is gone by the time anyone reads the report."""
+    sizes = {log: log.stat().st_size for log in sorted(school.folder.glob("*.log"))}
+    yield
+    for log, size in sizes.items():
+        with open(log, "rb") as handle:
+            handle.seek(size)
+            lines = handle.read().decode(errors="replace").splitlines()
+        print(f"--- {log.name}: {len(lines)} lines during the test (the last 60)", *lines[-60:], sep="\n")
+
+
 @pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
