@@ -109,7 +109,7 @@ def test_winograd_convolution_matches_pytorch(small_data, in_channels, out_chann
 
 
 @pytest.mark.parametrize(("in_channels", "out_channels", "padding", "size"), [
-    (32, 32, 0, 13), (16, 64, 1, 14), (32, 16, 1, 7), (64, 32, 0, 5), (16, 16, 0, 4),
+    (32, 32, 0, 13), (16, 64, 1, 14), (32, 16, 1, 7), (64, 32, 0, 5), (16, 16, 0, 4), (16, 16, 2, 5), (16, 16, 0, 7),
 ])
 def test_winograd_with_pool_and_relu_matches_pytorch(small_data, in_channels, out_channels, padding, size):
     torch.manual_seed(in_channels * 3 + out_channels + size)
@@ -486,3 +486,14 @@ def test_first_stage_gives_the_same_numbers_with_and_without_avx512(small_data, 
     assert results[0][0].abs().sum() > 0
     for wide, narrow in zip(*results, strict=True):
         assert torch.equal(wide, narrow), (wide.float() - narrow.float()).abs().max()
+
+
+@pytest.mark.parametrize(("size", "padding"), [(3, 0), (1, 1)])
+def test_winograd_with_pool_refuses_a_map_too_small_to_pool(size, padding):
+    """A conv output of one row or column has no whole 2×2 window: the kernel says so (and the trainer falls back
+    to PyTorch, which refuses it in its own words) instead of writing through an empty output. Specs never ask
+    for it (CNNSpec.check refuses a pool larger than its map)."""
+    conv = nn.Conv2d(16, 16, 3, padding=padding).to(memory_format=torch.channels_last)
+    x = torch.rand(4, 16, size, size).contiguous(memory_format=torch.channels_last)
+    with pytest.raises(bindings.KernelError):
+        conv_kernels.KernelConv(conv, winograd=True, pool_relu=True)(x)

@@ -346,6 +346,7 @@ int winograd_forward(const float *x, const float *U, const float *bias, float *y
  * output_transform_pool_relu), without writing the convolution's own output. */
 int winograd_forward_pool_relu(const float *x, const float *U, const float *bias, float *y, int *choice, int N,
                                int H, int W, int Ci, int Co, int P, int threads) {
+    if (H + 2 * P - 2 < 2 || W + 2 * P - 2 < 2 || !choice) return -1;  /* no whole pool window: nothing to pool */
     return forward_driver(x, U, bias, y, choice, N, H, W, Ci, Co, P, H + 2 * P - 2, W + 2 * P - 2, threads);
 }
 
