@@ -35,7 +35,7 @@ INLINE void image_body(const float *x, const float *g, float *dw, const Shape *s
                             v8f gv[4];
                             for (int v = 0; v < CO_V; v++) gv[v] = load8(gp + 8 * v);
                             for (int c = 0; c < CI_T; c++) {
-                                const v8f b = splat(xp[c]);
+                                const v8f b = splat8(xp[c]);
                                 for (int v = 0; v < CO_V; v++) acc[c * CO_V + v] += b * gv[v];
                             }
                         }

@@ -29,45 +29,14 @@ static void pad_image(const float *x, float *xp, int H, int W, int P) {
 }
 
 /* 8 channels at a time, and 16 where simd.h has 16-wide vectors and the channel count is a multiple of 16. */
-#define VF v8f
-#define VI v8i
+#define BODY(name) SIMD_CAT3(name, _body, LANES)
 #define LANES 8
-#define LD load8
-#define ST store8
-#define LDI load8i
-#define STI store8i
-#define SPL splat
-#define SPLI splati
-#define SEL select8
-#define SELI select8i
-#define BODY(name) name##_body8
 #include "first_stage_body.h"
-#undef VF
-#undef VI
 #undef LANES
-#undef LD
-#undef ST
-#undef LDI
-#undef STI
-#undef SPL
-#undef SPLI
-#undef SEL
-#undef SELI
-#undef BODY
 #ifdef FMNIST_WIDE
-#define VF v16f
-#define VI v16i
 #define LANES 16
-#define LD load16
-#define ST store16
-#define LDI load16i
-#define STI store16i
-#define SPL splat16
-#define SPLI splat16i
-#define SEL select16
-#define SELI select16i
-#define BODY(name) name##_body16
 #include "first_stage_body.h"
+#undef LANES
 #define WIDE(w) ((w)->C % 16 == 0)
 #else
 #define forward_body16 forward_body8

@@ -1,6 +1,6 @@
 /* The first stage's forward and backward bodies for one vector width, included by first_stage.c once per
- * width it builds: VF and VI are the float and int32 vectors of LANES lanes, LD/ST/LDI/STI/SPL/SPLI/SEL/SELI
- * their loads, stores, splats and selects, and BODY(name) names a body for this width. */
+ * width it builds with LANES defined: VF, LD, SPL and the other width-generic names of simd.h, and BODY(name)
+ * naming a body for this width. */
 /* The bodies take K and pool as arguments so that the compiler, given constants, unrolls the taps and keeps
  * the pool window's accumulators (forward) or the K*K weight-gradient sums (backward) in registers. */
 INLINE void BODY(forward)(const Work *w, float *xp, const int K, const int pool) {

@@ -15,8 +15,8 @@ INLINE v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
 INLINE void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
 INLINE v8i load8i(const int32_t *p) { v8i v; memcpy(&v, p, sizeof v); return v; }
 INLINE void store8i(int32_t *p, v8i v) { memcpy(p, &v, sizeof v); }
-INLINE v8f splat(float f) { return (v8f){f, f, f, f, f, f, f, f}; }
-INLINE v8i splati(int32_t i) { return (v8i){i, i, i, i, i, i, i, i}; }
+INLINE v8f splat8(float f) { return (v8f){f, f, f, f, f, f, f, f}; }
+INLINE v8i splat8i(int32_t i) { return (v8i){i, i, i, i, i, i, i, i}; }
 /* mask ? a : b lane by lane (GCC's C has no vector ?:); mask lanes are all ones or all zeros */
 INLINE v8f select8(v8i mask, v8f a, v8f b) { return (v8f)(((v8i)a & mask) | ((v8i)b & ~mask)); }
 INLINE v8i select8i(v8i mask, v8i a, v8i b) { return (a & mask) | (b & ~mask); }
@@ -38,5 +38,20 @@ INLINE v16i splat16i(int32_t i) { return (v16i){i, i, i, i, i, i, i, i, i, i, i,
 INLINE v16f select16(v16i mask, v16f a, v16f b) { return (v16f)(((v16i)a & mask) | ((v16i)b & ~mask)); }
 INLINE v16i select16i(v16i mask, v16i a, v16i b) { return (a & mask) | (b & ~mask); }
 #endif
+
+/* Width-generic names, for code written once for 8 and 16 lanes: where it is used, with LANES defined as 8 (or
+ * 16), VF is v8f (or v16f), LD load8, SPLI splat8i, and so on. */
+#define SIMD_CAT3_(a, b, c) a##b##c
+#define SIMD_CAT3(a, b, c) SIMD_CAT3_(a, b, c)
+#define VF SIMD_CAT3(v, LANES, f)
+#define VI SIMD_CAT3(v, LANES, i)
+#define LD SIMD_CAT3(load, LANES, )
+#define ST SIMD_CAT3(store, LANES, )
+#define LDI SIMD_CAT3(load, LANES, i)
+#define STI SIMD_CAT3(store, LANES, i)
+#define SPL SIMD_CAT3(splat, LANES, )
+#define SPLI SIMD_CAT3(splat, LANES, i)
+#define SEL SIMD_CAT3(select, LANES, )
+#define SELI SIMD_CAT3(select, LANES, i)
 
 #endif

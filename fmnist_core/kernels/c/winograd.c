@@ -26,32 +26,18 @@
 #define NP (AL * AL)   /* transformed points per tile */
 #define BT 24          /* tiles per block: a multiple of the product tile's rows (6 or 12) */
 
-/* The kernel's vectors: 16 floats where simd.h has them (AVX-512), else 8. A product tile is 16 columns wide
- * either way. */
+/* The kernel's vectors (simd.h's width-generic names): 16 floats where simd.h has them (AVX-512), else 8. A
+ * product tile is 16 columns wide either way. */
 #ifdef FMNIST_WIDE
-typedef v16f vpf;
-typedef v16i vpi;
-#define PW 16
+#define LANES 16
 #define PROWS 12       /* product tile: 12 rows x 1 vector */
 #define SROWS 8        /* weight-sum tile: 8 rows x 1 vector */
-#define loadp load16
-#define storep store16
-#define splatp splat16
-#define splatpi splat16i
-#define selectp select16
 #else
-typedef v8f vpf;
-typedef v8i vpi;
-#define PW 8
+#define LANES 8
 #define PROWS 6        /* product tile: 6 rows x 2 vectors */
 #define SROWS 4        /* weight-sum tile: 4 rows x 2 vectors */
-#define loadp load8
-#define storep store8
-#define splatp splat
-#define splatpi splati
-#define selectp select8
 #endif
-#define PV (16 / PW)   /* vectors per 16 columns */
+#define PV (16 / LANES) /* vectors per 16 columns */
 
 /* One transformed point's BT x C block, padded by a cache line: blocks a multiple of 4 KiB apart would make the
  * NP streams a transform writes share a few L1 sets and evict each other. */
@@ -80,9 +66,9 @@ INLINE void tile_origin(const Shape *s, long t, int *n, int *ty, int *tx) {
 }
 
 /* The 1-D transforms, on 6 (or 4) vectors. B^T d (input), A^T m (output), A g (output gradient). */
-INLINE void input_1d(const vpf d[6], vpf t[6]) {
-    const vpf four = splatp(4.f), five = splatp(5.f), two = splatp(2.f);
-    const vpf a = d[4] - four * d[2], b = d[3] - four * d[1], c = d[4] - d[2], e = two * (d[3] - d[1]);
+INLINE void input_1d(const VF d[6], VF t[6]) {
+    const VF four = SPL(4.f), five = SPL(5.f), two = SPL(2.f);
+    const VF a = d[4] - four * d[2], b = d[3] - four * d[1], c = d[4] - d[2], e = two * (d[3] - d[1]);
     t[0] = four * d[0] - five * d[2] + d[4];
     t[1] = a + b;
     t[2] = a - b;
@@ -91,16 +77,16 @@ INLINE void input_1d(const vpf d[6], vpf t[6]) {
     t[5] = four * d[1] - five * d[3] + d[5];
 }
 
-INLINE void output_1d(const vpf m[6], vpf y[4]) {
-    const vpf a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], e = m[3] - m[4];
+INLINE void output_1d(const VF m[6], VF y[4]) {
+    const VF a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], e = m[3] - m[4];
     y[0] = m[0] + a + c;
-    y[1] = b + splatp(2.f) * e;
-    y[2] = a + splatp(4.f) * c;
-    y[3] = b + splatp(8.f) * e + m[5];
+    y[1] = b + SPL(2.f) * e;
+    y[2] = a + SPL(4.f) * c;
+    y[3] = b + SPL(8.f) * e + m[5];
 }
 
-INLINE void grad_1d(const vpf g[4], vpf r[6]) {
-    const vpf p = g[0] + g[2], q = g[1] + g[3], p4 = g[0] + splatp(4.f) * g[2], q8 = splatp(2.f) * g[1] + splatp(8.f) * g[3];
+INLINE void grad_1d(const VF g[4], VF r[6]) {
+    const VF p = g[0] + g[2], q = g[1] + g[3], p4 = g[0] + SPL(4.f) * g[2], q8 = SPL(2.f) * g[1] + SPL(8.f) * g[3];
     r[0] = g[0];
     r[1] = p + q;
     r[2] = p - q;
@@ -109,7 +95,7 @@ INLINE void grad_1d(const vpf g[4], vpf r[6]) {
     r[5] = g[3];
 }
 
-/* V[xi][b][c] = (B^T d B)[xi] for the 6x6 input tile d of each tile b of the block, PW channels at a time;
+/* V[xi][b][c] = (B^T d B)[xi] for the 6x6 input tile d of each tile b of the block, LANES channels at a time;
  * rows past `count` are zeros (they feed product rows nobody reads, and must not be NaN). Tiles wholly inside
  * the input load without a bounds check per pixel. */
 static void input_transform(const float *x, const Shape *s, int C, int H, int W, long t0, int count, float *V) {
@@ -125,24 +111,24 @@ static void input_transform(const float *x, const Shape *s, int C, int H, int W,
             col_ok[i] = x0 + i >= 0 && x0 + i < W;
         }
         const float *image = x + (size_t)n * H * W * C;
-        for (int c = 0; c < C; c += PW) {
-            vpf t[AL][AL]; /* t[j][i]: column combination j of input row i */
+        for (int c = 0; c < C; c += LANES) {
+            VF t[AL][AL]; /* t[j][i]: column combination j of input row i */
             for (int i = 0; i < AL; i++) {
-                vpf d[AL], r[AL];
+                VF d[AL], r[AL];
                 const float *row = image + ((ptrdiff_t)(y0 + i) * W + x0) * C + c;
                 if (inside)
-                    for (int j = 0; j < AL; j++) d[j] = loadp(row + (size_t)j * C);
+                    for (int j = 0; j < AL; j++) d[j] = LD(row + (size_t)j * C);
                 else
                     for (int j = 0; j < AL; j++)
-                        d[j] = row_ok[i] && col_ok[j] ? loadp(row + (ptrdiff_t)j * C) : splatp(0.f);
+                        d[j] = row_ok[i] && col_ok[j] ? LD(row + (ptrdiff_t)j * C) : SPL(0.f);
                 input_1d(d, r);
                 for (int j = 0; j < AL; j++) t[j][i] = r[j];
             }
             float *out = V + (size_t)b * C + c;
             for (int j = 0; j < AL; j++) {
-                vpf r[AL];
+                VF r[AL];
                 input_1d(t[j], r);
-                for (int i = 0; i < AL; i++) storep(out + (size_t)(AL * i + j) * plane, r[i]);
+                for (int i = 0; i < AL; i++) ST(out + (size_t)(AL * i + j) * plane, r[i]);
             }
         }
     }
@@ -150,7 +136,7 @@ static void input_transform(const float *x, const Shape *s, int C, int H, int W,
         memset(V + xi * plane + (size_t)count * C, 0, sizeof(float) * (size_t)(BT - count) * C);
 }
 
-/* y (4x4 outputs, cropped at the edge) = A^T m A + bias for each tile of the block. */
+/* y (4x4 outputs, cropped at the edge of the computed ones) = A^T m A + bias for each tile of the block. */
 static void output_transform(const float *M, const float *bias, const Shape *s, int C, int Ho, int Wo, long t0,
                              int count, float *y) {
     const size_t plane = plane_size(C);
@@ -158,21 +144,21 @@ static void output_transform(const float *M, const float *bias, const Shape *s, 
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
         const int rows = s->Hc - oy < MT ? s->Hc - oy : MT, cols = s->Wc - ox < MT ? s->Wc - ox : MT;
-        for (int c = 0; c < C; c += PW) {
+        for (int c = 0; c < C; c += LANES) {
             const float *in = M + (size_t)b * C + c;
-            vpf r[MT][AL]; /* r[i][j]: row combination i of column j */
+            VF r[MT][AL]; /* r[i][j]: row combination i of column j */
             for (int j = 0; j < AL; j++) {
-                vpf m[AL], o[MT];
-                for (int i = 0; i < AL; i++) m[i] = loadp(in + (size_t)(AL * i + j) * plane);
+                VF m[AL], o[MT];
+                for (int i = 0; i < AL; i++) m[i] = LD(in + (size_t)(AL * i + j) * plane);
                 output_1d(m, o);
                 for (int i = 0; i < MT; i++) r[i][j] = o[i];
             }
-            const vpf bias_v = bias ? loadp(bias + c) : splatp(0.f);
+            const VF bias_v = bias ? LD(bias + c) : SPL(0.f);
             for (int i = 0; i < rows; i++) {
-                vpf o[MT];
+                VF o[MT];
                 output_1d(r[i], o);
                 float *row = y + (((size_t)n * Ho + oy + i) * Wo + ox) * C + c;
-                for (int j = 0; j < cols; j++) storep(row + (size_t)j * C, o[j] + bias_v);
+                for (int j = 0; j < cols; j++) ST(row + (size_t)j * C, o[j] + bias_v);
             }
         }
     }
@@ -189,16 +175,16 @@ static void output_transform_pool_relu(const float *M, const float *bias, const 
     for (int b = 0; b < count; b++) {
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
-        for (int c = 0; c < C; c += PW) {
+        for (int c = 0; c < C; c += LANES) {
             const float *in = M + (size_t)b * C + c;
-            vpf r[MT][AL], o[MT][MT];
+            VF r[MT][AL], o[MT][MT];
             for (int j = 0; j < AL; j++) {
-                vpf m[AL], col[MT];
-                for (int i = 0; i < AL; i++) m[i] = loadp(in + (size_t)(AL * i + j) * plane);
+                VF m[AL], col[MT];
+                for (int i = 0; i < AL; i++) m[i] = LD(in + (size_t)(AL * i + j) * plane);
                 output_1d(m, col);
                 for (int i = 0; i < MT; i++) r[i][j] = col[i];
             }
-            const vpf bias_v = bias ? loadp(bias + c) : splatp(0.f);
+            const VF bias_v = bias ? LD(bias + c) : SPL(0.f);
             for (int i = 0; i < MT; i++) {
                 output_1d(r[i], o[i]);
                 for (int j = 0; j < MT; j++) o[i][j] += bias_v;
@@ -207,16 +193,16 @@ static void output_transform_pool_relu(const float *M, const float *bias, const 
                 for (int wx = 0; wx < MT / 2; wx++) {
                     const int py = oy / 2 + wy, px = ox / 2 + wx;
                     if (py >= Hp || px >= Wp) continue;
-                    vpf best = o[2 * wy][2 * wx];
-                    vpi code = splatpi(0);
+                    VF best = o[2 * wy][2 * wx];
+                    VI code = SPLI(0);
                     for (int k = 1; k < 4; k++) {
-                        const vpf v = o[2 * wy + k / 2][2 * wx + k % 2];
-                        const vpi greater = v > best;
-                        best = selectp(greater, v, best);
-                        code = (splatpi(k) & greater) | (code & ~greater);
+                        const VF v = o[2 * wy + k / 2][2 * wx + k % 2];
+                        const VI greater = v > best;
+                        best = SEL(greater, v, best);
+                        code = (SPLI(k) & greater) | (code & ~greater);
                     }
                     const size_t at = (((size_t)n * Hp + py) * Wp + px) * C + c;
-                    storep(y + at, selectp(best > splatp(0.f), best, splatp(0.f)));
+                    ST(y + at, SEL(best > SPL(0.f), best, SPL(0.f)));
                     memcpy(choice + at, &code, sizeof code);
                 }
         }
@@ -230,19 +216,19 @@ static void block_products(const float *V, const float *U, float *M, int Ci, int
         float *m = M + (size_t)xi * plane_size(Co);
         for (int co = 0; co < Co; co += 16)
             for (int b = 0; b < BT; b += PROWS) {
-                vpf acc[PROWS][PV];
+                VF acc[PROWS][PV];
                 for (int r = 0; r < PROWS; r++)
-                    for (int j = 0; j < PV; j++) acc[r][j] = splatp(0.f);
+                    for (int j = 0; j < PV; j++) acc[r][j] = SPL(0.f);
                 for (int ci = 0; ci < Ci; ci++) {
-                    vpf w[PV];
-                    for (int j = 0; j < PV; j++) w[j] = loadp(u + (size_t)ci * Co + co + j * PW);
+                    VF w[PV];
+                    for (int j = 0; j < PV; j++) w[j] = LD(u + (size_t)ci * Co + co + j * LANES);
                     for (int r = 0; r < PROWS; r++) {
-                        const vpf a = splatp(v[(size_t)(b + r) * Ci + ci]);
+                        const VF a = SPL(v[(size_t)(b + r) * Ci + ci]);
                         for (int j = 0; j < PV; j++) acc[r][j] += a * w[j];
                     }
                 }
                 for (int r = 0; r < PROWS; r++)
-                    for (int j = 0; j < PV; j++) storep(m + (size_t)(b + r) * Co + co + j * PW, acc[r][j]);
+                    for (int j = 0; j < PV; j++) ST(m + (size_t)(b + r) * Co + co + j * LANES, acc[r][j]);
             }
     }
 }
@@ -379,24 +365,24 @@ static void grad_transform(const float *g, const Shape *s, int C, long t0, int c
         int n, oy, ox;
         tile_origin(s, t0 + b, &n, &oy, &ox);
         const int rows = s->Ho - oy < MT ? s->Ho - oy : MT, cols = s->Wo - ox < MT ? s->Wo - ox : MT;
-        for (int c = 0; c < C; c += PW) {
-            vpf t[AL][MT], sum = loadp(db + c); /* t[j][i]: combination j of output-gradient row i */
+        for (int c = 0; c < C; c += LANES) {
+            VF t[AL][MT], sum = LD(db + c); /* t[j][i]: combination j of output-gradient row i */
             for (int i = 0; i < MT; i++) {
-                vpf d[MT], r[AL];
+                VF d[MT], r[AL];
                 const float *row = g + (((size_t)n * s->Ho + oy + i) * s->Wo + ox) * C + c;
                 for (int j = 0; j < MT; j++) {
-                    d[j] = i < rows && j < cols ? loadp(row + (size_t)j * C) : splatp(0.f);
+                    d[j] = i < rows && j < cols ? LD(row + (size_t)j * C) : SPL(0.f);
                     sum += d[j];
                 }
                 grad_1d(d, r);
                 for (int j = 0; j < AL; j++) t[j][i] = r[j];
             }
-            storep(db + c, sum);
+            ST(db + c, sum);
             float *out = Gt + (size_t)b * C + c;
             for (int j = 0; j < AL; j++) {
-                vpf r[AL];
+                VF r[AL];
                 grad_1d(t[j], r);
-                for (int i = 0; i < AL; i++) storep(out + (size_t)(AL * i + j) * plane, r[i]);
+                for (int i = 0; i < AL; i++) ST(out + (size_t)(AL * i + j) * plane, r[i]);
             }
         }
     }
@@ -411,19 +397,19 @@ static void block_weight_sums(const float *V, const float *Gt, float *S, int Ci,
         float *sum = S + (size_t)xi * Ci * Co;
         for (int ci = 0; ci < Ci; ci += SROWS)
             for (int co = 0; co < Co; co += 16) {
-                vpf acc[SROWS][PV];
+                VF acc[SROWS][PV];
                 for (int r = 0; r < SROWS; r++)
-                    for (int j = 0; j < PV; j++) acc[r][j] = loadp(sum + (size_t)(ci + r) * Co + co + j * PW);
+                    for (int j = 0; j < PV; j++) acc[r][j] = LD(sum + (size_t)(ci + r) * Co + co + j * LANES);
                 for (int b = 0; b < BT; b++) {
-                    vpf g[PV];
-                    for (int j = 0; j < PV; j++) g[j] = loadp(gt + (size_t)b * Co + co + j * PW);
+                    VF g[PV];
+                    for (int j = 0; j < PV; j++) g[j] = LD(gt + (size_t)b * Co + co + j * LANES);
                     for (int r = 0; r < SROWS; r++) {
-                        const vpf a = splatp(v[(size_t)b * Ci + ci + r]);
+                        const VF a = SPL(v[(size_t)b * Ci + ci + r]);
                         for (int j = 0; j < PV; j++) acc[r][j] += a * g[j];
                     }
                 }
                 for (int r = 0; r < SROWS; r++)
-                    for (int j = 0; j < PV; j++) storep(sum + (size_t)(ci + r) * Co + co + j * PW, acc[r][j]);
+                    for (int j = 0; j < PV; j++) ST(sum + (size_t)(ci + r) * Co + co + j * LANES, acc[r][j]);
             }
     }
 }
