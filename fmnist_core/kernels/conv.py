@@ -100,18 +100,18 @@ def _winograd_conv(x_last: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     bias = None if bias is None else bias.detach().contiguous()
     n, height, width, _ = x_last.shape
     out_h, out_w = height + 2 * padding - 2, width + 2 * padding - 2
-    dims = (n, height, width, in_channels, out_channels, padding, torch.get_num_threads())
+    shape, threads = (n, height, width, in_channels, out_channels, padding), torch.get_num_threads()
     bias_address = None if bias is None else address(bias)
     if pool_relu:
         output = x_last.new_empty((n, out_h // 2, out_w // 2, out_channels))
         choice = torch.empty(output.shape, dtype=torch.int32)
         call("winograd", "winograd_forward_pool_relu", address(x_last), address(transformed), bias_address,
-                                                    address(output), address(choice), *dims)
+                                                    address(output), address(choice), *shape, threads)
     else:
         output, choice = x_last.new_empty((n, out_h, out_w, out_channels)), None
         rows, columns = live or (out_h, out_w)
         call("winograd", "winograd_forward", address(x_last), address(transformed), bias_address, address(output),
-             *dims[:-1], rows, columns, dims[-1])
+             *shape, rows, columns, threads)
     return (output, choice) if pool_relu else output
 
 
