@@ -8,7 +8,7 @@ from torch import nn
 
 from conftest import tiny_cnn_run, tiny_mlp_run
 from fmnist_core import kernels, training
-from fmnist_core.kernels import bindings, build, mlp
+from fmnist_core.kernels import bindings, build, cnn_step, mlp
 from fmnist_core.kernels import conv as conv_kernels
 from fmnist_core.kinds.cnn import CNNSpec
 from fmnist_core.kinds.mlp import MLPSpec
@@ -239,6 +239,78 @@ def test_mlp_step_gives_pytorch_loss_right_answers_and_gradients(small_data, hid
     assert int(right) == want_right
     for got, expected in zip((parameter.grad for parameter in model.parameters()), want, strict=True):
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize(("conv_channels", "padding", "dense", "smoothing", "batch", "chunk_size"), [
+    ((32, 32), 0, 128, 0.0, 256, 128),  # the seed CNN in the bench's chunks
+    ((16, 32, 64), 1, 128, 0.1, 37, 16),  # three layers with 'same' padding; a last chunk of 5
+    ((64,), 0, 32, 0.2, 50, 50),  # one conv layer: the dense layer reads the first stage's map
+    ((16, 16, 16, 16), 1, 512, 0.0, 20, 7),  # four layers, down to a 1×1 map
+])
+def test_cnn_chunk_gives_pytorch_loss_right_answers_and_gradients(small_data, conv_channels, padding, dense,
+                                                                  smoothing, batch, chunk_size):
+    spec = CNNSpec(conv_channels=conv_channels, padding=padding, dense=dense)
+    torch.manual_seed(len(conv_channels) + batch)
+    model = build_model(spec).module.to(memory_format=torch.channels_last)  # as the trainer holds it
+    runner = kernels.accelerated_module(model, spec, torch.device("cpu"))
+    images, labels = small_data.train_images, small_data.train_labels
+    assert cnn_step.chunk_trainable(runner, images, labels)
+    index = torch.randperm(len(images))[:batch]
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=smoothing)
+    want_loss, want_right = 0.0, 0
+    for chunk in index.split(chunk_size):
+        logits = model(as_input(images[chunk], torch.channels_last))
+        loss = loss_fn(logits, labels[chunk])
+        (loss * (len(chunk) / batch)).backward()
+        want_loss += loss.item() * len(chunk)
+        want_right += int((logits.argmax(dim=1) == labels[chunk]).sum())
+    want = [parameter.grad.clone() for parameter in model.parameters()]
+    model.zero_grad(set_to_none=True)
+    loss_sum, right = torch.zeros(()), torch.zeros((), dtype=torch.long)
+    trainer = cnn_step.CNNChunkTrainer(runner, images, labels, smoothing)
+    for _ in range(2):  # again on the same buffers: nothing carries over from the batch before
+        assert trainer.train(index, index.split(chunk_size), loss_sum, right, None) is False
+        assert loss_sum.item() == pytest.approx(want_loss, rel=1e-5)
+        assert int(right) == want_right
+        for parameter, expected in zip(model.parameters(), want, strict=True):
+            assert parameter.grad.stride() == parameter.stride()  # the layout autograd hands the optimizer
+            torch.testing.assert_close(parameter.grad, expected, rtol=1e-4, atol=1e-5 * expected.abs().max().item())
+        loss_sum.zero_(), right.zero_()
+
+
+def test_cnn_chunks_apply_only_to_the_shapes_they_compute(small_data):
+    images, labels = small_data.train_images, small_data.train_labels
+
+    def trainable(spec):
+        runner = kernels.accelerated_module(build_model(spec).module.to(memory_format=torch.channels_last), spec,
+                                            torch.device("cpu"))
+        return cnn_step.chunk_trainable(runner, images, labels)
+
+    assert trainable(CNNSpec()) and trainable(CNNSpec(conv_channels=(8,)))
+    assert not trainable(CNNSpec(conv_channels=(8, 16)))  # 8 → 16: oneDNN's conv with the kernel's weight gradient
+    assert not trainable(CNNSpec(kernel_size=5))  # a 5×5 later layer: no Winograd
+    runner = kernels.accelerated_module(build_model(CNNSpec()).module, CNNSpec(), torch.device("cpu"))
+    assert not cnn_step.chunk_trainable(runner, images.float(), labels)  # images the kernel does not read
+    runner.kernels_on = False  # after a fall-back
+    assert not cnn_step.chunk_trainable(runner, images, labels)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_cnn_training_by_chunks_agrees_with_autograd(small_data, monkeypatch, optimizer):
+    run = RunSpec(CNNSpec(conv_channels=(16, 32)), TrainConfig(epochs=2, batch_size=256, lr=3e-3, shuffle=True,
+                                                               optimizer=optimizer, label_smoothing=0.1,
+                                                               schedule="onecycle"))
+    trained = []
+    kernel_train = cnn_step.CNNChunkTrainer.train
+    monkeypatch.setattr(cnn_step.CNNChunkTrainer, "train",
+                        lambda self, index, *args: trained.append(len(index)) or kernel_train(self, index, *args))
+    with_chunks = fit(run, small_data)
+    assert sum(trained) == 2 * len(small_data.train_images)  # every image of both epochs
+    monkeypatch.setenv("FMNIST_NATIVE", "0")
+    without = fit(run, small_data)
+    for got, expected in zip(with_chunks.history, without.history, strict=True):
+        assert got.train_loss == pytest.approx(expected.train_loss, rel=2e-3)
+        assert got.val_acc == pytest.approx(expected.val_acc, abs=0.005)
 
 
 @pytest.mark.parametrize(("batch_size", "optimizer"), [(256, "adam"), (32, "adam"), (32, "sgd")])

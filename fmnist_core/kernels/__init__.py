@@ -4,7 +4,8 @@ interface, or the plain step itself. The step owns its fall-back: any error on t
 missing symbol, anything) hands the batch and the rest of the run to PyTorch's operators. Inside the door:
 
 - `accelerated_module(module, spec, device)`: the module with the kernels wired in (else `module` itself);
-- `batch_trainer(module, optimizer, images, labels, loss_fn)`: for an MLP, a whole batch in one C call;
+- `batch_trainer(module, optimizer, images, labels, loss_fn)`: a batch by kernel calls without autograd: an MLP's
+  in one C call, a CNN's chunk by chunk (cnn_step.py) where its later layers all run Winograd;
 - `fall_back(module, error)`: PyTorch's operators for the rest of the run.
 
 Private entry points (the BLAS `sgemm_` inside libtorch_cpu, PyTorch's fused Adam) are each checked once against
@@ -12,7 +13,8 @@ their public counterparts before first use (entry_points.py); a check that fails
 
 What the kernels do and why (see c/*.c and BENCHMARKS.md): the CNN's first stage fused (conv over the grey channel
 → max-pool → ReLU: in PyTorch mostly memory traffic), later 3×3 conv layers by Winograd F(4×4, 3×3), the weight
-gradient of other later conv layers, and a whole MLP chunk in one call. `FMNIST_NATIVE=0` turns them off.
+gradient of other later conv layers, a whole MLP chunk (or a CNN's dense layers and loss) in one call.
+`FMNIST_NATIVE=0` turns them off.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from ..kinds.cnn import CNNSpec
 from ..kinds.mlp import MLPSpec
 from . import build
 from .bindings import KernelError, blas_sgemm, library
+from .cnn_step import CNNChunkTrainer, chunk_trainable
 from .conv import FusedFirstStage, fusable
 from .mlp import DenseStepRunner, dense_steppable
 
@@ -124,13 +127,16 @@ class BatchTrainer:
 
 
 def batch_trainer(module: nn.Module, optimizer, images: torch.Tensor, labels: torch.Tensor,
-                  loss_fn: nn.Module) -> BatchTrainer | None:
-    """The MLP kernel's batch trainer when it applies (an MLP runner whose kernels are on, plain mean
-    cross-entropy, data in CPU memory as the kernel reads it), else None."""
+                  loss_fn: nn.Module) -> BatchTrainer | CNNChunkTrainer | None:
+    """A batch trainer by kernel calls when one applies (plain mean cross-entropy, data in CPU memory as the
+    kernels read it): the MLP kernel's for an MLP runner, CNNChunkTrainer for a CNN it takes; else None."""
     plain_cross_entropy = (isinstance(loss_fn, nn.CrossEntropyLoss) and loss_fn.reduction == "mean"
                            and loss_fn.weight is None and loss_fn.ignore_index < 0)
-    if not (isinstance(module, DenseStepRunner) and module.kernels_on and plain_cross_entropy
-            and dense_steppable(module, images, labels)):
+    if not plain_cross_entropy:
+        return None
+    if chunk_trainable(module, images, labels):
+        return CNNChunkTrainer(module, images, labels, float(loss_fn.label_smoothing))
+    if not (isinstance(module, DenseStepRunner) and module.kernels_on and dense_steppable(module, images, labels)):
         return None
     return BatchTrainer(module, optimizer, images, labels, float(loss_fn.label_smoothing))
 

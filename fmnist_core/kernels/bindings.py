@@ -27,6 +27,8 @@ SIGNATURES: dict[str, dict[str, tuple[list, object]]] = {
         "dense_train_chunk": ([POINTER] * 4 + [INT, INT] + [POINTER] * 5 + [FLOAT, FLOAT, INT] + [POINTER] * 2, INT),
         "dense_train_step_adam": ([POINTER] * 4 + [INT, INT] + [POINTER] * 5 + [FLOAT] + [POINTER] * 4
                                   + [FLOAT] * 4 + [INT], INT),
+        "dense_head_chunk": ([POINTER] * 5 + [INT, INT] + [POINTER] * 5 + [FLOAT, FLOAT, INT] + [POINTER] * 2, INT),
+        "gather_images": ([POINTER, POINTER, INT, INT, POINTER], None),
     },
     "winograd": {
         "winograd_filter": ([POINTER] * 2 + [INT] * 3, None),

@@ -76,7 +76,7 @@ class ConvWeightGradByKernel(torch.autograd.Function):
         return grad_input, taps.permute(3, 2, 0, 1), grad_bias, None
 
 
-def _transformed_filter(weight: torch.Tensor, for_input_grad: bool) -> torch.Tensor:
+def transformed_filter(weight: torch.Tensor, for_input_grad: bool) -> torch.Tensor:
     """The 3×3 filters in Winograd's domain, (points, Ci, Co); for the input gradient turned and (points, Co, Ci)."""
     out_channels, in_channels = weight.shape[:2]
     # Held in a name until the call returns: a temporary's memory is freed as soon as its address is taken.
@@ -89,13 +89,20 @@ def _transformed_filter(weight: torch.Tensor, for_input_grad: bool) -> torch.Ten
     return transformed
 
 
+def live_input_rows_columns(height: int, width: int, out_h: int, out_w: int, padding: int) -> tuple[int, int]:
+    """The rows and columns of a Winograd layer's input gradient that can be other than zero when a 2×2 pool
+    follows its (out_h, out_w) output: the pool drops an odd output's last row and column, so the input gradient
+    is zero from row 2·(out_h // 2) + 2 − padding on (a 12×12 of 13×13 in the seed CNN: 9 tiles, not 16)."""
+    return min(height, 2 * (out_h // 2) + 2 - padding), min(width, 2 * (out_w // 2) + 2 - padding)
+
+
 def _winograd_conv(x_last: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int,
                    for_input_grad: bool, pool_relu: bool = False, live: tuple[int, int] | None = None):
     """conv2d of x_last (N, H, W, C) by the 3×3 `weight` in channels-last memory; with `for_input_grad`, the
     convolution that takes an output gradient back to the layer's input. With `pool_relu`, relu(max_pool_2x2)
     of it and the pool's choices. `live` (rows, columns): only those first outputs can be other than zero, and
     only they are computed."""
-    transformed = _transformed_filter(weight, for_input_grad)
+    transformed = transformed_filter(weight, for_input_grad)
     _, in_channels, out_channels = transformed.shape
     bias = None if bias is None else bias.detach().contiguous()
     n, height, width, _ = x_last.shape
@@ -173,9 +180,7 @@ class WinogradConvPoolReLU(torch.autograd.Function):
         call("winograd", "pool_relu_backward", address(pooled_grad), address(output), address(choice),
                                                address(grad_last), n, out_h, out_w, weight.shape[0],
                                                torch.get_num_threads())
-        # An odd output loses its last row and column to the pool: their gradient is zero, and so is the input
-        # gradient's from row 2·(out_h // 2) + 2 − padding on (a 12×12 of 13×13 in the seed CNN: 9 tiles, not 16).
-        live = (min(height, 2 * (out_h // 2) + 2 - ctx.padding), min(width, 2 * (out_w // 2) + 2 - ctx.padding))
+        live = live_input_rows_columns(height, width, out_h, out_w, ctx.padding)
         return *_winograd_backward(x_last, weight, ctx.padding, grad_last, ctx.needs_input_grad[0], live), None
 
 

@@ -2,7 +2,8 @@
  * cross-entropy with label smoothing, and the gradients of every weight and bias, added into the caller's
  * buffers. A batch-32 MLP step is about 25 tiny PyTorch operators at 5-20 us each on this machine, more than
  * its arithmetic; here they are loops, and the three matrix products go to the BLAS sgemm PyTorch itself uses
- * (its address comes from Python).
+ * (its address comes from Python). The same chunk is a CNN's head (dense_head_chunk): its input is the last
+ * pooled map, as floats, and it also gives that map's gradient.
  *   layer l: a[l+1] = a[l] W_l^T + b_l, then ReLU except after the last layer (PyTorch's nn.Linear layout)
  *   loss   : mean over the chunk of -(1-e) log p_y - (e/K) sum_k log p_k
  *   grads  : d logits = (p - (1-e) onehot(y) - e/K) * grad_scale   (grad_scale = 1 / images in the batch)
@@ -44,14 +45,24 @@ static void input_product(sgemm_fn sgemm, const float *g, const float *w, float 
     sgemm("N", "N", &i, &b, &o, &one, w, &i, g, &o, &zero, dx, &i);
 }
 
-/* widths[0] inputs per image (uint8 pixels), widths[layers] classes. Returns 0, or < 0 for bad arguments
- * (-2: out of memory). The chunk's summed loss is added to *loss_sum and its right answers to *correct
- * (the epoch's running sums, PyTorch scalars the trainer keeps). */
-static int train_chunk(sgemm_fn sgemm, const uint8_t *images, const int64_t *labels, const int64_t *index, int B,
-                      int layers, const int *widths, float *const *weights, float *const *biases,
-                      float *const *weight_grads, float *const *bias_grads, float grad_scale, float smoothing,
-                      int accumulate, float *loss_sum, int64_t *correct) {
-    if (!sgemm || B < 1 || layers < 1 || layers > MAX_LAYERS) return -1;
+/* x (B x pixels) = the images index[0..B) as floats in [0, 1], as the trainer's as_input makes them. */
+void gather_images(const uint8_t *images, const int64_t *index, int B, int pixels, float *x) {
+    for (int b = 0; b < B; b++) {
+        const uint8_t *from = images + (size_t)index[b] * pixels;
+        for (int i = 0; i < pixels; i++) x[(size_t)b * pixels + i] = from[i] / 255.f;
+    }
+}
+
+/* The layers' input is the images index[0..B) (widths[0] uint8 pixels each), or `features` (B x widths[0] floats)
+ * where not NULL; with `feature_grad`, the loss's gradient by those features is written there. widths[layers]
+ * classes. Returns 0, or < 0 for bad arguments (-2: out of memory). The chunk's summed loss is added to *loss_sum
+ * and its right answers to *correct (the epoch's running sums, PyTorch scalars the trainer keeps). */
+static int train_chunk(sgemm_fn sgemm, const uint8_t *images, const float *features, float *feature_grad,
+                      const int64_t *labels, const int64_t *index, int B, int layers, const int *widths,
+                      float *const *weights, float *const *biases, float *const *weight_grads,
+                      float *const *bias_grads, float grad_scale, float smoothing, int accumulate, float *loss_sum,
+                      int64_t *correct) {
+    if (!sgemm || B < 1 || layers < 1 || layers > MAX_LAYERS || (!images && !features)) return -1;
     size_t offsets[MAX_LAYERS + 2], total = 0, widest = 0;
     for (int l = 0; l <= layers; l++) {
         if (widths[l] < 1) return -1;
@@ -63,16 +74,12 @@ static int train_chunk(sgemm_fn sgemm, const uint8_t *images, const int64_t *lab
     if (!work) return -2;
     float *grad = work + total, *grad_below = grad + (size_t)B * widest;
 
-    const int inputs = widths[0];
-    float *x = work;
-    for (int b = 0; b < B; b++) {
-        const uint8_t *pixels = images + (size_t)index[b] * inputs;
-        for (int i = 0; i < inputs; i++) x[(size_t)b * inputs + i] = pixels[i] / 255.f;
-    }
+    const float *input = features ? features : work;  /* layer 0's input: the features, else the images */
+    if (!features) gather_images(images, index, B, widths[0], work);
     for (int l = 0; l < layers; l++) {
         const int I = widths[l], O = widths[l + 1];
         float *y = work + offsets[l + 1];
-        forward_product(sgemm, work + offsets[l], weights[l], y, B, I, O);
+        forward_product(sgemm, l == 0 ? input : work + offsets[l], weights[l], y, B, I, O);
         const int relu = l < layers - 1;
         for (int b = 0; b < B; b++)
             for (int o = 0; o < O; o++) {
@@ -106,14 +113,17 @@ static int train_chunk(sgemm_fn sgemm, const uint8_t *images, const int64_t *lab
 
     for (int l = layers - 1; l >= 0; l--) {
         const int I = widths[l], O = widths[l + 1];
-        const float *below = work + offsets[l];
+        const float *below = l == 0 ? input : work + offsets[l];
         weight_product(sgemm, grad, below, weight_grads[l], B, I, O, accumulate);
         for (int o = 0; o < O; o++) {
             float sum = 0.f;
             for (int b = 0; b < B; b++) sum += grad[(size_t)b * O + o];
             bias_grads[l][o] = accumulate ? bias_grads[l][o] + sum : sum;
         }
-        if (l == 0) break;
+        if (l == 0) {
+            if (feature_grad) input_product(sgemm, grad, weights[0], feature_grad, B, I, O);
+            break;
+        }
         input_product(sgemm, grad, weights[l], grad_below, B, I, O);
         for (size_t e = 0; e < (size_t)B * I; e++) if (below[e] <= 0.f) grad_below[e] = 0.f;  /* ReLU's mask */
         float *swap = grad; grad = grad_below; grad_below = swap;
@@ -126,8 +136,19 @@ int dense_train_chunk(sgemm_fn sgemm, const uint8_t *images, const int64_t *labe
                       int layers, const int *widths, float *const *weights, float *const *biases,
                       float *const *weight_grads, float *const *bias_grads, float grad_scale, float smoothing,
                       int accumulate, float *loss_sum, int64_t *correct) {
-    return train_chunk(sgemm, images, labels, index, B, layers, widths, weights, biases, weight_grads, bias_grads,
-                       grad_scale, smoothing, accumulate, loss_sum, correct);
+    return train_chunk(sgemm, images, NULL, NULL, labels, index, B, layers, widths, weights, biases, weight_grads,
+                       bias_grads, grad_scale, smoothing, accumulate, loss_sum, correct);
+}
+
+/* A CNN's dense layers as the chunk above: `features` (B x widths[0]) in, their gradient to `feature_grad`; the
+ * labels of the images index[0..B). */
+int dense_head_chunk(sgemm_fn sgemm, const float *features, float *feature_grad, const int64_t *labels,
+                     const int64_t *index, int B, int layers, const int *widths, float *const *weights,
+                     float *const *biases, float *const *weight_grads, float *const *bias_grads, float grad_scale,
+                     float smoothing, int accumulate, float *loss_sum, int64_t *correct) {
+    if (!features || !feature_grad) return -1;
+    return train_chunk(sgemm, NULL, features, feature_grad, labels, index, B, layers, widths, weights, biases,
+                       weight_grads, bias_grads, grad_scale, smoothing, accumulate, loss_sum, correct);
 }
 
 /* Adam on n parameters, as torch's fused Adam (no weight decay, no amsgrad): the moments are updated in
@@ -156,8 +177,8 @@ int dense_train_step_adam(sgemm_fn sgemm, const uint8_t *images, const int64_t *
                           float *const *weight_grads, float *const *bias_grads, float smoothing, float *loss_sum,
                           int64_t *correct, float *const *exp_avgs, float *const *exp_avg_sqs, float lr,
                           float beta1, float beta2, float eps, int step) {
-    const int status = train_chunk(sgemm, images, labels, index, B, layers, widths, weights, biases, weight_grads,
-                                   bias_grads, 1.f / B, smoothing, 0, loss_sum, correct);
+    const int status = train_chunk(sgemm, images, NULL, NULL, labels, index, B, layers, widths, weights, biases,
+                                   weight_grads, bias_grads, 1.f / B, smoothing, 0, loss_sum, correct);
     if (status != 0) return status;
     for (int l = 0; l < layers; l++) {
         const size_t outputs = widths[l + 1], inputs = widths[l];
