@@ -16,9 +16,10 @@ from .models import BuiltModel, build_model
 from .settings import SettingError
 from .specs import RunSpec, TrainConfig, validate
 
-# Largest chunk one forward/backward pass takes on a CPU: measured on 2 cores, a 128-image chunk runs about
-# twice as fast per image as 256 (the conv1 activations stay in cache). Gradients of the chunks are summed
-# before one optimizer step, so the optimizer still sees the spec's batch size.
+# Largest chunk one forward/backward pass through autograd takes on a CPU: measured on 2 cores, a 128-image chunk
+# runs about twice as fast per image as 256 (the conv1 activations stay in cache). Gradients of the chunks are
+# summed before one optimizer step, so the optimizer still sees the spec's batch size. A step that trains by
+# kernel calls may choose its own (`chunk_size`).
 CPU_MICRO_BATCH = 128
 
 
@@ -89,6 +90,8 @@ class PlainStep:
     """One optimizer batch by PyTorch's public operators (zero the gradients, forward and backward chunk by chunk,
     one optimizer step) and evaluation: the training step of pytorch/examples. kernels.accelerate wraps it where
     C kernels apply, with exactly this interface."""
+
+    chunk_size = CPU_MICRO_BATCH  # on a CPU: the largest chunk of a batch one forward/backward pass takes
 
     def __init__(self, module: nn.Module, optimizer: optimizers.Optimizer, loss_fn: nn.Module,
                  settings: Callable[[int], optimizers.StepSettings], memory_format=torch.contiguous_format):
@@ -188,7 +191,7 @@ def _fit(run, data, on_epoch, should_stop, device, resume, on_resume_point, on_p
         order = (torch.randperm(len(train_images), generator=generator) if config.shuffle
                  else torch.arange(len(train_images))).to(device)
         epoch_data = EpochData(train_images, train_labels, order, config.batch_size,
-                               CPU_MICRO_BATCH if device.type == "cpu" else None)
+                               step.chunk_size if device.type == "cpu" else None)
         trained = train_one_epoch(step, epoch_data, between_batches)
         if trained is None:
             return FitResult(model, history, cancelled=True, device=device.type)

@@ -300,12 +300,19 @@ def test_cnn_training_by_chunks_agrees_with_autograd(small_data, monkeypatch, op
     run = RunSpec(CNNSpec(conv_channels=(16, 32)), TrainConfig(epochs=2, batch_size=256, lr=3e-3, shuffle=True,
                                                                optimizer=optimizer, label_smoothing=0.1,
                                                                schedule="onecycle"))
-    trained = []
+    trained, chunk_sizes = [], set()
     kernel_train = cnn_step.CNNChunkTrainer.train
-    monkeypatch.setattr(cnn_step.CNNChunkTrainer, "train",
-                        lambda self, index, *args: trained.append(len(index)) or kernel_train(self, index, *args))
+
+    def counted(self, index, chunks, *args):
+        trained.append(len(index))
+        chunk_sizes.update(len(chunk) for chunk in chunks)
+        return kernel_train(self, index, chunks, *args)
+
+    monkeypatch.setattr(cnn_step.CNNChunkTrainer, "train", counted)
     with_chunks = fit(run, small_data)
     assert sum(trained) == 2 * len(small_data.train_images)  # every image of both epochs
+    # its own chunk size, not autograd's: a batch of 256 is one chunk (6,000 images leave a last batch of 112)
+    assert chunk_sizes == {256, 112} and cnn_step.CHUNK_SIZE == 256 > training.CPU_MICRO_BATCH
     monkeypatch.setenv("FMNIST_NATIVE", "0")
     without = fit(run, small_data)
     for got, expected in zip(with_chunks.history, without.history, strict=True):

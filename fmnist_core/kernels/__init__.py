@@ -25,7 +25,7 @@ from torch import nn
 
 from ..kinds.cnn import CNNSpec
 from ..kinds.mlp import MLPSpec
-from . import build
+from . import build, cnn_step
 from .bindings import KernelError, blas_sgemm, library
 from .cnn_step import CNNChunkTrainer, chunk_trainable
 from .conv import FusedFirstStage, fusable
@@ -55,6 +55,11 @@ class AcceleratedStep:
         self.module = module
         self.kernel = None
         self._kernel_for = None
+
+    @property
+    def chunk_size(self) -> int:
+        """The largest chunk of a batch one pass takes: the CNN chunk trainer's own where it applies."""
+        return cnn_step.CHUNK_SIZE if cnn_step.chunk_shaped(self.module) else self.plain.chunk_size
 
     def _batch_kernel(self, data):
         if self._kernel_for is not data:  # one per epoch's data: the MLP kernel reads its images directly

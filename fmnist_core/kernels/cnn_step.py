@@ -18,13 +18,21 @@ from torch import nn
 from .bindings import address, blas_sgemm, call, pointers
 from .conv import FusedFirstStage, KernelConv, WinogradConvPoolReLU, live_input_rows_columns, transformed_filter
 
+# The chunk this trainer takes: with no autograd graph to build, a 256-image chunk trains faster per image than the
+# autograd path's 128 (BENCHMARKS.md, "A CNN batch without autograd").
+CHUNK_SIZE = 256
+
+
+def chunk_shaped(module: nn.Module) -> bool:
+    """A fused CNN with its kernels on whose layers are all what CNNChunkTrainer computes (whatever the data)."""
+    return isinstance(module, FusedFirstStage) and module.kernels_on and _convs_and_head(module) is not None
+
 
 def chunk_trainable(module: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> bool:
     """A fused CNN with its kernels on, whose later conv layers all run Winograd with pool and ReLU, then Flatten →
     Linear → ReLU → Linear (what CNNChunkTrainer computes); float32 weights, uint8 images (N, H, W) and int64
     labels in CPU memory; PyTorch's BLAS found (the dense layers' products)."""
-    return (isinstance(module, FusedFirstStage) and module.kernels_on and _convs_and_head(module) is not None
-            and images.device.type == "cpu" and images.dtype == torch.uint8 and images.dim() == 3
+    return (chunk_shaped(module) and images.device.type == "cpu" and images.dtype == torch.uint8 and images.dim() == 3
             and images.is_contiguous() and labels.dtype == torch.int64 and labels.is_contiguous()
             and all(parameter.dtype == torch.float32 and parameter.device.type == "cpu"
                     for parameter in module.parameters())
