@@ -532,7 +532,13 @@ def test_winograd_gives_the_same_numbers_with_and_without_avx512(small_data, in_
                                         2) == 0
         assert library.winograd_weight_grad(address(x), address(upstream), address(grad_weight),
                                             address(grad_bias), *shape) == 0
-        results.append((y, pooled, choice, grad_input, grad_weight, grad_bias))
+        # the pool's gradient writes every output, an odd size's last row and column too: none left as it was
+        pooled_grad = upstream[:, :out_size // 2, :out_size // 2].contiguous()
+        conv_grad = torch.full((8, out_size, out_size, out_channels), float("nan"))
+        assert library.pool_relu_backward(address(pooled_grad), address(pooled), address(choice),
+                                          address(conv_grad), 8, out_size, out_size, out_channels, 2) == 0
+        assert not conv_grad.isnan().any()
+        results.append((y, pooled, choice, grad_input, grad_weight, grad_bias, conv_grad))
     expected = nn.functional.conv2d(x.permute(0, 3, 1, 2), weight, bias, padding=padding).permute(0, 2, 3, 1)
     assert torch.allclose(results[0][0], expected, atol=1e-4 * expected.abs().max().item())
     for wide, narrow in zip(*results, strict=True):
@@ -576,3 +582,13 @@ def test_winograd_with_pool_refuses_a_map_too_small_to_pool(size, padding):
     x = torch.rand(4, 16, size, size).contiguous(memory_format=torch.channels_last)
     with pytest.raises(bindings.KernelError):
         conv_kernels.KernelConv(conv, winograd=True, pool_relu=True)(x)
+
+
+def test_the_pools_gradient_refuses_channels_it_does_not_write_whole():
+    """It writes 16 channels (or 8) at a time: another count would leave some outputs unwritten."""
+    pooled = torch.rand(2, 3, 3, 8)
+    choice = torch.zeros(pooled.shape, dtype=torch.int32)
+    conv_grad = torch.empty(2, 6, 6, 8)
+    with pytest.raises(bindings.KernelError):
+        bindings.call("winograd", "pool_relu_backward", bindings.address(pooled), bindings.address(pooled),
+                      bindings.address(choice), bindings.address(conv_grad), 2, 6, 6, 8, 1)

@@ -36,7 +36,7 @@ SIGNATURES: dict[str, dict[str, tuple[list, object]]] = {
         "winograd_forward": ([POINTER] * 4 + [INT] * 9, INT),
         "winograd_weight_grad": ([POINTER] * 4 + [INT] * 7, INT),
         "winograd_forward_pool_relu": ([POINTER] * 5 + [INT] * 7, INT),
-        "pool_relu_backward": ([POINTER] * 4 + [INT] * 5, None),
+        "pool_relu_backward": ([POINTER] * 4 + [INT] * 5, INT),
     },
 }
 STATUS_FUNCTIONS = {name for functions in SIGNATURES.values() for name, (_, result) in functions.items()

@@ -337,24 +337,34 @@ int winograd_forward_pool_relu(const float *x, const float *U, const float *bias
 }
 
 /* The convolution's output gradient g (N, Ho, Wo, C) from the pooled output's gradient gp (N, Ho/2, Wo/2, C):
- * each gradient goes to the window's chosen output where the pooled value passed the ReLU, zeros elsewhere. */
-void pool_relu_backward(const float *gp, const float *y, const int *choice, float *g, int N, int Ho, int Wo, int C,
-                        int threads) {
+ * each gradient goes to the window's chosen output where the pooled value passed the ReLU, zeros elsewhere.
+ * Every output of a window is written (the gradient or a zero), LANES channels at a time, and only an odd
+ * output's last row and column are zeroed apart. C is a multiple of 16, as in every Winograd layer. */
+int pool_relu_backward(const float *gp, const float *y, const int *choice, float *g, int N, int Ho, int Wo, int C,
+                       int threads) {
+    if (C % 16 || N < 0 || Ho < 0 || Wo < 0) return -1;
     const int Hp = Ho / 2, Wp = Wo / 2;
 #pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(static)
     for (int n = 0; n < N; n++) {
         float *image = g + (size_t)n * Ho * Wo * C;
-        memset(image, 0, sizeof(float) * (size_t)Ho * Wo * C);
-        for (int py = 0; py < Hp; py++)
+        for (int py = 0; py < Hp; py++) {
             for (int px = 0; px < Wp; px++) {
                 const size_t at = (((size_t)n * Hp + py) * Wp + px) * C;
-                for (int c = 0; c < C; c++) {
-                    if (!(y[at + c] > 0.f)) continue;
-                    const int k = choice[at + c];
-                    image[((size_t)(2 * py + k / 2) * Wo + 2 * px + k % 2) * C + c] = gp[at + c];
+                for (int c = 0; c < C; c += LANES) {
+                    const VF grad = LD(gp + at + c);
+                    const VI passed = LD(y + at + c) > SPL(0.f), code = LDI(choice + at + c);
+                    for (int k = 0; k < 4; k++)
+                        ST(image + ((size_t)(2 * py + k / 2) * Wo + 2 * px + k % 2) * C + c,
+                           SEL(passed & (code == SPLI(k)), grad, SPL(0.f)));
                 }
             }
+            if (Wo % 2)
+                for (int row = 2 * py; row < 2 * py + 2; row++)
+                    memset(image + ((size_t)row * Wo + Wo - 1) * C, 0, sizeof(float) * C);
+        }
+        for (int row = 2 * Hp; row < Ho; row++) memset(image + (size_t)row * Wo * C, 0, sizeof(float) * Wo * C);
     }
+    return 0;
 }
 
 /* Gt[xi][b][c] = (A g A^T)[xi] for the 4x4 output-gradient block g of each tile (zeros past the edge), and
