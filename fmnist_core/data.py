@@ -1,14 +1,18 @@
-"""Fashion-MNIST from the real IDX files, loaded once per process into memory."""
+"""Fashion-MNIST from the real IDX files, loaded once per process into memory. Importing this loads neither
+NumPy nor PyTorch: a process that trains starts reading the files (`prefetch_files`) before torch loads."""
 from __future__ import annotations
 
 import functools
-import gzip
 import os
+import threading
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 TORCHVISION_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fmnist-explorer" / "torchvision"
@@ -55,18 +59,72 @@ def _find_file(folder: Path, stem: str) -> Path | None:
     return None
 
 
+def _file_bytes(path: Path) -> bytes:
+    return _gunzip(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+
+
+def _gunzip(raw: bytes) -> bytes:
+    """A gzip file's bytes, every member of it. One call per member: zlib lets go of the interpreter's lock while
+    it inflates (gzip.open's reader takes it back thousands of times, which slowed the torch import beside it)."""
+    members = []
+    while raw:
+        member = zlib.decompressobj(wbits=31)
+        members.append(member.decompress(raw))
+        if not member.eof:
+            raise zlib.error("incomplete or truncated stream")
+        raw = member.unused_data
+    return members[0] if len(members) == 1 else b"".join(members)
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns, status.st_ino
+
+
+# Files read ahead by prefetch_files: path → (its identity when read, its bytes), each taken once.
+_prefetched: dict[Path, tuple[tuple[int, int, int], bytes]] = {}
+_prefetching: list[threading.Thread] = []
+
+
+def prefetch_files(data_dir: str | Path | None = None) -> None:
+    """Read and decompress the four files of the first candidate folder that has them all, in a thread: where a
+    process that trains starts, this runs while PyTorch imports (a second of one core waiting on its libraries)
+    instead of after it. What it cannot read is left to the load, which then says why."""
+    for folder in candidate_folders(data_dir):
+        paths = [_find_file(folder, stem) for image_stem, label_stem, _ in SPLIT_FILES.values()
+                 for stem in (image_stem, label_stem)]
+        if all(paths):
+            break
+    else:
+        return
+
+    def read_all() -> None:
+        for path in paths:
+            try:
+                _prefetched[path] = (_identity(path), _file_bytes(path))
+            except (OSError, zlib.error):
+                return
+
+    thread = threading.Thread(target=read_all, name="fmnist-data-prefetch", daemon=True)
+    _prefetching.append(thread)
+    thread.start()
+
+
 def _read_bytes(path: Path) -> bytes:
+    for thread in _prefetching:
+        thread.join()
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as handle:
-                return handle.read()
-        return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        held = _prefetched.pop(path, None)
+        if held is not None and held[0] == _identity(path):  # the same file as when it was read ahead
+            return held[1]
+        return _file_bytes(path)
+    except (OSError, zlib.error) as error:
         raise DatasetError(f"{path}: cannot be read ({error}); the file is damaged, reinstall it") from error
 
 
 def parse_idx(raw: bytes, magic: int, count: int, shape: tuple[int, ...], name: str) -> np.ndarray:
     """Check an IDX file's header against what Fashion-MNIST must be and return its array."""
+    import numpy as np
     ndim = 1 + len(shape)
     header_size = 4 + 4 * ndim
     if len(raw) < header_size:
@@ -87,6 +145,8 @@ def parse_idx(raw: bytes, magic: int, count: int, shape: tuple[int, ...], name: 
 
 def load_folder(folder: Path) -> FashionMNIST:
     """Load and validate the four IDX files from one folder."""
+    import numpy as np
+    import torch
     arrays = {}
     for split, (image_stem, label_stem, count) in SPLIT_FILES.items():
         image_path = _find_file(folder, image_stem)
@@ -142,7 +202,10 @@ def get_dataset() -> FashionMNIST:
     return load_dataset()
 
 
-def as_input(images_uint8: torch.Tensor, memory_format=torch.contiguous_format) -> torch.Tensor:
-    """uint8 (N, 28, 28) → float (N, 1, 28, 28) in [0, 1]; done per batch so data is held once as uint8."""
+def as_input(images_uint8: torch.Tensor, memory_format: torch.memory_format | None = None) -> torch.Tensor:
+    """uint8 (N, 28, 28) → float (N, 1, 28, 28) in [0, 1] (in `memory_format`, else contiguous); done per batch
+    so data is held once as uint8."""
+    import torch
+
     batch = images_uint8.unsqueeze(1).to(torch.float32).div_(255.0)
-    return batch.contiguous(memory_format=memory_format)
+    return batch.contiguous(memory_format=memory_format or torch.contiguous_format)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 
+from .data import prefetch_files
 from .load import choose_openmp_wait_policy
 
 # glibc's malloc hands large freed blocks (every activation and gradient buffer of a step) back to the
@@ -25,6 +26,7 @@ def keep_freed_memory_for_reuse() -> bool:
 
 def start_training_process() -> None:
     """The process-wide settings of a process that trains: OpenMP's wait policy for the load it starts in, and
-    malloc that keeps freed buffers."""
+    malloc that keeps freed buffers; and the data set's files read ahead while torch imports."""
     choose_openmp_wait_policy()
     keep_freed_memory_for_reuse()
+    prefetch_files()

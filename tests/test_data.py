@@ -70,3 +70,67 @@ def test_missing_everywhere_names_all_three_ways(tmp_path, monkeypatch):
         load_dataset(allow_download=False)
     message = str(caught.value)
     assert "FMNIST_DATA_DIR" in message and "dataset-fashion-mnist" in message and "torchvision" in message
+
+
+def _copy_of_the_data_set(folder):
+    for path in data_module.DEBIAN_DIR.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+
+
+def test_files_read_ahead_load_as_the_files_themselves(tmp_path, data):
+    _copy_of_the_data_set(tmp_path)
+    data_module.prefetch_files(tmp_path)
+    for thread in data_module._prefetching:
+        thread.join()
+    assert sorted(path.name for path in data_module._prefetched) == sorted(
+        path.name for path in data_module.DEBIAN_DIR.iterdir())
+    loaded = load_folder(tmp_path)
+    assert not data_module._prefetched  # each file read ahead was taken once, none held after the load
+    assert torch.equal(loaded.train_images, data.train_images) and torch.equal(loaded.test_labels, data.test_labels)
+
+
+def test_a_file_changed_after_it_was_read_ahead_is_read_again(tmp_path, data):
+    _copy_of_the_data_set(tmp_path)
+    data_module.prefetch_files(tmp_path)
+    for thread in data_module._prefetching:
+        thread.join()
+    assert len(data_module._prefetched) == 4
+    labels = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    changed = bytearray(gzip.decompress(labels.read_bytes()))
+    changed[8] = (changed[8] + 1) % 10  # the first test image's label
+    labels.unlink()  # a new file, as an update of the package writes it
+    labels.write_bytes(gzip.compress(bytes(changed)))
+    loaded = load_folder(tmp_path)
+    assert loaded.test_labels[0] == (data.test_labels[0] + 1) % 10
+    assert torch.equal(loaded.test_labels[1:], data.test_labels[1:])
+
+
+def test_a_damaged_file_read_ahead_is_still_refused_in_the_apps_words(tmp_path, data):
+    _copy_of_the_data_set(tmp_path)
+    damaged = tmp_path / "train-images-idx3-ubyte.gz"
+    damaged.write_bytes(damaged.read_bytes()[:1000])
+    data_module.prefetch_files(tmp_path)
+    with pytest.raises(DatasetError, match="train-images.*damaged"):
+        load_folder(tmp_path)
+    data_module._prefetched.clear()
+
+
+def test_a_gzip_file_of_several_members_loads_whole(tmp_path):
+    images = _idx(2051, (60_000, 28, 28))
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(images[:1000]) + gzip.compress(images[1000:]))
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(_idx(2049, (60_000,)))
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(_idx(2051, (10_000, 28, 28)))
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(_idx(2049, (10_000,)))
+    assert load_folder(tmp_path).train_images.shape == (60_000, 28, 28)
+
+
+def test_a_training_process_reads_the_files_while_torch_imports():
+    """Importing the data module loads neither NumPy nor torch, and a training process's start begins the read."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; import fmnist_core.data as data; before = 'torch' in sys.modules or 'numpy' in sys.modules; "
+             "from fmnist_core.process import start_training_process; start_training_process(); "
+             "[thread.join() for thread in data._prefetching]; print(before, len(data._prefetched))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "4"]
