@@ -72,7 +72,7 @@ def _gunzip(raw: bytes) -> bytes:
         members.append(member.decompress(raw))
         if not member.eof:
             raise zlib.error("incomplete or truncated stream")
-        raw = member.unused_data
+        raw = member.unused_data.lstrip(b"\0")  # zeros after a member are padding, as gzip.open reads them
     return members[0] if len(members) == 1 else b"".join(members)
 
 

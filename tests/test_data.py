@@ -72,6 +72,15 @@ def test_missing_everywhere_names_all_three_ways(tmp_path, monkeypatch):
     assert "FMNIST_DATA_DIR" in message and "dataset-fashion-mnist" in message and "torchvision" in message
 
 
+@pytest.fixture(autouse=True)
+def nothing_read_ahead_outlives_a_test():
+    yield
+    for thread in data_module._prefetching:
+        thread.join()
+    data_module._prefetching.clear()
+    data_module._prefetched.clear()
+
+
 def _copy_of_the_data_set(folder):
     for path in data_module.DEBIAN_DIR.iterdir():
         (folder / path.name).write_bytes(path.read_bytes())
@@ -112,12 +121,12 @@ def test_a_damaged_file_read_ahead_is_still_refused_in_the_apps_words(tmp_path, 
     data_module.prefetch_files(tmp_path)
     with pytest.raises(DatasetError, match="train-images.*damaged"):
         load_folder(tmp_path)
-    data_module._prefetched.clear()
 
 
-def test_a_gzip_file_of_several_members_loads_whole(tmp_path):
+def test_a_gzip_file_of_several_members_and_zero_padding_loads_whole(tmp_path):
     images = _idx(2051, (60_000, 28, 28))
-    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(images[:1000]) + gzip.compress(images[1000:]))
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(
+        gzip.compress(images[:1000]) + bytes(7) + gzip.compress(images[1000:]) + bytes(512))  # as gzip.open reads
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(_idx(2049, (60_000,)))
     (tmp_path / "t10k-images-idx3-ubyte").write_bytes(_idx(2051, (10_000, 28, 28)))
     (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(_idx(2049, (10_000,)))
@@ -128,6 +137,9 @@ def test_a_training_process_reads_the_files_while_torch_imports():
     """Importing the data module loads neither NumPy nor torch, and a training process's start begins the read."""
     import subprocess
     import sys
+
+    if not all(data_module._find_file(data_module.DEBIAN_DIR, stem) for stem, *_ in data_module.SPLIT_FILES.values()):
+        pytest.skip("reads ahead from Debian's folder; this machine has the data set elsewhere")
 
     probe = ("import sys; import fmnist_core.data as data; before = 'torch' in sys.modules or 'numpy' in sys.modules; "
              "from fmnist_core.process import start_training_process; start_training_process(); "

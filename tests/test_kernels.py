@@ -592,3 +592,36 @@ def test_the_pools_gradient_refuses_channels_it_does_not_write_whole():
     with pytest.raises(bindings.KernelError):
         bindings.call("winograd", "pool_relu_backward", bindings.address(pooled), bindings.address(pooled),
                       bindings.address(choice), bindings.address(conv_grad), 2, 6, 6, 8, 1)
+
+
+def test_the_chunk_size_is_the_chunk_trainers_only_where_it_will_train(small_data, distrust):
+    spec = CNNSpec()
+    optimizer_of = training.optimizers.Optimizer
+
+    def step():
+        model = build_model(spec).module.to(memory_format=torch.channels_last)
+        plain = training.PlainStep(model, optimizer_of(model.parameters(), "adam"), nn.CrossEntropyLoss(),
+                                   lambda _: None, torch.channels_last)
+        return kernels.accelerate(plain, spec, torch.device("cpu"))
+
+    assert step().chunk_size == cnn_step.CHUNK_SIZE
+    distrust("sgemm")  # no BLAS for the dense layers: autograd trains, in its own chunks
+    assert step().chunk_size == training.CPU_MICRO_BATCH
+
+
+def test_cnn_chunks_take_any_index_tensor(small_data):
+    spec = CNNSpec(conv_channels=(16, 16))
+    model = build_model(spec).module.to(memory_format=torch.channels_last)
+    runner = kernels.accelerated_module(model, spec, torch.device("cpu"))
+    images, labels = small_data.train_images, small_data.train_labels
+    trainer = cnn_step.CNNChunkTrainer(runner, images, labels, 0.0)
+    index = torch.randperm(len(images))[:64]
+    grads = []
+    for chunks in ((index,), (index.to(torch.int32),), (torch.stack([index, index], dim=1)[:, 0],)):
+        sums = torch.zeros(()), torch.zeros((), dtype=torch.long)
+        trainer.train(index, chunks, *sums, None)
+        grads.append([parameter.grad.clone() for parameter in model.parameters()])
+    assert not chunks[0].is_contiguous()  # the last: every other element of a bigger tensor
+    for other in grads[1:]:
+        for got, expected in zip(other, grads[0], strict=True):
+            assert torch.equal(got, expected)

@@ -24,19 +24,24 @@ CHUNK_SIZE = 256
 
 
 def chunk_shaped(module: nn.Module) -> bool:
-    """A fused CNN with its kernels on whose layers are all what CNNChunkTrainer computes (whatever the data)."""
-    return isinstance(module, FusedFirstStage) and module.kernels_on and _convs_and_head(module) is not None
+    """A module CNNChunkTrainer can train, whatever the data: a fused CNN with its kernels on, whose later conv
+    layers all run Winograd with pool and ReLU, then Flatten → Linear → ReLU → Linear; PyTorch's BLAS found (the
+    dense layers' products)."""
+    return (isinstance(module, FusedFirstStage) and module.kernels_on and _convs_and_head(module) is not None
+            and blas_sgemm() is not None)
 
 
 def chunk_trainable(module: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> bool:
-    """A fused CNN with its kernels on, whose later conv layers all run Winograd with pool and ReLU, then Flatten →
-    Linear → ReLU → Linear (what CNNChunkTrainer computes); float32 weights, uint8 images (N, H, W) and int64
-    labels in CPU memory; PyTorch's BLAS found (the dense layers' products)."""
-    return (chunk_shaped(module) and images.device.type == "cpu" and images.dtype == torch.uint8 and images.dim() == 3
+    """chunk_shaped, with float32 weights in CPU memory (the dense layers' contiguous, as the C head reads them),
+    uint8 images (N, H, W) and int64 labels."""
+    if not chunk_shaped(module):
+        return False
+    _, dense, output = _convs_and_head(module)
+    return (images.device.type == "cpu" and images.dtype == torch.uint8 and images.dim() == 3
             and images.is_contiguous() and labels.dtype == torch.int64 and labels.is_contiguous()
             and all(parameter.dtype == torch.float32 and parameter.device.type == "cpu"
                     for parameter in module.parameters())
-            and blas_sgemm() is not None)
+            and all(parameter.is_contiguous() for linear in (dense, output) for parameter in linear.parameters()))
 
 
 def _convs_and_head(module: FusedFirstStage) -> tuple[list[nn.Conv2d], nn.Linear, nn.Linear] | None:
@@ -122,6 +127,7 @@ class CNNChunkTrainer:
             conv_grads[position] = value if conv_grads[position] is None else conv_grads[position].add_(value)
 
         for number, chunk in enumerate(chunks):
+            chunk = chunk.to(torch.int64).contiguous()  # the kernels read it as int64_t[n] (as it comes: no copy)
             n, buffers = len(chunk), self.buffers
             x = buffers.get("images", n, self.size)
             call("dense_step", "gather_images", address(self.images), address(chunk), n, x[0].numel(), address(x))
