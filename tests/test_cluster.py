@@ -123,6 +123,19 @@ def test_a_cluster_that_does_not_answer_falls_back_to_local_workers(isolated_hom
     assert time.time() - started < 120
 
 
+def test_an_address_where_nothing_listens_is_refused_without_starting_ray(monkeypatch):
+    """Before this, ray.init went on connecting in an abandoned thread while the command trained locally, and once
+    aborted it (std::bad_alloc in CI). Now nothing of Ray starts for an address that takes no connection."""
+    from fmnist_core.backends import ray_cluster
+
+    monkeypatch.setattr(ray_cluster.ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray_cluster.ray, "init", lambda **_: pytest.fail("ray.init was called"))
+    started = time.time()
+    with pytest.raises(ray_cluster.ClusterUnavailable, match=r"127\.0\.0\.1:1 cannot be reached"):
+        ray_cluster.connect("127.0.0.1:1")
+    assert time.time() - started < ray_cluster.CONNECT_SECONDS
+
+
 def test_the_job_manager_falls_back_when_the_cluster_is_unreachable(isolated_home, monkeypatch):
     from fmnist_core.backends import select_backend
 

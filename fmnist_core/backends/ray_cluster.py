@@ -13,6 +13,7 @@ import logging
 import os
 import queue
 import signal
+import socket
 import subprocess
 import threading
 from collections.abc import Callable
@@ -59,11 +60,27 @@ def _within(seconds: float, call: Callable, what: str):
     return outcome.get("value")
 
 
+def _listening(address: str, seconds: float) -> None:
+    """For a plain host:port address, ClusterUnavailable at once when nothing there takes a connection. ray.init
+    would go on trying in a thread that cannot be stopped, inside this process, after the fall-back has begun (and
+    once aborted a command training locally beside it)."""
+    host, separator, port = address.rpartition(":")
+    if "://" in address or not separator or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=seconds):
+            pass
+    except OSError as error:
+        raise ClusterUnavailable(f"the Ray cluster at {address} cannot be reached "
+                                 f"({error.strerror or type(error).__name__})") from error
+
+
 def connect(address: str) -> None:
     """Join the cluster as this server's Ray driver (once per process); the `fmnist_core` package is uploaded
     with the job, so every node runs this version of it. ClusterUnavailable when it does not answer."""
     if ray.is_initialized():
         return
+    _listening(address, CONNECT_SECONDS)
     # Ray ends a driver whose head has been unreachable for 60 s (std::_Exit): for this server that would be every
     # student's session. Keep waiting instead; the job manager falls back to local workers meanwhile.
     os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(10 * 365 * 24 * 3600))
