@@ -45,6 +45,11 @@ def what_the_servers_said(school):
             handle.seek(size)
             lines = handle.read().decode(errors="replace").splitlines()
         print(f"--- {log.name}: {len(lines)} lines during the test (the last 60)", *lines[-60:], sep="\n")
+    # and what each browser saw: its console, and the app's own requests with the replica that answered them
+    for number, page in enumerate(OPENED_PAGES):
+        print(f"--- browser {number}: console (the last 30)", *page.console_lines[-30:],
+              f"--- browser {number}: requests to /_stcore/ (the last 30)", *page.app_requests[-30:], sep="\n")
+    OPENED_PAGES.clear()
 
 
 @pytest.fixture
@@ -62,11 +67,25 @@ def page_on(browser, school, replica: int, path: str = "", width: int = 1366, he
     opened = browser.new_context(viewport={"width": width, "height": height}, **context)
     opened.add_cookies([{"name": "fmnist_route", "value": school.route_to(replica), "url": school.url}])
     page = opened.new_page()
-    responses = []
-    page.on("response", lambda response: responses.append(response.status))
+    responses, console_lines, app_requests = [], [], []
+
+    def answered(response):
+        responses.append(response.status)
+        if "/_stcore/" in response.url:
+            app_requests.append(f"{response.request.method} {response.url.split('/_stcore/')[1][:90]} "
+                                f"{response.status} from {response.headers.get('x-fmnist-replica', '?')}")
+
+    page.on("response", answered)
+    page.on("requestfailed", lambda request: request.url.startswith(school.url) and app_requests.append(
+        f"{request.method} {request.url[len(school.url):][:90]} failed: {request.failure}"))
+    page.on("console", lambda message: console_lines.append(f"{message.type}: {message.text[:200]}"))
+    page.responses, page.console_lines, page.app_requests = responses, console_lines, app_requests
+    OPENED_PAGES.append(page)
     page.goto(f"{school.url}/{path}")
-    page.responses = responses
     return page
+
+
+OPENED_PAGES = []  # this test's browsers, for what_the_servers_said
 
 
 def teacher_code_of(school) -> str:
