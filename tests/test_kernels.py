@@ -625,3 +625,21 @@ def test_cnn_chunks_take_any_index_tensor(small_data):
     for other in grads[1:]:
         for got, expected in zip(other, grads[0], strict=True):
             assert torch.equal(got, expected)
+
+
+def test_cnn_chunk_maps_grow_for_a_longer_chunk(small_data):
+    """Maps are kept for the longest chunk seen; a longer one later gets new maps, and the same gradients as a
+    trainer that never saw the short one."""
+    spec = CNNSpec(conv_channels=(16, 32))
+    model = build_model(spec).module.to(memory_format=torch.channels_last)
+    runner = kernels.accelerated_module(model, spec, torch.device("cpu"))
+    images, labels = small_data.train_images, small_data.train_labels
+    short, long = torch.arange(10), torch.arange(100, 164)
+    sums = torch.zeros(()), torch.zeros((), dtype=torch.long)
+    grown = cnn_step.CNNChunkTrainer(runner, images, labels, 0.1)
+    grown.train(short, (short,), *sums, None)
+    grown.train(long, (long,), *sums, None)
+    after_growing = [parameter.grad.clone() for parameter in model.parameters()]
+    cnn_step.CNNChunkTrainer(runner, images, labels, 0.1).train(long, (long,), *sums, None)
+    for got, expected in zip(after_growing, (parameter.grad for parameter in model.parameters()), strict=True):
+        assert torch.equal(got, expected)

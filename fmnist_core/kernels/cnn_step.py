@@ -62,122 +62,159 @@ def _convs_and_head(module: FusedFirstStage) -> tuple[list[nn.Conv2d], nn.Linear
     return convs, dense[0], layers[2]
 
 
-class _Buffers:
-    """One chunk's maps, each allocated once for the largest chunk seen and sliced for smaller ones (a fresh
-    map of a few MiB per call is fresh pages for the kernel to fault in)."""
+class _ChunkMaps:
+    """One chunk's maps, each allocated once for the largest chunk seen (a fresh map of a few MiB per call is fresh
+    pages for the kernel to fault in), and for each chunk length their views and addresses, made once: a PyTorch
+    operation or a ctypes wrapper costs microseconds, and a batch made some seventy of them."""
 
-    def __init__(self):
-        self.capacity, self.held = 0, {}
+    def __init__(self, shapes: dict[str, tuple[tuple[int, ...], torch.dtype]]):
+        self.shapes, self.capacity, self.held, self.views = shapes, 0, {}, {}
 
-    def get(self, name: str, n: int, shape: tuple[int, ...], dtype=torch.float32) -> torch.Tensor:
+    def of(self, n: int) -> dict[str, tuple[torch.Tensor, ctypes.c_void_p]]:
+        """name → (the map for `n` images, its address)."""
         if n > self.capacity:
-            self.capacity, self.held = n, {}
-        if name not in self.held:
-            self.held[name] = torch.empty((self.capacity, *shape), dtype=dtype)
-        return self.held[name][:n]
+            self.capacity, self.views = n, {}
+            self.held = {name: torch.empty((n, *shape), dtype=dtype) for name, (shape, dtype) in self.shapes.items()}
+        if n not in self.views:
+            self.views[n] = {name: (held[:n], address(held[:n])) for name, held in self.held.items()}
+        return self.views[n]
 
 
 class CNNChunkTrainer:
     """Trains a batch of `runner` (a FusedFirstStage that chunk_trainable accepts) chunk by chunk: sets every
     parameter's `.grad` to the batch's mean-loss gradient and adds the loss and right answers into the epoch's
     sums, as the plain loop's forward, loss and backward would (up to rounding). The optimizer step stays the
-    trainer's."""
+    trainer's. Parameters are read through views made once (they are updated in place) and copied once a batch
+    into the layouts the kernels read; gradients land in buffers kept for the run."""
 
     def __init__(self, runner: FusedFirstStage, images: torch.Tensor, labels: torch.Tensor, label_smoothing: float):
         self.convs, self.dense, self.output = _convs_and_head(runner)
-        self.first = runner.model.conv1
-        self.padding, self.pool, self.kernel = runner.padding, runner.pool, self.first.kernel_size[0]
+        first = self.first = runner.model.conv1
+        self.padding, self.pool, self.kernel = runner.padding, runner.pool, first.kernel_size[0]
         self.images, self.labels, self.smoothing = images, labels, label_smoothing
-        self.buffers = _Buffers()
         self.size = tuple(images.shape[1:])
         size = tuple((side + 2 * self.padding - self.kernel + 1) // self.pool for side in self.size)
-        self.first_out = (*size, self.first.out_channels)  # the first stage's pooled map (H, W, C)
+        self.first_out = (*size, first.out_channels)  # the first stage's pooled map (H, W, C)
         self.layer_sizes = []  # per Winograd layer: its input (H, W, Ci), conv output (Ho, Wo), pooled (Hp, Wp, Co)
         for conv in self.convs:
             conv_size = tuple(side + 2 * conv.padding[0] - 2 for side in size)
             pooled = tuple(side // 2 for side in conv_size)
             self.layer_sizes.append(((*size, conv.in_channels), conv_size, (*pooled, conv.out_channels)))
             size = pooled
-        self.features = (*size, self.convs[-1].out_channels if self.convs else self.first.out_channels)
-        self.widths = (ctypes.c_int * 3)(self.dense.in_features, self.dense.out_features, self.output.out_features)
-        # the dense layers' gradients, written by the kernel and handed over as .grad (the dense weight's reordered)
-        self.head_weight_grads = [torch.empty_like(self.dense.weight), torch.empty_like(self.output.weight)]
+        self.features = (*size, self.convs[-1].out_channels if self.convs else first.out_channels)
+        shapes = {"images": (self.size, torch.float32), "map0": (self.first_out, torch.float32),
+                  "choice0": (self.first_out, torch.int32), "grad_features": (self.features, torch.float32)}
+        for layer, (conv, (size_in, conv_size, size_out)) in enumerate(zip(self.convs, self.layer_sizes,
+                                                                             strict=True), 1):
+            shapes |= {f"map{layer}": (size_out, torch.float32), f"choice{layer}": (size_out, torch.int32),
+                       f"grad_conv{layer}": ((*conv_size, conv.out_channels), torch.float32),
+                       f"grad_map{layer - 1}": (size_in, torch.float32)}
+        self.maps = _ChunkMaps(shapes)
+
+        # the kernels' copies of the parameters: the first stage's taps (K·K, C), the 3×3 filters contiguous and in
+        # Winograd's domain (forward, and turned for the input gradient), the dense weight reading (H, W, C)
+        channels, taps = first.out_channels, self.kernel * self.kernel
+        self.taps, self.taps_source = torch.empty(taps, channels), first.weight.detach().view(channels, taps).t()
+        points = call("winograd", "winograd_points")
+        self.filters = [(torch.empty(points, conv.in_channels, conv.out_channels),  # per Winograd layer: forward,
+                         torch.empty(points, conv.out_channels, conv.in_channels))  # and turned for the input grad
+                        for conv in self.convs]
+        rows, columns, last = self.features
+        width = self.dense.out_features
+        self.dense_last = torch.empty(width, rows * columns * last)
+        self.dense_source = self.dense.weight.detach().view(width, last, rows, columns).permute(0, 2, 3, 1)
+        # gradients: the kernels write these; handed over as .grad, in each parameter's own layout
+        self.first_sums = torch.empty((taps + 1) * channels)
+        self.first_weight_grad = torch.empty_like(first.weight)
+        self.conv_grads = [(torch.empty(conv.weight.shape), torch.empty(conv.out_channels),
+                            torch.empty_like(conv.weight)) for conv in self.convs]  # kernel's, bias, in layout
+        head_weight_grads = [torch.empty_like(self.dense.weight), torch.empty_like(self.output.weight)]
         self.head_bias_grads = [torch.empty_like(self.dense.bias), torch.empty_like(self.output.bias)]
+        self.output_weight_grad = head_weight_grads[1]
+        self.dense_grad = torch.empty_like(self.dense.weight)
+        self.dense_grad_pair = (self.dense_grad.view(width, last, rows, columns),
+                                head_weight_grads[0].view(width, rows, columns, last).permute(0, 3, 1, 2))
+        self.head = ((ctypes.c_int * 3)(self.dense.in_features, width, self.output.out_features),
+                     pointers([self.dense_last, self.output.weight.detach()]),
+                     pointers([self.dense.bias.detach(), self.output.bias.detach()]), pointers(head_weight_grads),
+                     pointers(self.head_bias_grads))
+        self.addresses = {name: address(tensor) for name, tensor in (
+            ("images", images), ("labels", labels), ("taps", self.taps), ("first_bias", first.bias.detach()),
+            ("first_sums", self.first_sums))}
+        self.layer_addresses = [  # per Winograd layer: forward filters, turned filters, bias, weight grad, bias grad
+            (address(forward), address(turned), address(conv.bias.detach()), address(grads[0]), address(grads[1]))
+            for conv, (forward, turned), grads in zip(self.convs, self.filters, self.conv_grads, strict=True)]
+        self.spare = None  # a second set of gradient buffers, for the chunks after a batch's first
+
+    def _spare(self):
+        if self.spare is None:
+            sums = torch.empty_like(self.first_sums)
+            layers = [(torch.empty_like(weight), torch.empty_like(bias)) for weight, bias, _ in self.conv_grads]
+            self.spare = (sums, address(sums), layers, [(address(weight), address(bias)) for weight, bias in layers])
+        return self.spare
 
     def train(self, index: torch.Tensor, chunks, loss_sum: torch.Tensor, correct: torch.Tensor, settings) -> bool:
         """The gradients of the batch `index` (split into `chunks`); False: the optimizer step is the trainer's."""
-        threads = torch.get_num_threads()
-        first = self.first
-        taps = first.weight.detach().reshape(first.out_channels, -1).t().contiguous()
-        first_bias = first.bias.detach().contiguous()
-        # the filters in Winograd's domain, for the forward pass and turned for the input gradient: once a batch
-        forward_filters = [transformed_filter(conv.weight, for_input_grad=False) for conv in self.convs]
-        backward_filters = [transformed_filter(conv.weight, for_input_grad=True) for conv in self.convs]
-        conv_biases = [conv.bias.detach().contiguous() for conv in self.convs]
-        # the dense layer reads the last pooled map channels-last: its columns reordered from (C, H, W) to (H, W, C)
-        dense_weight = self.dense.weight.detach()
-        rows, columns, channels = self.features
-        dense_last = dense_weight.view(-1, channels, rows, columns).permute(0, 2, 3, 1).contiguous()
-        head = (self.widths, pointers([dense_last, self.output.weight.detach()]),
-                pointers([self.dense.bias.detach(), self.output.bias.detach()]), pointers(self.head_weight_grads),
-                pointers(self.head_bias_grads))
-        conv_grads: list[torch.Tensor | None] = [None] * (2 + 2 * len(self.convs))
-
-        def add(position: int, value: torch.Tensor) -> None:
-            conv_grads[position] = value if conv_grads[position] is None else conv_grads[position].add_(value)
-
+        threads, first, at = torch.get_num_threads(), self.first, self.addresses
+        self.taps.copy_(self.taps_source)
+        for conv, (forward, turned) in zip(self.convs, self.filters, strict=True):  # once a batch
+            transformed_filter(conv.weight, for_input_grad=False, out=forward)
+            transformed_filter(conv.weight, for_input_grad=True, out=turned)
+        self.dense_last.view(self.dense_source.shape).copy_(self.dense_source)
+        loss_at, correct_at = address(loss_sum), address(correct)
         for number, chunk in enumerate(chunks):
-            chunk = chunk.to(torch.int64).contiguous()  # the kernels read it as int64_t[n] (as it comes: no copy)
-            n, buffers = len(chunk), self.buffers
-            x = buffers.get("images", n, self.size)
-            call("dense_step", "gather_images", address(self.images), address(chunk), n, x[0].numel(), address(x))
+            if chunk.dtype != torch.int64 or not chunk.is_contiguous():
+                chunk = chunk.to(torch.int64).contiguous()  # the kernels read it as int64_t[n]
+            n, chunk_at, maps = len(chunk), address(chunk), self.maps.of(len(chunk))
+            more = number > 0  # a later chunk: its gradients go to the spare buffers, then are added
+            first_sums_at = self._spare()[1] if more else at["first_sums"]
+            call("dense_step", "gather_images", at["images"], chunk_at, n, self.size[0] * self.size[1],
+                 maps["images"][1])
             # forward: the first stage, then each Winograd layer with its pool and ReLU, keeping what backward reads
-            maps = [buffers.get("map0", n, self.first_out)]
-            choices = [buffers.get("choice0", n, self.first_out, torch.int32)]
-            call("first_stage", "first_stage_forward", address(x), address(taps), address(first_bias),
-                 address(maps[0]), address(choices[0]), n, *self.size, first.out_channels, self.kernel,
+            call("first_stage", "first_stage_forward", maps["images"][1], at["taps"], at["first_bias"],
+                 maps["map0"][1], maps["choice0"][1], n, *self.size, first.out_channels, self.kernel,
                  self.padding, self.pool, threads)
-            for layer, (conv, (size_in, _, size_out)) in enumerate(zip(self.convs, self.layer_sizes, strict=True), 1):
-                maps.append(buffers.get(f"map{layer}", n, size_out))
-                choices.append(buffers.get(f"choice{layer}", n, size_out, torch.int32))
-                call("winograd", "winograd_forward_pool_relu", address(maps[-2]), address(forward_filters[layer - 1]),
-                     address(conv_biases[layer - 1]), address(maps[-1]), address(choices[-1]), n, *size_in,
-                     conv.out_channels, conv.padding[0], threads)
+            for layer, (conv, (size_in, _, _), (forward_at, _, bias_at, *_)) in enumerate(
+                    zip(self.convs, self.layer_sizes, self.layer_addresses, strict=True), 1):
+                call("winograd", "winograd_forward_pool_relu", maps[f"map{layer - 1}"][1], forward_at, bias_at,
+                     maps[f"map{layer}"][1], maps[f"choice{layer}"][1], n, *size_in, conv.out_channels,
+                     conv.padding[0], threads)
             # the dense layers, the loss and their backward in one call, down to the last pooled map's gradient
-            grad_pooled = buffers.get("grad_features", n, self.features)
-            call("dense_step", "dense_head_chunk", blas_sgemm(), address(maps[-1]), address(grad_pooled),
-                 address(self.labels), address(chunk), n, 2, *head, 1 / len(index), self.smoothing,
-                 int(number > 0), address(loss_sum), address(correct))
+            call("dense_step", "dense_head_chunk", blas_sgemm(), maps[f"map{len(self.convs)}"][1],
+                 maps["grad_features"][1], at["labels"], chunk_at, n, 2, *self.head, 1 / len(index),
+                 self.smoothing, int(more), loss_at, correct_at)
+            grad_pooled_at = maps["grad_features"][1]
             for layer in range(len(self.convs), 0, -1):
                 conv, padding = self.convs[layer - 1], self.convs[layer - 1].padding[0]
                 size_in, (out_h, out_w), _ = self.layer_sizes[layer - 1]
-                grad_conv = buffers.get(f"grad_conv{layer}", n, (out_h, out_w, conv.out_channels))
-                call("winograd", "pool_relu_backward", address(grad_pooled), address(maps[layer]),
-                     address(choices[layer]), address(grad_conv), n, out_h, out_w, conv.out_channels, threads)
+                _, turned_at, _, weight_at, bias_at = self.layer_addresses[layer - 1]
+                if more:
+                    weight_at, bias_at = self._spare()[3][layer - 1]
+                grad_conv_at = maps[f"grad_conv{layer}"][1]
+                call("winograd", "pool_relu_backward", grad_pooled_at, maps[f"map{layer}"][1],
+                     maps[f"choice{layer}"][1], grad_conv_at, n, out_h, out_w, conv.out_channels, threads)
                 live = live_input_rows_columns(*size_in[:2], out_h, out_w, padding)
-                grad_pooled = buffers.get(f"grad_map{layer - 1}", n, size_in)
-                call("winograd", "winograd_forward", address(grad_conv), address(backward_filters[layer - 1]), None,
-                     address(grad_pooled), n, out_h, out_w, conv.out_channels, conv.in_channels, 2 - padding, *live,
-                     threads)
-                grad_weight, grad_bias = torch.empty(conv.weight.shape), torch.empty(conv.out_channels)
-                call("winograd", "winograd_weight_grad", address(maps[layer - 1]), address(grad_conv),
-                     address(grad_weight), address(grad_bias), n, *size_in, conv.out_channels, padding, threads)
-                add(2 * layer, grad_weight)
-                add(2 * layer + 1, grad_bias)
-            sums = torch.empty(((self.kernel * self.kernel + 1) * first.out_channels,))
-            call("first_stage", "first_stage_backward", address(x), address(maps[0]), address(choices[0]),
-                 address(grad_pooled), address(sums), n, *self.size, first.out_channels, self.kernel,
-                 self.padding, self.pool, threads)
-            taps_count = self.kernel * self.kernel * first.out_channels
-            add(0, sums[:taps_count].view(-1, first.out_channels).t())
-            add(1, sums[taps_count:])
-        conv_parameters = [first.weight, first.bias] + [p for conv in self.convs for p in (conv.weight, conv.bias)]
-        for parameter, grad in zip(conv_parameters, conv_grads, strict=True):
-            # in the parameter's own layout (the convs' weights are channels-last), as autograd hands it
-            parameter.grad = torch.empty_like(parameter).copy_(grad.reshape(parameter.shape))
-        dense_grad = torch.empty_like(self.dense.weight)
-        dense_grad.view(-1, channels, rows, columns).copy_(
-            self.head_weight_grads[0].view(-1, rows, columns, channels).permute(0, 3, 1, 2))
-        self.dense.weight.grad, self.output.weight.grad = dense_grad, self.head_weight_grads[1]
+                grad_pooled_at = maps[f"grad_map{layer - 1}"][1]
+                call("winograd", "winograd_forward", grad_conv_at, turned_at, None, grad_pooled_at, n, out_h, out_w,
+                     conv.out_channels, conv.in_channels, 2 - padding, *live, threads)
+                call("winograd", "winograd_weight_grad", maps[f"map{layer - 1}"][1], grad_conv_at, weight_at, bias_at,
+                     n, *size_in, conv.out_channels, padding, threads)
+            call("first_stage", "first_stage_backward", maps["images"][1], maps["map0"][1], maps["choice0"][1],
+                 grad_pooled_at, first_sums_at, n, *self.size, first.out_channels, self.kernel, self.padding,
+                 self.pool, threads)
+            if more:
+                sums, _, layers, _ = self._spare()
+                self.first_sums.add_(sums)
+                for (weight, bias, _), (more_weight, more_bias) in zip(self.conv_grads, layers, strict=True):
+                    weight.add_(more_weight)
+                    bias.add_(more_bias)
+        taps = self.kernel * self.kernel * first.out_channels
+        self.first_weight_grad.view(first.out_channels, -1).copy_(
+            self.first_sums[:taps].view(-1, first.out_channels).t())
+        first.weight.grad, first.bias.grad = self.first_weight_grad, self.first_sums[taps:]
+        for conv, (weight, bias, in_layout) in zip(self.convs, self.conv_grads, strict=True):
+            conv.weight.grad, conv.bias.grad = in_layout.copy_(weight), bias  # channels-last, as autograd hands it
+        self.dense_grad_pair[0].copy_(self.dense_grad_pair[1])
+        self.dense.weight.grad, self.output.weight.grad = self.dense_grad, self.output_weight_grad
         self.dense.bias.grad, self.output.bias.grad = self.head_bias_grads
         return False

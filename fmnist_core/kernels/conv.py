@@ -76,14 +76,15 @@ class ConvWeightGradByKernel(torch.autograd.Function):
         return grad_input, taps.permute(3, 2, 0, 1), grad_bias, None
 
 
-def transformed_filter(weight: torch.Tensor, for_input_grad: bool) -> torch.Tensor:
-    """The 3×3 filters in Winograd's domain, (points, Ci, Co); for the input gradient turned and (points, Co, Ci)."""
+def transformed_filter(weight: torch.Tensor, for_input_grad: bool, out: torch.Tensor | None = None) -> torch.Tensor:
+    """The 3×3 filters in Winograd's domain, (points, Ci, Co); for the input gradient turned and (points, Co, Ci).
+    Into `out` where given (of that shape)."""
     out_channels, in_channels = weight.shape[:2]
     # Held in a name until the call returns: a temporary's memory is freed as soon as its address is taken.
     weight = weight.detach().contiguous()
     points = call("winograd", "winograd_points")
-    transformed = weight.new_empty((points, out_channels, in_channels) if for_input_grad
-                                   else (points, in_channels, out_channels))
+    transformed = out if out is not None else weight.new_empty(
+        (points, out_channels, in_channels) if for_input_grad else (points, in_channels, out_channels))
     call("winograd", "winograd_filter", address(weight), address(transformed), in_channels, out_channels,
                             int(for_input_grad))
     return transformed
