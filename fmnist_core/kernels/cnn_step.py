@@ -96,10 +96,12 @@ class CNNChunkTrainer:
         size = tuple((side + 2 * self.padding - self.kernel + 1) // self.pool for side in self.size)
         self.first_out = (*size, first.out_channels)  # the first stage's pooled map (H, W, C)
         self.layer_sizes = []  # per Winograd layer: its input (H, W, Ci), conv output (Ho, Wo), pooled (Hp, Wp, Co)
+        self.live = []  # per Winograd layer: the rows and columns of its input gradient that can be other than zero
         for conv in self.convs:
             conv_size = tuple(side + 2 * conv.padding[0] - 2 for side in size)
             pooled = tuple(side // 2 for side in conv_size)
             self.layer_sizes.append(((*size, conv.in_channels), conv_size, (*pooled, conv.out_channels)))
+            self.live.append(live_input_rows_columns(*size, *conv_size, conv.padding[0]))
             size = pooled
         self.features = (*size, self.convs[-1].out_channels if self.convs else first.out_channels)
         shapes = {"images": (self.size, torch.float32), "map0": (self.first_out, torch.float32),
@@ -144,6 +146,7 @@ class CNNChunkTrainer:
         self.layer_addresses = [  # per Winograd layer: forward filters, turned filters, bias, weight grad, bias grad
             (address(forward), address(turned), address(conv.bias.detach()), address(grads[0]), address(grads[1]))
             for conv, (forward, turned), grads in zip(self.convs, self.filters, self.conv_grads, strict=True)]
+        self.sgemm = blas_sgemm()  # the dense layers' products (chunk_trainable saw that there is one)
         self.spare = None  # a second set of gradient buffers, for the chunks after a batch's first
 
     def _spare(self):
@@ -180,7 +183,7 @@ class CNNChunkTrainer:
                      maps[f"map{layer}"][1], maps[f"choice{layer}"][1], n, *size_in, conv.out_channels,
                      conv.padding[0], threads)
             # the dense layers, the loss and their backward in one call, down to the last pooled map's gradient
-            call("dense_step", "dense_head_chunk", blas_sgemm(), maps[f"map{len(self.convs)}"][1],
+            call("dense_step", "dense_head_chunk", self.sgemm, maps[f"map{len(self.convs)}"][1],
                  maps["grad_features"][1], at["labels"], chunk_at, n, 2, *self.head, 1 / len(index),
                  self.smoothing, int(more), loss_at, correct_at)
             grad_pooled_at = maps["grad_features"][1]
@@ -193,10 +196,9 @@ class CNNChunkTrainer:
                 grad_conv_at = maps[f"grad_conv{layer}"][1]
                 call("winograd", "pool_relu_backward", grad_pooled_at, maps[f"map{layer}"][1],
                      maps[f"choice{layer}"][1], grad_conv_at, n, out_h, out_w, conv.out_channels, threads)
-                live = live_input_rows_columns(*size_in[:2], out_h, out_w, padding)
                 grad_pooled_at = maps[f"grad_map{layer - 1}"][1]
                 call("winograd", "winograd_forward", grad_conv_at, turned_at, None, grad_pooled_at, n, out_h, out_w,
-                     conv.out_channels, conv.in_channels, 2 - padding, *live, threads)
+                     conv.out_channels, conv.in_channels, 2 - padding, *self.live[layer - 1], threads)
                 call("winograd", "winograd_weight_grad", maps[f"map{layer - 1}"][1], grad_conv_at, weight_at, bias_at,
                      n, *size_in, conv.out_channels, padding, threads)
             call("first_stage", "first_stage_backward", maps["images"][1], maps["map0"][1], maps["choice0"][1],
