@@ -93,13 +93,16 @@ def test_two_classes_keep_their_boards_and_jobs_apart_and_share_the_cache(school
         epochs.press("End")
         wait_for_app_idle(students["ana"])
         students["ana"].get_by_role("button", name="Train", exact=True).click(timeout=90_000)
-        expect(students["ana"].get_by_role("button", name="Stop", exact=True)).to_be_visible(timeout=60_000)
+        # the app's Stop, not Streamlit's own header Stop that shows while a rerun runs
+        expect(students["ana"].get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True)
+               ).to_be_visible(timeout=60_000)
 
         for teacher, jobs in ((first_teacher, 1), (second_teacher, 0)):
             teacher.get_by_role("link", name="Class board").first.click()
             # its own student only
             expect(teacher.get_by_text(re.compile(r"runs? from 1 browser ·"))).to_be_visible(timeout=30_000)
-            expect(teacher.get_by_role("button", name="Stop", exact=True)).to_have_count(jobs, timeout=20_000)
+            expect(teacher.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True)
+                   ).to_have_count(jobs, timeout=20_000)
         expect(second_teacher.get_by_text("No job is running or waiting.")).to_be_visible()
         second_teacher.screenshot(path=str(ARTIFACTS / "classes-board-period-2.png"), full_page=True)
 
@@ -108,6 +111,6 @@ def test_two_classes_keep_their_boards_and_jobs_apart_and_share_the_cache(school
         expect(second_teacher.get_by_text("No runs on the board yet")).to_be_visible(timeout=20_000)
         first_teacher.wait_for_timeout(6_000)  # the board refreshes every 5 s: period 1's is untouched
         expect(first_teacher.get_by_text(re.compile(r"runs? from 1 browser ·"))).to_be_visible()
-        first_teacher.get_by_role("button", name="Stop", exact=True).click()
+        first_teacher.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True).click()
         expect(first_teacher.get_by_text("No job is running or waiting.")).to_be_visible(timeout=60_000)
         browser.close()
