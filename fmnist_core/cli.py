@@ -112,10 +112,7 @@ def _train(args: argparse.Namespace, stop_requested: StopOnSignal) -> int:
 
     record = None if args.no_cache else cached_result(store, home, run)
     cached, joined = record is not None, False
-    if cached:
-        for metrics in record.history:
-            on_epoch(metrics)
-    else:
+    if not cached:
         # Only training needs torch (a slow import): the cached answer above does not load it.
         from .data import DatasetError
         from .runs import RunInProgress, follow, train_run
@@ -126,8 +123,11 @@ def _train(args: argparse.Namespace, stop_requested: StopOnSignal) -> int:
                 [record] = train_on_backend(backend, [run], store, home, on_epoch=lambda _, metrics: on_epoch(metrics),
                                             should_stop=stop_requested, owner="cli")
             else:
-                record = train_run(run, store, home, use_cache=False, on_epoch=on_epoch,
-                                   should_stop=stop_requested).record
+                # the cache asked again just before the claim: another command may have finished this spec
+                # while torch imported here, and it must not be trained twice
+                result = train_run(run, store, home, use_cache=not args.no_cache, on_epoch=on_epoch,
+                                   should_stop=stop_requested)
+                record, cached = result.record, result.cached
         except DatasetError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -136,6 +136,9 @@ def _train(args: argparse.Namespace, stop_requested: StopOnSignal) -> int:
             record = follow(store, run.key, on_epoch, should_stop=stop_requested) or store.get(run.key)
         stop_requested.record_interrupted(store, run.key)
         record = store.get(run.key) or record
+    if cached:
+        for metrics in record.history:
+            on_epoch(metrics)
     if args.json:
         print(json.dumps({
             "done": True, "cached": cached, "joined": joined, "run_id": record.key, "status": record.status,

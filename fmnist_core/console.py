@@ -1,14 +1,33 @@
 """What the command-line tools (`train`, `precompute`) share: the progress line they print, stopping on a signal
-with the run recorded as interrupted, and the cluster they train on when one is configured."""
+with the run recorded as interrupted, the cluster they train on when one is configured, and how their process ends."""
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
 import threading
+from typing import NoReturn
 
 from .backends import RAY_ADDRESS_VARIABLE, select_backend
 from .metrics import EpochMetrics
+
+
+def end_process(code: int) -> NoReturn:
+    """Exit with `code` as the interpreter would (exit handlers run, buffered output written), but without its
+    teardown of every module and object: with torch loaded that teardown is a sizeable part of a short command's
+    wall time, and of the CPU a job's worker holds after its run is recorded (BENCHMARKS.md, #26). Nothing a
+    command leaves needs it: the run store commits each write and files are closed where they are written. While
+    another thread still runs, the process ends the ordinary way, which waits for it."""
+    if threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: what the interpreter's own exit reports as status 120
+            code = code or 120
+    os._exit(code)
 
 
 def progress_line(metrics: EpochMetrics, total: int) -> str:

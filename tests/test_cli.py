@@ -180,7 +180,8 @@ def test_two_commands_asking_for_one_new_spec_train_it_once(isolated_home):
     outputs = [process.communicate(timeout=300) for process in (first, second)]
     finals = [json.loads(stdout.splitlines()[-1]) for stdout, _ in outputs]
     assert all(process.returncode == 0 for process in (first, second)), [stderr for _, stderr in outputs]
-    assert sorted(final["joined"] for final in finals) == [False, True]
+    # one trains; the other follows it live, or, when the run ended before it could claim it, answers from the cache
+    assert sorted(final["joined"] or final["cached"] for final in finals) == [False, True]
     assert finals[0]["run_id"] == finals[1]["run_id"] and finals[0]["status"] == finals[1]["status"] == "done"
     epochs = [[json.loads(line) for line in stdout.splitlines()[:-1]] for stdout, _ in outputs]
     assert epochs[0] == epochs[1] and [line["epoch"] for line in epochs[0]] == [1, 2, 3]  # the same run, live
@@ -188,3 +189,26 @@ def test_two_commands_asking_for_one_new_spec_train_it_once(isolated_home):
 
     [record] = open_store(isolated_home).all()
     assert record.status == "done" and len(record.history) == 3
+
+
+@pytest.mark.slow
+def test_a_spec_another_command_finished_while_this_one_started_is_answered_from_the_cache(isolated_home, capsys,
+                                                                                          monkeypatch):
+    """Seen in the test above: the second command looked in the cache before importing torch, the first finished
+    the run during that import, and the second trained it all over again. Here the first look misses as it
+    would in that race; the run is already done, so the command must answer from the cache, not train."""
+    from fmnist_core import cli as cli_module
+    from fmnist_core.cache import open_store
+
+    args = ["train", "--model", "mlp", "--hidden", "32", "--epochs", "2", "--lr", "0.003", "--seed", "43", "--json"]
+    first = cli(isolated_home, *args)
+    assert first.returncode == 0, first.stderr
+    trained = [json.loads(line) for line in first.stdout.splitlines()]
+    started_at = open_store(isolated_home).all()[0].started_at
+    monkeypatch.setattr(cli_module, "cached_result", lambda *_: None)  # the look made before the run finished
+    assert cli_module.main(args) == 0
+    answered = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert answered[-1]["cached"] is True and answered[-1]["run_id"] == trained[-1]["run_id"]
+    assert answered[:-1] == trained[:-1]
+    [record] = open_store(isolated_home).all()
+    assert record.started_at == started_at and len(record.history) == 2  # not trained again

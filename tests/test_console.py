@@ -81,3 +81,39 @@ def test_importing_any_core_module_reads_nothing_outside_and_changes_no_variable
     assert report["modules"] > 20
     assert report["outside"] == []
     assert report["environ"] == []
+
+
+_ENDING_SCRIPT = textwrap.dedent("""
+    import atexit, sys, threading, time
+    from fmnist_core.console import end_process
+
+    class Noisy:
+        def __del__(self):
+            print("torn down", flush=True)
+
+    kept = Noisy()  # a module global: only the interpreter's teardown deletes it
+    atexit.register(print, "exit handler ran")
+    if sys.argv[1] == "thread":
+        threading.Thread(target=lambda: (time.sleep(0.3), print("thread finished"))).start()
+    sys.stdout.write("buffered, not flushed")
+    end_process(int(sys.argv[2]))
+""")
+
+
+def _end(mode: str, code: int) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", _ENDING_SCRIPT, mode, str(code)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_a_command_ends_without_tearing_down_the_interpreter_yet_runs_exit_handlers_and_flushes():
+    # a short command spent a sizeable part of its wall time tearing down torch's modules (#26)
+    done = _end("alone", 3)
+    assert done.returncode == 3
+    assert done.stdout == "buffered, not flushedexit handler ran\n"
+    assert done.stderr == ""
+
+
+def test_a_command_with_a_thread_still_running_ends_the_ordinary_way():
+    done = _end("thread", 4)
+    assert done.returncode == 4
+    assert done.stdout.splitlines() == ["buffered, not flushedthread finished", "exit handler ran", "torn down"]
