@@ -8,17 +8,23 @@ import time
 from pathlib import Path
 
 
+SAMPLE_GAP_SECONDS = 0.0025
+
+
 def other_runnable_tasks(samples: int = 5) -> int | None:
     """How many other tasks want a CPU right now (the kernel's runnable count in /proc/loadavg, less this
-    thread; the median of a few samples 10 ms apart), None where there is no /proc."""
+    thread; the median of a few samples a few milliseconds apart: a busy process is runnable in every one, a
+    passing task in few), None where there is no /proc. Every training process asks before each epoch, so the
+    wait is kept short."""
     counts = []
-    for _ in range(samples):
+    for sample in range(samples):
+        if sample:
+            time.sleep(SAMPLE_GAP_SECONDS)
         try:
             running = Path("/proc/loadavg").read_text().split()[3].partition("/")[0]
         except (OSError, IndexError):
             return None
         counts.append(int(running) - 1)
-        time.sleep(0.01)
     return max(0, sorted(counts)[len(counts) // 2])
 
 
