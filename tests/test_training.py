@@ -94,6 +94,24 @@ def test_freed_tensor_memory_is_reused_without_page_faults():
     assert _page_faults("keep") < 15 * pages_per_buffer
 
 
+def test_a_training_process_imports_torch_without_collecting_garbage_over_and_over():
+    """#26: at the interpreter's default threshold, importing torch set off some 400 collections (a tenth of the
+    import's time); a training process collects seldom. Counted in a fresh process, as the CLI starts."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("import gc, sys\n"
+              "if sys.argv[1] == 'training':\n"
+              "    from fmnist_core.process import start_training_process; start_training_process()\n"
+              "import torch\n"
+              "print(sum(generation['collections'] for generation in gc.get_stats()))")
+    counts = {mode: int(subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True,
+                                       check=True, cwd=Path(__file__).resolve().parents[1]).stdout)
+              for mode in ("plain", "training")}
+    assert counts["plain"] > 100 and counts["training"] < counts["plain"] / 10, counts
+
+
 @pytest.mark.slow
 def test_the_overfitting_preset_shows_validation_loss_bottom_out_and_rise(data):
     """#17: on the fast recipe (one-cycle, smoothing) training loss stayed above validation loss; this one overfits
