@@ -158,7 +158,11 @@ def load_folder(folder: Path) -> FashionMNIST:
         labels = parse_idx(_read_bytes(label_path), LABEL_MAGIC, count, (), label_path.name)
         if labels.max() > 9:
             raise DatasetError(f"{label_path.name}: label {labels.max()} is outside 0-9")
-        arrays[split] = (torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)))
+        # copied into memory torch allocates: numpy asks the kernel for huge pages for a large array of its own,
+        # and their first touch took from 0.01 to 0.6 s from one process to the next here (BENCHMARKS.md, #26)
+        held = torch.empty(images.shape, dtype=torch.uint8)
+        held.numpy()[...] = images
+        arrays[split] = (held, torch.from_numpy(labels.astype(np.int64)))
     return FashionMNIST(*arrays["train"], *arrays["test"], source=str(folder))
 
 
