@@ -119,12 +119,16 @@ def _train(args: argparse.Namespace, stop_requested: StopOnSignal) -> int:
 
         backend = cluster_backend(home, store)
         try:
+            # The cache is asked again just before the claim: another command may have finished this spec while
+            # torch imported here (and the cluster answered), and it must not be trained twice.
             if backend is not None:
-                [record] = train_on_backend(backend, [run], store, home, on_epoch=lambda _, metrics: on_epoch(metrics),
-                                            should_stop=stop_requested, owner="cli")
+                record = None if args.no_cache else cached_result(store, home, run)
+                cached = record is not None
+                if not cached:
+                    [record] = train_on_backend(backend, [run], store, home,
+                                                on_epoch=lambda _, metrics: on_epoch(metrics),
+                                                should_stop=stop_requested, owner="cli")
             else:
-                # the cache asked again just before the claim: another command may have finished this spec
-                # while torch imported here, and it must not be trained twice
                 result = train_run(run, store, home, use_cache=not args.no_cache, on_epoch=on_epoch,
                                    should_stop=stop_requested)
                 record, cached = result.record, result.cached

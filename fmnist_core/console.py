@@ -23,6 +23,8 @@ def end_process(code: int) -> NoReturn:
         sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed: nothing to write
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: what the interpreter's own exit reports as status 120

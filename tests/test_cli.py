@@ -212,3 +212,36 @@ def test_a_spec_another_command_finished_while_this_one_started_is_answered_from
     assert answered[:-1] == trained[:-1]
     [record] = open_store(isolated_home).all()
     assert record.started_at == started_at and len(record.history) == 2  # not trained again
+
+
+@pytest.mark.slow
+def test_a_spec_finished_while_the_cluster_answered_is_answered_from_the_cache_not_sent(isolated_home, capsys,
+                                                                                         monkeypatch):
+    """Review of the test above: on a cluster (FMNIST_RAY_ADDRESS) the command went straight from its first look
+    to the claim, which takes a finished run back, so the spec was sent to the cluster to train again."""
+    from fmnist_core import cli as cli_module
+    from fmnist_core.cache import cached_result, open_store
+
+    class ClusterThatMustNotTrain:
+        where, address = "cluster", "127.0.0.1:6379"
+
+        def launch(self, key, **_):
+            raise AssertionError(f"run {key} sent to the cluster to train again")
+
+    args = ["train", "--model", "mlp", "--hidden", "32", "--epochs", "2", "--lr", "0.003", "--seed", "44", "--json"]
+    first = cli(isolated_home, *args)
+    assert first.returncode == 0, first.stderr
+    trained = [json.loads(line) for line in first.stdout.splitlines()]
+    looks = []
+
+    def first_look_misses(*arguments):
+        looks.append(arguments)
+        return None if len(looks) == 1 else cached_result(*arguments)
+
+    monkeypatch.setattr(cli_module, "cached_result", first_look_misses)
+    monkeypatch.setattr(cli_module, "cluster_backend", lambda *_: ClusterThatMustNotTrain())
+    assert cli_module.main(args) == 0
+    answered = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert answered[-1]["cached"] is True and answered[:-1] == trained[:-1]
+    [record] = open_store(isolated_home).all()
+    assert record.status == "done" and len(record.history) == 2

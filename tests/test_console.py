@@ -117,3 +117,13 @@ def test_a_command_with_a_thread_still_running_ends_the_ordinary_way():
     done = _end("thread", 4)
     assert done.returncode == 4
     assert done.stdout.splitlines() == ["buffered, not flushedthread finished", "exit handler ran", "torn down"]
+
+
+def test_a_command_started_with_its_output_closed_still_ends_with_its_own_status():
+    """Review of #26's exit: with descriptor 1 or 2 closed, Python sets sys.stdout or sys.stderr to None, and
+    flushing it turned a finished command's status 0 into 1."""
+    script = "from fmnist_core.console import end_process\nend_process(0)"
+    for descriptor in (1, 2):
+        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=60,
+                              preexec_fn=lambda descriptor=descriptor: os.close(descriptor))
+        assert done.returncode == 0, descriptor
