@@ -106,36 +106,33 @@ def peak_rss_mib() -> float:
 
 
 # What a cold `train` command does before and between its epochs, each step timed in a fresh interpreter as the
-# command meets it: (label, code run after `import time`, the earlier step whose time it includes).
+# command meets it: after the training process's own settings (its data files read ahead while torch imports,
+# its garbage collection threshold), and inside the interpreter, so that neither its start nor its teardown (which
+# the command skips: console.end_process) counts. (label, code run after `import time` and those settings.)
+COLD_SETUP = "from fmnist_core.process import start_training_process; start_training_process()\n"
 COLD_STEPS = (
-    ("interpreter", "pass", None),
-    # timed inside, after the process's own settings, as the command meets it (it no longer pays the
-    # interpreter's teardown of torch: console.end_process)
-    ("import torch", "from fmnist_core.process import start_training_process; start_training_process(); "
-                     "started = time.perf_counter(); import torch; print(time.perf_counter() - started)", None),
-    # timed inside one interpreter, after torch: the difference of two whole runs could come out below zero
+    ("interpreter", None),  # the whole of a bare interpreter, start to exit
+    ("import torch", "started = time.perf_counter(); import torch; print(time.perf_counter() - started)"),
     ("the app's modules", "import torch; started = time.perf_counter(); "
                           "import fmnist_core.cli, fmnist_core.runs, fmnist_core.training; "
-                          "print(time.perf_counter() - started)", None),
-    # as the command meets it: its files read ahead from the process's start, while torch imports
-    ("load the data set, after torch", "from fmnist_core.process import start_training_process; "
-                                       "start_training_process(); import torch; from fmnist_core.data import "
-                                       "get_dataset; started = time.perf_counter(); get_dataset(); "
-                                       "print(time.perf_counter() - started)", None),
+                          "print(time.perf_counter() - started)"),
+    ("load the data set, after torch", "import torch; from fmnist_core.data import get_dataset; "
+                                       "started = time.perf_counter(); get_dataset(); "
+                                       "print(time.perf_counter() - started)"),
     ("load the C kernels", "from fmnist_core.kernels.bindings import SIGNATURES, library; "
                            "started = time.perf_counter(); [library(name) for name in SIGNATURES]; "
-                           "print(time.perf_counter() - started)", None),
+                           "print(time.perf_counter() - started)"),
 )
 COLD_PRESET = "fast-cnn"
 
 
-def _seconds_of(code: str, environment: dict) -> float:
-    """Wall seconds of a fresh interpreter running `code`, or the number it prints (a step timed inside)."""
+def _seconds_of(code: str | None, environment: dict) -> float:
+    """The seconds `code` prints, run after COLD_SETUP in a fresh interpreter; without code, the wall seconds of a
+    bare interpreter."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", "import time\n" + code], capture_output=True, text=True,
-                          env=environment, check=True)
-    whole = time.perf_counter() - started
-    return float(done.stdout.split()[-1]) if done.stdout.strip() else whole
+    done = subprocess.run([sys.executable, "-c", "pass" if code is None else "import time\n" + COLD_SETUP + code],
+                          capture_output=True, text=True, env=environment, check=True)
+    return time.perf_counter() - started if code is None else float(done.stdout.split()[-1])
 
 
 def cold_command_seconds(rounds: int = 2) -> None:
@@ -151,9 +148,7 @@ def cold_command_seconds(rounds: int = 2) -> None:
                                   check=True)
             wholes.append(time.perf_counter() - started)
             runs.append([json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"epoch"')])
-        # a step timed whole includes the step before it (importing torch starts an interpreter): keep its share
-        raw = {label: min(_seconds_of(code, environment) for _ in range(rounds)) for label, code, _ in COLD_STEPS}
-        steps = {label: raw[label] - (raw[includes] if includes else 0.0) for label, _, includes in COLD_STEPS}
+        steps = {label: min(_seconds_of(code, environment) for _ in range(rounds)) for label, code in COLD_STEPS}
     best = min(range(rounds), key=wholes.__getitem__)
     epochs = runs[best]
     training = sum(60_000 / epoch["images_per_second"] for epoch in epochs)
