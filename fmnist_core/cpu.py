@@ -60,14 +60,34 @@ def configure_cpu_threads() -> int:
     return torch.get_num_threads()
 
 
+def flush_denormals(on: bool, threads: int) -> bool:
+    """Flush denormal floats to zero (`on`) or not, in this thread and every thread of PyTorch's pool of
+    `threads` (floating_point.c says why); returns whether this thread flushed before. Where that small library
+    cannot be built, PyTorch's own switch sets this thread, and the pool threads started after it."""
+    from .kernels.bindings import library
+
+    settings = library("floating_point")
+    before = settings.denormals_flushed(int(on), threads) if settings is not None else -1
+    if before < 0:
+        torch.set_flush_denormal(on)
+        return False
+    return bool(before)
+
+
 @contextmanager
 def training_threads() -> Iterator[int]:
-    """Within the block, one intra-op thread per core we may use (epochs adapt below it with `adapt_threads`);
-    after it, the thread count the process had: training inside another program (a test, a notebook) leaves its
-    settings as they were. Yields the number of threads it may use."""
+    """Within the block, one intra-op thread per core we may use (epochs adapt below it with `adapt_threads`) and
+    denormal floats flushed to zero; after it, the thread count and flushing the process had: training inside
+    another program (a test, a notebook) leaves its settings as they were. Yields the number of threads it may
+    use."""
     before = torch.get_num_threads()
     try:
-        yield configure_cpu_threads()
+        threads = configure_cpu_threads()
+        flushed_before = flush_denormals(True, threads)
+        try:
+            yield threads
+        finally:
+            flush_denormals(flushed_before, max(threads, torch.get_num_threads()))
     finally:
         torch.set_num_threads(before)
 

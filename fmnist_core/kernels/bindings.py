@@ -30,6 +30,9 @@ SIGNATURES: dict[str, dict[str, tuple[list, object]]] = {
         "dense_head_chunk": ([POINTER] * 5 + [INT, INT] + [POINTER] * 5 + [FLOAT, FLOAT, INT] + [POINTER] * 2, INT),
         "gather_images": ([POINTER, POINTER, INT, INT, POINTER], None),
     },
+    "floating_point": {
+        "denormals_flushed": ([INT, INT], INT),
+    },
     "winograd": {
         "winograd_filter": ([POINTER] * 2 + [INT] * 3, None),
         "winograd_points": ([], INT),
@@ -40,7 +43,9 @@ SIGNATURES: dict[str, dict[str, tuple[list, object]]] = {
     },
 }
 STATUS_FUNCTIONS = {name for functions in SIGNATURES.values() for name, (_, result) in functions.items()
-                    if result is INT and name != "winograd_points"}
+                    if result is INT and name not in ("winograd_points", "denormals_flushed")}
+# libraries that set how the CPU computes rather than replace PyTorch's operators: FMNIST_NATIVE=0 keeps them
+SETTINGS_LIBRARIES = {"floating_point"}
 
 
 class KernelError(RuntimeError):
@@ -52,7 +57,7 @@ _calls = [0]  # kernel calls made by this process: what FMNIST_KERNEL_FAULT coun
 
 def library(name: str) -> ctypes.CDLL | None:
     """The compiled library `name` with its functions typed from SIGNATURES, or None (why: build.why_not)."""
-    loaded = build.load_library(name)
+    loaded = build.load_library(name, even_when_off=name in SETTINGS_LIBRARIES)
     if loaded is not None and not getattr(loaded, "_typed", False):
         for function, (argtypes, restype) in SIGNATURES[name].items():
             getattr(loaded, function).argtypes = argtypes

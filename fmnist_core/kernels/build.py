@@ -77,9 +77,10 @@ def _build(name: str, compiler: str, defines: tuple[str, ...] = ()) -> Path:
     raise RuntimeError("; ".join(errors))
 
 
-def load_library(name: str) -> ctypes.CDLL | None:
-    """The compiled kernel library `name` (source `name`.c here), or None with the reason in `why_not`."""
-    if not enabled():
+def load_library(name: str, even_when_off: bool = False) -> ctypes.CDLL | None:
+    """The compiled kernel library `name` (source `name`.c here), or None with the reason in `why_not`; a library
+    loaded `even_when_off` ignores FMNIST_NATIVE=0."""
+    if not enabled() and not even_when_off:
         why_not[name] = "turned off by FMNIST_NATIVE=0"
         return None
     if name in _loaded:
