@@ -253,10 +253,11 @@ INLINE void filter_1d(const float k[3], float out[AL]) {
  * input gradient (transposed = 1) a = co, b = ci and g = w[co][ci] turned by 180 degrees. */
 void winograd_filter(const float *w, float *U, int Ci, int Co, int transposed) {
     const int A = transposed ? Co : Ci, B = transposed ? Ci : Co;
-    float row[NP][256]; /* one a's values for every point, copied out whole: the NP blocks are a multiple of
-                         * 4 KiB apart, and writing them a float at a time would keep evicting one L1 set */
+#pragma omp parallel for schedule(static) if (A * B >= 1024)  /* once or twice a batch: over the team too */
     for (int a = 0; a < A; a++)
         for (int b0 = 0; b0 < B; b0 += 256) {
+            float row[NP][256]; /* one a's values for every point, copied out whole: the NP blocks are a multiple
+                                 * of 4 KiB apart, and writing them a float at a time would keep evicting one L1 set */
             const int width = B - b0 < 256 ? B - b0 : 256;
             for (int b = b0; b < b0 + width; b++) {
                 const int co = transposed ? a : b, ci = transposed ? b : a;
