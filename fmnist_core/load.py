@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-
 SAMPLE_GAP_SECONDS = 0.0025
 
 
