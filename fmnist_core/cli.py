@@ -105,10 +105,7 @@ def _train(args: argparse.Namespace, stop_requested: StopOnSignal) -> int:
     started = time.perf_counter()
 
     def on_epoch(metrics: EpochMetrics) -> None:
-        if args.json:
-            print(json.dumps(metrics.to_dict()), flush=True)
-        else:
-            print(progress_line(metrics, run.train.epochs), flush=True)
+        stop_requested.say(json.dumps(metrics.to_dict()) if args.json else progress_line(metrics, run.train.epochs))
 
     record = None if args.no_cache else cached_result(store, home, run)
     cached, joined = record is not None, False
@@ -144,19 +141,19 @@ def _train(args: argparse.Namespace, stop_requested: StopOnSignal) -> int:
         for metrics in record.history:
             on_epoch(metrics)
     if args.json:
-        print(json.dumps({
+        stop_requested.say(json.dumps({
             "done": True, "cached": cached, "joined": joined, "run_id": record.key, "status": record.status,
             "params": record.params, "device": record.device, "spec": run.to_dict(),
             "backend": record.backend or "local", "node": record.node,
             "seconds": round(time.perf_counter() - started, 3),
-        }), flush=True)
+        }))
     else:
         final = record.final
-        print(f"{'cached' if cached else record.status}: {record.summary} · run {record.key} · "
-              f"{record.params:,} parameters · device {record.device}")
+        stop_requested.say(f"{'cached' if cached else record.status}: {record.summary} · run {record.key} · "
+                           f"{record.params:,} parameters · device {record.device}")
         if final:
-            print(f"final validation accuracy {final.val_acc:.2%} after {final.epoch} epochs, "
-                  f"{record.total_seconds:.1f} s of training")
+            stop_requested.say(f"final validation accuracy {final.val_acc:.2%} after {final.epoch} epochs, "
+                               f"{record.total_seconds:.1f} s of training")
     if stop_requested():
         return 130
     return 0 if record.status in ("done", "cancelled") else 1

@@ -46,7 +46,8 @@ class StopOnSignal:
     is then recorded as interrupted (resumable), never left "running" for pages to wait on. On leaving the block
     the previous handlers come back: a library must not change the process's signals for good (every later child
     would inherit them and ignore `terminate()`). Outside the main thread, where Python cannot set handlers, it
-    installs none."""
+    installs none. A reader that stops listening (`train --json | head -1`) stops the run the same way, as SIGPIPE
+    would: the command's lines go through `say`."""
 
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -70,6 +71,17 @@ class StopOnSignal:
 
     def __call__(self) -> bool:
         return bool(self.received)
+
+    def say(self, line: str) -> None:
+        """Print `line` for the reader; once the reader has gone (a closed pipe), print nothing more and stop."""
+        if signal.SIGPIPE in self.received:
+            return
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:
+            self.received.append(signal.SIGPIPE)
+            # what is still buffered goes nowhere, quietly, instead of failing again at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
     def record_interrupted(self, store, key: str) -> None:
         record = store.get(key)

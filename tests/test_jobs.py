@@ -203,6 +203,21 @@ def test_a_stopped_cli_run_records_itself_interrupted(isolated_home, signal_name
 
 
 @pytest.mark.slow
+def test_a_cli_run_whose_reader_stops_listening_records_itself_interrupted_not_failed(isolated_home):
+    """Review of #26's exit: `train --json | head -1` recorded the run as failed with a BrokenPipeError traceback.
+    The reader going away stops the run as SIGPIPE would: interrupted (resumable), nothing more printed."""
+    process = cli_training(isolated_home, "--seed", "34", "--json")
+    first_line = process.stdout.readline()
+    assert first_line.startswith(b'{"epoch": 1')
+    process.stdout.close()  # as `head -1` does once it has its line
+    assert process.wait(120) == 130
+    stderr = process.stderr.read().decode()
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr[-2000:]
+    [record] = open_store(isolated_home).all()
+    assert record.status == "interrupted" and "SIGPIPE" in record.error, (record.status, record.error)
+
+
+@pytest.mark.slow
 def test_a_stopped_precompute_records_its_run_interrupted_and_resumes_it(isolated_home):
     import signal
     import subprocess
