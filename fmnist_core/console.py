@@ -81,7 +81,9 @@ class StopOnSignal:
         except BrokenPipeError:
             self.received.append(signal.SIGPIPE)
             # what is still buffered goes nowhere, quietly, instead of failing again at exit
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
     def record_interrupted(self, store, key: str) -> None:
         record = store.get(key)

@@ -159,7 +159,7 @@ def load_folder(folder: Path) -> FashionMNIST:
         if labels.max() > 9:
             raise DatasetError(f"{label_path.name}: label {labels.max()} is outside 0-9")
         # copied into memory torch allocates: numpy asks the kernel for huge pages for a large array of its own,
-        # and their first touch took from 0.01 to 0.6 s from one process to the next here (BENCHMARKS.md, #26)
+        # and their first touch can stall while the kernel compacts memory to find them (BENCHMARKS.md, #26)
         held = torch.empty(images.shape, dtype=torch.uint8)
         held.numpy()[...] = images
         arrays[split] = (held, torch.from_numpy(labels.astype(np.int64)))

@@ -15,9 +15,8 @@ from .load import choose_openmp_wait_policy
 _MALLOPT = {"M_TRIM_THRESHOLD": (-1, 1 << 30), "M_MMAP_THRESHOLD": (-3, 32 << 20)}
 
 # Importing torch creates some hundred thousand objects; at the interpreter's default threshold (700) that sets off
-# hundreds of collections, three of them over every object, for a tenth of the import's second
-# (BENCHMARKS.md, #26). A training step leaves next to no cyclic garbage, so collecting a hundred times less often
-# holds back almost nothing.
+# hundreds of collections, some of them over every object (what that costs: BENCHMARKS.md, #26). A training step
+# leaves next to no cyclic garbage, so collecting a hundred times less often holds back almost nothing.
 YOUNGEST_GENERATION_THRESHOLD = 100_000
 
 

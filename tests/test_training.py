@@ -224,9 +224,9 @@ def test_each_epoch_takes_the_cores_others_leave_unless_waiting_threads_sleep(mo
 
 def test_training_flushes_denormal_floats_to_zero_in_every_thread_and_puts_them_back_after():
     """#26: Adam's second moments of gradients near zero underflow into denormal floats, on which every operation
-    is many times slower: the 20-epoch overfitting preset spent 0.48-0.64 s an epoch in Adam instead of 0.19 s.
-    Training flushes them to zero, in every thread of PyTorch's pool (a product this long is split over all of
-    them), and leaves the process as it found it."""
+    is many times slower (the batch-32 overfitting preset's Adam: BENCHMARKS.md). Training flushes them to zero,
+    in every thread of PyTorch's pool (a product this long is split over all of them), and leaves the process as
+    it found it."""
     import torch
 
     from fmnist_core.cpu import training_threads

@@ -1,7 +1,6 @@
 /* Denormal floats flushed to zero, in the calling thread and in every thread of the OpenMP team PyTorch also uses
- * (the same libgomp), or put back. Adam's second moments of gradients near zero underflow into denormals, and on
- * this hardware an operation on a denormal takes many times as long: Adam's step took 2.5-3x its time in the
- * batch-32 overfitting preset (BENCHMARKS.md, #26). Flushing changes only numbers below 1.2e-38, which Adam's
+ * (the same libgomp), or put back. Adam's second moments of gradients near zero underflow into denormals, and an
+ * operation on a denormal takes many times as long as on a normal float (figures: BENCHMARKS.md, #26). Flushing changes only numbers below 1.2e-38, which Adam's
  * epsilon (1e-8) already swamps. A thread the team starts later copies the bits of the thread that starts it.
  * Built and loaded by kernels/build.py. */
 
